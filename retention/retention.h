@@ -1,0 +1,68 @@
+/*
+ * retention: backup types, the layout of backups in the bucket, lifecycle
+ * rules and client-side pruning. Uses s3 and conf, never agent.
+ *
+ * The layout (DESIGN.md):
+ *
+ *   <prefix><type>/<database>/<database>-<type>-<YYYYMMDDTHHMMSSZ>.<suffix>
+ *
+ * The type is the first path element after the prefix, so one lifecycle
+ * rule per type covers every database. <suffix> is "sql.gz", with ".enc"
+ * appended when encrypted; a backup's manifest is the backup key with
+ * ".manifest" appended.
+ */
+#ifndef OFFSITE_RETENTION_H
+#define OFFSITE_RETENTION_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
+
+enum retention_code {
+	RETENTION_OK = 0,
+	RETENTION_EINVAL, /* a name or key that does not fit the layout */
+	RETENTION_ENOMEM,
+};
+
+#define RETENTION_NAME_MAX	  128
+#define RETENTION_SUFFIX_MAX	  32
+#define RETENTION_MANIFEST_SUFFIX ".manifest"
+
+/* What a key in the bucket says about itself. */
+struct retention_key {
+	char type[RETENTION_NAME_MAX];
+	char database[RETENTION_NAME_MAX];
+	time_t created;			   /* UTC, from the key */
+	char suffix[RETENTION_SUFFIX_MAX]; /* "sql.gz", "sql.gz.enc" */
+	bool encrypted;			   /* suffix ends in ".enc" */
+	bool manifest;			   /* the manifest of a backup */
+};
+
+/* Type names: 1..31 of [a-z0-9_-]. */
+bool retention_type_valid(const char *type);
+
+/* Database names: 1..127 of [A-Za-z0-9_.-], not "." or "..". */
+bool retention_database_valid(const char *database);
+
+/*
+ * Build the key of a backup. PREFIX is "" or ends with '/'. SUFFIX is
+ * "sql.gz" or "sql.gz.enc". *out is a new string owned by the caller.
+ * Returns RETENTION_EINVAL for a type or database outside the rules above.
+ */
+int retention_key_format(char **out, const char *prefix, const char *type,
+			 const char *database, time_t created,
+			 const char *suffix);
+
+/*
+ * Parse KEY, which must start with PREFIX, into *out. Returns
+ * RETENTION_EINVAL for any key that does not follow the layout exactly:
+ * such objects are not ours and are never counted or deleted.
+ */
+int retention_key_parse(struct retention_key *out, const char *prefix,
+			const char *key);
+
+/* "20261123T093000Z" (16 characters + NUL) to and from time_t, UTC. */
+void retention_format_time(time_t t, char out[17]);
+int retention_parse_time(const char *s, time_t *out);
+
+#endif
