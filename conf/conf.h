@@ -1,0 +1,228 @@
+/*
+ * conf: the offsite configuration.
+ *
+ * One INI file (inih), defaults for everything that has a sensible one,
+ * validation of every value, and overrides from the standard environment.
+ * Depends on nothing else of ours. Values are parsed once here; the rest of
+ * the program reads the struct and never the file.
+ *
+ * Errors: every function returns 0 on success or a CONF_E* code, and writes
+ * a one-line message into the caller's conf_error. Messages about a line of
+ * the file read "FILE:LINE: what is wrong"; about the file as a whole,
+ * "FILE: what is wrong". Secret values never appear in a message.
+ */
+#ifndef OFFSITE_CONF_H
+#define OFFSITE_CONF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define CONF_DEFAULT_PATH "/etc/offsite/offsite.ini"
+
+enum conf_code {
+	CONF_OK = 0,
+	CONF_EIO,      /* the file (or a file it names) cannot be read */
+	CONF_ESYNTAX,  /* not INI, unknown section or key, bad value */
+	CONF_EMISSING, /* a required key is missing */
+	CONF_EPERM,    /* a secret file is readable by group or others */
+	CONF_ENOMEM,
+};
+
+typedef struct conf_error {
+	char msg[512];
+} conf_error;
+
+enum conf_addressing { CONF_ADDRESSING_PATH, CONF_ADDRESSING_VIRTUAL };
+
+enum conf_driver {
+	CONF_DRIVER_POSTGRES,
+	CONF_DRIVER_MYSQL,
+	CONF_DRIVER_COMMAND,
+	CONF_DRIVER_STDIN,
+};
+
+enum conf_log_format { CONF_LOG_TEXT, CONF_LOG_JSON };
+
+enum conf_log_level {
+	CONF_LOG_ERROR,
+	CONF_LOG_WARN,
+	CONF_LOG_INFO,
+	CONF_LOG_DEBUG,
+};
+
+/* Backup type names: [a-z0-9_-], 1..CONF_TYPE_NAME_MAX-1 characters. */
+#define CONF_TYPE_NAME_MAX 32
+#define CONF_MAX_TYPES	   16
+
+/* Retention for one backup type; -1 means "not set, use the default". */
+struct conf_type_retention {
+	char name[CONF_TYPE_NAME_MAX];
+	int days;
+	int keep_last;
+	uint64_t max_age; /* seconds; 0 = not set (status health check) */
+};
+
+/* Where a value came from, for `offsite config`. */
+enum conf_source { CONF_FROM_DEFAULT, CONF_FROM_FILE, CONF_FROM_ENV };
+
+typedef struct conf {
+	char *path; /* the file that was loaded */
+
+	struct {
+		char *endpoint; /* URL; NULL means AWS for the region */
+		char *region;	/* default "us-east-1" */
+		char *bucket;	/* required */
+		char *prefix;	/* "" or ends with '/' (one is added) */
+		enum conf_addressing addressing; /* default path */
+		char *access_key;
+		char *secret_key; /* from secret_key_file or the environment; wiped on free */
+		char *secret_key_file;
+		char *session_token; /* from session_token_file or the environment; wiped */
+		char *session_token_file;
+		char *ca_file;
+		uint64_t part_size; /* bytes; default 16 MiB; 5 MiB .. 5 GiB */
+		unsigned max_parts; /* default 10000; 1 .. 10000 */
+		unsigned concurrency; /* default 4; 1 .. 64 */
+	} storage;
+
+	struct {
+		enum conf_driver driver; /* default postgres */
+		char *name;	     /* in object keys; default: conninfo/dsn */
+		char *conninfo;	     /* libpq conninfo (URI or key=value) */
+		char *dsn;	     /* mysql: mysql://user@host:port/db */
+		char *password_file; /* mysql password, private file */
+		char *password;	     /* its contents; wiped on free */
+		/* The lists below are NULL when not set, else NULL-terminated. */
+		char **command;	     /* argv for driver=command */
+		char **tables;	     /* NULL = all */
+		char **dump_options; /* extra argv for the dump tool */
+		uint64_t timeout;    /* seconds; 0 = none */
+	} database;
+
+	struct {
+		int level; /* 0..9, default 6 */
+	} compression;
+
+	struct {
+		bool enabled;
+		char *key_file;
+		char *passphrase_file;
+	} encryption;
+
+	struct {
+		int days;		   /* default 30 */
+		int keep_last;		   /* default 0 = no count limit */
+		int abort_incomplete_days; /* default 1 */
+		uint64_t max_age;	   /* seconds; 0 = not set */
+		bool apply_on_backup;	   /* default true */
+		size_t ntypes;
+		struct conf_type_retention types[CONF_MAX_TYPES];
+	} retention;
+
+	struct {
+		uint64_t expires; /* seconds; default 3600; at most 7 days */
+	} presign;
+
+	struct {
+		char *webhook;
+		bool on_success;
+	} notify;
+
+	struct {
+		char *textfile;
+	} metrics;
+
+	struct {
+		enum conf_log_level level;   /* default info */
+		enum conf_log_format format; /* default text */
+	} log;
+
+	/* Private to conf/: where each value came from (conf_get_source). */
+	struct conf_meta *meta;
+} conf;
+
+/*
+ * Load and validate PATH, then apply the environment (ENVP-style lookups go
+ * through getenv). On success *out owns a new conf; free it with conf_free.
+ * Secret files named by the config are read here and must not be readable
+ * by group or others. A relative file name in the config is taken from the
+ * config's own directory. The first error found is the one reported.
+ */
+int conf_load(conf **out, const char *path, conf_error *err);
+
+/*
+ * Parse an INI text as if read from NAME (for tests and fuzzing): the same
+ * as conf_load after the file is read, environment included.
+ */
+int conf_parse(conf **out, const char *name, const char *text, conf_error *err);
+
+/* Wipes secrets, frees everything. Accepts NULL. */
+void conf_free(conf *c);
+
+/* Effective days / keep_last for a backup type (falls back to defaults). */
+int conf_type_days(const conf *c, const char *type);
+int conf_type_keep_last(const conf *c, const char *type);
+/* Effective max_age for a backup type in seconds (0 = not set). */
+uint64_t conf_type_max_age(const conf *c, const char *type);
+
+/*
+ * Where the value of SECTION.KEY came from ("days.daily" style keys
+ * included). Unknown keys read as CONF_FROM_DEFAULT.
+ */
+enum conf_source conf_get_source(const conf *c, const char *section,
+				 const char *key);
+
+/*
+ * Print the effective configuration as INI, every secret shown as
+ * "<redacted>" (or "<not set>"), with a comment where a value came from the
+ * environment.
+ */
+int conf_print(const conf *c, FILE *fp);
+
+/*
+ * Print the reference of every key as a Markdown table (section, key,
+ * default, description), for the README. Returns 0 or CONF_EIO.
+ */
+int conf_describe(FILE *fp);
+
+/* Value parsers, shared with the command line. Return 0 or CONF_ESYNTAX. */
+
+/*
+ * "16MiB", "5 MB", "1048576", "1GiB": binary (KiB MiB GiB TiB, K M G T)
+ * and decimal (kB MB GB TB) units, any case; "100B" and a plain number are
+ * bytes. Whole numbers only; blanks only between number and unit;
+ * overflow is an error.
+ */
+int conf_parse_size(const char *s, uint64_t *out);
+
+/*
+ * "90s", "15m", "1h", "30d", "2w", "1h30m" (lowercase units, no blanks);
+ * a plain number is seconds. Overflow is an error.
+ */
+int conf_parse_duration(const char *s, uint64_t *out);
+
+/* yes/no, true/false, on/off, 1/0, any case. */
+int conf_parse_bool(const char *s, bool *out);
+
+/*
+ * Format a size ("16MiB", "5MB", "1234") or a duration ("1h30m", "7d", "0")
+ * the way the parsers above read them back. BUF must hold CONF_FORMAT_MAX
+ * bytes; returns BUF.
+ */
+#define CONF_FORMAT_MAX 32
+const char *conf_format_size(char *buf, size_t size, uint64_t bytes);
+const char *conf_format_duration(char *buf, size_t size, uint64_t seconds);
+
+/*
+ * Split a command line into argv without a shell: words separated by
+ * blanks, '...' and "..." quoting, backslash escapes outside single quotes.
+ * No expansion of any kind. *out is NULL-terminated (no words: an empty
+ * array); free it with conf_argv_free, and only arrays made here. Returns
+ * CONF_ESYNTAX for an unterminated quote or a trailing backslash.
+ */
+int conf_split_argv(const char *s, char ***out);
+void conf_argv_free(char **argv);
+
+#endif
