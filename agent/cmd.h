@@ -1,0 +1,23 @@
+/*
+ * cmd: the commands' entry points, one file each (agent/cmd_NAME.c), and
+ * the table in agent/cli.c that names them.
+ *
+ * Each has the signature of cli_command.run: ARGV[0] is the command's name
+ * and ARGC counts it; C is the loaded, validated config, or NULL for a
+ * command that does not need one. `COMMAND --help` is handled before the
+ * command runs. A command parses its own options with getopt_long (see
+ * cli_option_error), reports bad usage with cli_usage_error, and returns
+ * an EXIT_* code.
+ */
+#ifndef OFFSITE_AGENT_CMD_H
+#define OFFSITE_AGENT_CMD_H
+
+#include "agent/cli.h"
+
+/* offsite config: print the effective configuration, or with --describe
+ * the reference of every key. Loads the config itself (needs_config is
+ * false), since --describe needs none. */
+int cmd_config(const struct cli_globals *g, const conf *c, int argc,
+	       char **argv);
+
+#endif
