@@ -86,6 +86,8 @@ MAIN_OBJ  := $(BUILD)/agent/main.o
 UNIT_SRC  := $(wildcard tests/unit/test_*.c)
 SUPPORT_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/support/*.c))
 UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+ITEST_SRC := $(wildcard tests/integration/itest_*.c)
+ITEST_BIN := $(ITEST_SRC:tests/integration/%.c=$(BUILD)/tests/%)
 TOOL_SRC  := $(wildcard tests/harness/*.c)
 TOOL_BIN  := $(TOOL_SRC:tests/harness/%.c=$(BUILD)/tests/%)
 
@@ -113,6 +115,12 @@ $(BUILD)/tests/test_%: tests/unit/test_%.c $(SUPPORT_OBJ) $(BUILD)/liboffsite.a
 		$(SUPPORT_OBJ) $(BUILD)/liboffsite.a $(TEST_LIBS) $(PKG_LIBS) \
 		$(LDLIBS)
 
+$(BUILD)/tests/itest_%: tests/integration/itest_%.c $(SUPPORT_OBJ) $(BUILD)/liboffsite.a
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< \
+		$(SUPPORT_OBJ) $(BUILD)/liboffsite.a $(TEST_LIBS) $(PKG_LIBS) \
+		$(LDLIBS)
+
 $(BUILD)/tests/%: tests/harness/%.c
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $<
@@ -120,7 +128,7 @@ $(BUILD)/tests/%: tests/harness/%.c
 # Everything the tests run, built with sanitizers.
 check-build:
 	@$(MAKE) --no-print-directory MODE=check build/check/offsite \
-		$(patsubst build/release/%,build/check/%,$(UNIT_BIN) $(TOOL_BIN))
+		$(patsubst build/release/%,build/check/%,$(UNIT_BIN) $(ITEST_BIN) $(TOOL_BIN))
 
 check: check-build
 	@bash tests/run --build build/check

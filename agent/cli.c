@@ -188,7 +188,7 @@ const struct cli_command cli_commands[] = {
 	{"verify", "download a backup and check its integrity end to end",
 	 usage_verify, true, NULL},
 	{"presign", "print a temporary download URL for a backup",
-	 usage_presign, true, NULL},
+	 usage_presign, true, cmd_presign},
 	{"delete", "delete one backup", usage_delete, true, NULL},
 	{"check", "check the config, credentials, bucket, database and key",
 	 usage_check, true, NULL},

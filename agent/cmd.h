@@ -20,4 +20,8 @@
 int cmd_config(const struct cli_globals *g, const conf *c, int argc,
 	       char **argv);
 
+/* offsite presign: a presigned GET URL for one backup or the latest. */
+int cmd_presign(const struct cli_globals *g, const conf *c, int argc,
+		char **argv);
+
 #endif

@@ -225,4 +225,24 @@ const char *conf_format_duration(char *buf, size_t size, uint64_t seconds);
 int conf_split_argv(const char *s, char ***out);
 void conf_argv_free(char **argv);
 
+/*
+ * Credentials of a profile of the AWS shared files, read the way the AWS
+ * CLI reads them: PROFILE (NULL: $AWS_PROFILE, else "default") from
+ * $AWS_SHARED_CREDENTIALS_FILE (~/.aws/credentials), then from
+ * $AWS_CONFIG_FILE (~/.aws/config); the credentials file wins. Missing
+ * files are not an error (all fields NULL), but a profile named
+ * explicitly and found nowhere is (CONF_EMISSING). Dispose wipes secrets.
+ */
+struct conf_aws_profile {
+	char *access_key;
+	char *secret_key;
+	char *session_token;
+	char *region;
+	char *source; /* the profile's name, when found */
+};
+int conf_aws_profile_load(struct conf_aws_profile *out, const char *profile,
+			  conf_error *err);
+void conf_aws_profile_dispose(struct conf_aws_profile *p);
+
 #endif
+

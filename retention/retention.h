@@ -16,7 +16,10 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <time.h>
+
+#include "s3/s3.h"
 
 enum retention_code {
 	RETENTION_OK = 0,
@@ -64,5 +67,33 @@ int retention_key_parse(struct retention_key *out, const char *prefix,
 /* "20261123T093000Z" (16 characters + NUL) to and from time_t, UTC. */
 void retention_format_time(time_t t, char out[17]);
 int retention_parse_time(const char *s, time_t *out);
+
+/* A backup found in the bucket. */
+struct retention_backup {
+	char *key;
+	struct retention_key parsed;
+	uint64_t size;
+	time_t last_modified;
+	bool complete; /* its manifest exists: only then is it a backup */
+};
+
+struct retention_backups {
+	struct retention_backup *items; /* newest first */
+	size_t n;
+};
+
+/*
+ * Every backup under PREFIX, of TYPE and DATABASE when not NULL, newest
+ * first, from one (paged) listing. Objects that do not follow the layout
+ * are skipped: they are not ours. Returns an s3 code with ERR set.
+ */
+int retention_scan(struct retention_backups *out, s3_client *c,
+		   const char *prefix, const char *type, const char *database,
+		   s3_error *err);
+void retention_backups_dispose(struct retention_backups *b);
+
+/* The newest complete backup, or NULL. */
+const struct retention_backup *
+retention_latest(const struct retention_backups *b);
 
 #endif

@@ -1,0 +1,277 @@
+/*
+ * offsite presign: a time-limited download URL for one backup, to hand
+ * to a person. The URL is a bearer credential: it goes to stdout only,
+ * and the audit line in the log names the key, the expiry and who asked,
+ * never the URL or its signature.
+ */
+#include "agent/cmd.h"
+
+#include <getopt.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "agent/log.h"
+#include "agent/storage.h"
+#include "retention/retention.h"
+
+enum { OPT_TYPE = 256, OPT_EXPIRES, OPT_FILENAME, OPT_AT };
+
+static const struct option presign_options[] = {
+	{"type", required_argument, NULL, OPT_TYPE},
+	{"expires", required_argument, NULL, OPT_EXPIRES},
+	{"filename", required_argument, NULL, OPT_FILENAME},
+	{"at", required_argument, NULL, OPT_AT},
+	{NULL, 0, NULL, 0},
+};
+
+/* "2026-11-23T09:30:00Z", "20261123T093000Z" or "@1795426200". */
+static int parse_time(const char *s, time_t *out)
+{
+	struct tm tm = {0};
+	const char *end;
+	char *e;
+
+	if (s[0] == '@') {
+		long long v = strtoll(s + 1, &e, 10);
+		if (e == s + 1 || *e || v < 0)
+			return -1;
+		*out = (time_t)v;
+		return 0;
+	}
+	end = strptime(s, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if (!end || *end)
+		end = strptime(s, "%Y%m%dT%H%M%SZ", &tm);
+	if (!end || *end)
+		return -1;
+	*out = timegm(&tm);
+	return 0;
+}
+
+/*
+ * Content-Disposition for NAME (RFC 6266): a plain quoted filename, plus
+ * filename* (RFC 8187) when NAME is not ASCII.
+ */
+static int disposition(char **out, const char *name)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	char enc[1024];
+	size_t i, j = 0;
+	bool ascii = true;
+
+	*out = NULL;
+	for (i = 0; name[i]; i++) {
+		unsigned char ch = (unsigned char)name[i];
+		if (ch < 0x20 || ch == 0x7f || ch == '"' || ch == '\\' ||
+		    ch == '/')
+			return -1;
+		if (ch >= 0x80)
+			ascii = false;
+		if (j + 4 >= sizeof(enc))
+			return -1;
+		if ((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
+		    (ch >= '0' && ch <= '9') || strchr("!#$&+-.^_`|~", ch)) {
+			enc[j++] = (char)ch;
+		} else {
+			enc[j++] = '%';
+			enc[j++] = hex[ch >> 4];
+			enc[j++] = hex[ch & 15];
+		}
+	}
+	enc[j] = '\0';
+	if (i == 0)
+		return -1;
+	if (ascii)
+		return asprintf(out, "attachment; filename=\"%s\"", name) < 0
+			       ? -1
+			       : 0;
+	return asprintf(out,
+			"attachment; filename=\"backup\"; "
+			"filename*=UTF-8''%s",
+			enc) < 0
+		       ? -1
+		       : 0;
+}
+
+/* Resolve "latest" (of TYPE, of the configured database). */
+static int find_latest(char **key, s3_client *s3, const conf *c,
+		       const char *type)
+{
+	struct retention_backups b;
+	const struct retention_backup *latest;
+	s3_error err;
+	int rc;
+
+	*key = NULL;
+	rc = retention_scan(&b, s3, c->storage.prefix, type, c->database.name,
+			    &err);
+	if (rc) {
+		log_event(LOG_ERROR, "cannot list backups", "error", err.msg,
+			  NULL);
+		return EXIT_FAILED;
+	}
+	latest = retention_latest(&b);
+	if (!latest) {
+		log_event(LOG_ERROR, "no complete backup found", "type",
+			  type ? type : "any", "database",
+			  c->database.name ? c->database.name : "any", "prefix",
+			  c->storage.prefix, NULL);
+		retention_backups_dispose(&b);
+		return EXIT_FAILED;
+	}
+	*key = strdup(latest->key);
+	retention_backups_dispose(&b);
+	return *key ? EXIT_OK : EXIT_FAILED;
+}
+
+static void audit(const char *key, time_t at, long expires)
+{
+	char until[32], uid[16], host[256] = "", valid[32];
+	struct passwd *pw = getpwuid(getuid());
+	time_t end = at + expires;
+	struct tm tm;
+
+	gmtime_r(&end, &tm);
+	strftime(until, sizeof(until), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	snprintf(uid, sizeof(uid), "%u", (unsigned)getuid());
+	gethostname(host, sizeof(host) - 1);
+	conf_format_duration(valid, sizeof(valid), (uint64_t)expires);
+	log_event(LOG_INFO, "presigned url issued", "key", key, "expires",
+		  until, "valid_for", valid, "uid", uid, "user",
+		  pw ? pw->pw_name : "?", "host", host, NULL);
+}
+
+int cmd_presign(const struct cli_globals *g, const conf *c, int argc,
+		char **argv)
+{
+	struct s3_presign_options po = {0};
+	struct s3_object_info info = {0};
+	const char *type = NULL, *filename = NULL, *target;
+	char *key = NULL, *url = NULL, *disp = NULL;
+	uint64_t expires = c->presign.expires;
+	s3_client *s3 = NULL;
+	s3_error err;
+	time_t cred_expire;
+	int ch, rc = EXIT_FAILED;
+
+	(void)g;
+	opterr = 0;
+	optind = 0;
+	while ((ch = getopt_long(argc, argv, ":", presign_options, NULL)) !=
+	       -1) {
+		switch (ch) {
+		case OPT_TYPE:
+			type = optarg;
+			if (!retention_type_valid(type))
+				return cli_usage_error(
+					argv[0],
+					"bad type '%s' (1 to 31 of a-z 0-9 _ -)",
+					type);
+			break;
+		case OPT_EXPIRES:
+			if (conf_parse_duration(optarg, &expires) != CONF_OK)
+				return cli_usage_error(argv[0],
+						       "bad duration '%s' "
+						       "(e.g. 30m, 1h, 2d)",
+						       optarg);
+			break;
+		case OPT_FILENAME:
+			filename = optarg;
+			break;
+		case OPT_AT:
+			if (parse_time(optarg, &po.at))
+				return cli_usage_error(argv[0],
+						       "bad time '%s' (e.g. "
+						       "2026-11-23T09:30:00Z)",
+						       optarg);
+			break;
+		default:
+			return cli_option_error(argv[0], ch, argv);
+		}
+	}
+	if (optind + 1 != argc)
+		return cli_usage_error(argv[0], optind < argc
+							? "one KEY or latest, "
+							  "not more"
+							: "which backup? give "
+							  "a KEY or latest");
+	target = argv[optind];
+	if (expires < 1 || expires > 7 * 24 * 3600)
+		return cli_usage_error(argv[0],
+				       "expiry must be between 1s and 7d (the "
+				       "SigV4 limit for presigned URLs)");
+	po.expires = (long)expires;
+
+	if (storage_open(&s3, c, &err) != S3_OK) {
+		log_event(LOG_ERROR, "cannot reach storage", "error", err.msg,
+			  NULL);
+		goto out;
+	}
+	if (strcmp(target, "latest") == 0) {
+		rc = find_latest(&key, s3, c, type);
+		if (rc != EXIT_OK)
+			goto out;
+		rc = EXIT_FAILED;
+	} else {
+		if (type)
+			log_event(LOG_WARN, "--type applies to latest only",
+				  NULL);
+		key = strdup(target);
+		if (!key)
+			goto out;
+	}
+	/* A URL to a 404 helps nobody: the key must exist now. */
+	if (s3_head_object(&info, s3, key, &err) != S3_OK) {
+		if (err.code == S3_ENOTFOUND)
+			log_event(LOG_ERROR, "no such backup", "key", key,
+				  "bucket", c->storage.bucket, NULL);
+		else
+			log_event(LOG_ERROR, "cannot check the backup", "key",
+				  key, "error", err.msg, NULL);
+		goto out;
+	}
+	if (!filename) {
+		filename = strrchr(key, '/');
+		filename = filename ? filename + 1 : key;
+	}
+	if (disposition(&disp, filename)) {
+		rc = cli_usage_error(argv[0],
+				     "bad file name '%s' (no quotes, "
+				     "backslashes, slashes or control "
+				     "characters)",
+				     filename);
+		goto out;
+	}
+	po.content_disposition = disp;
+	if (!po.at)
+		po.at = time(NULL) + s3_client_skew(s3);
+	if (s3_presign_get(&url, s3, key, &po, &err) != S3_OK) {
+		log_event(LOG_ERROR, "cannot presign", "key", key, "error",
+			  err.msg, NULL);
+		goto out;
+	}
+	cred_expire = s3_client_credentials_expire(s3);
+	if (cred_expire && cred_expire < po.at + po.expires)
+		log_event(LOG_WARN,
+			  "the link stops working when the temporary "
+			  "credentials that signed it expire, before its own "
+			  "expiry",
+			  NULL);
+	audit(key, po.at, po.expires);
+	if (printf("%s\n", url) < 0 || fflush(stdout) != 0)
+		goto out;
+	rc = EXIT_OK;
+out:
+	s3_object_info_dispose(&info);
+	free(disp);
+	if (url) {
+		memset(url, 0, strlen(url));
+		free(url);
+	}
+	free(key);
+	s3_client_free(s3);
+	return rc;
+}

@@ -1,0 +1,33 @@
+/*
+ * storage: the one adapter from the configuration to the s3 library.
+ */
+#ifndef OFFSITE_AGENT_STORAGE_H
+#define OFFSITE_AGENT_STORAGE_H
+
+#include "conf/conf.h"
+#include "s3/s3.h"
+
+/*
+ * The s3 options of the configured bucket, resolved once. Credentials, in
+ * order: the config and the AWS_* environment (already merged by conf),
+ * then the profile of the AWS shared files (AWS_PROFILE or "default"),
+ * then the EC2 instance metadata service (unless
+ * AWS_EC2_METADATA_DISABLED=true). Logs go to the agent's log.
+ */
+struct storage {
+	s3_options o;
+	struct conf_aws_profile profile;
+};
+
+int storage_init(struct storage *st, const conf *c, s3_error *err);
+void storage_dispose(struct storage *st);
+
+/* A new client; CANCELLED (may be NULL) as in s3_options. */
+int storage_client(s3_client **out, struct storage *st,
+		   bool (*cancelled)(void *ctx), void *cancelled_ctx,
+		   s3_error *err);
+
+/* storage_init + storage_client + storage_dispose, for one client. */
+int storage_open(s3_client **out, const conf *c, s3_error *err);
+
+#endif

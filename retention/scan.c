@@ -1,0 +1,144 @@
+/*
+ * Finding backups in the bucket: one listing, keys parsed by the layout,
+ * manifests matched to their backups, newest first.
+ */
+#include "retention/retention.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void retention_backups_dispose(struct retention_backups *b)
+{
+	size_t i;
+
+	for (i = 0; b->items && i < b->n; i++)
+		free(b->items[i].key);
+	free(b->items);
+	memset(b, 0, sizeof(*b));
+}
+
+static int by_key(const void *a, const void *b)
+{
+	return strcmp(((const struct retention_backup *)a)->key,
+		      ((const struct retention_backup *)b)->key);
+}
+
+static int newest_first(const void *a, const void *b)
+{
+	const struct retention_backup *x = a, *y = b;
+
+	if (x->parsed.created != y->parsed.created)
+		return x->parsed.created > y->parsed.created ? -1 : 1;
+	return -strcmp(x->key, y->key);
+}
+
+int retention_scan(struct retention_backups *out, s3_client *c,
+		   const char *prefix, const char *type, const char *database,
+		   s3_error *err)
+{
+	struct retention_backup *all = NULL, *grown;
+	const struct s3_list_entry *e;
+	size_t n = 0, cap = 0, i, kept = 0;
+	char *list_prefix = NULL;
+	s3_list *it = NULL;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (type && database)
+		rc = asprintf(&list_prefix, "%s%s/%s/", prefix, type, database);
+	else if (type)
+		rc = asprintf(&list_prefix, "%s%s/", prefix, type);
+	else
+		rc = asprintf(&list_prefix, "%s", prefix);
+	if (rc < 0) {
+		snprintf(err->msg, sizeof(err->msg), "out of memory");
+		err->code = S3_ENOMEM;
+		return S3_ENOMEM;
+	}
+	rc = s3_list_new(&it, c, list_prefix, NULL, err);
+	while (rc == S3_OK && (rc = s3_list_next(&e, it, err)) == 1) {
+		struct retention_key k;
+
+		rc = S3_OK;
+		if (retention_key_parse(&k, prefix, e->key) != RETENTION_OK)
+			continue; /* not ours */
+		if (database && strcmp(k.database, database) != 0)
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 64;
+			grown = realloc(all, cap * sizeof(*all));
+			if (!grown) {
+				rc = S3_ENOMEM;
+				snprintf(err->msg, sizeof(err->msg),
+					 "out of memory");
+				err->code = rc;
+				break;
+			}
+			all = grown;
+		}
+		all[n].key = strdup(e->key);
+		if (!all[n].key) {
+			rc = S3_ENOMEM;
+			snprintf(err->msg, sizeof(err->msg), "out of memory");
+			err->code = rc;
+			break;
+		}
+		all[n].parsed = k;
+		all[n].size = e->size;
+		all[n].last_modified = e->last_modified;
+		all[n].complete = false;
+		n++;
+	}
+	if (rc < 0)
+		rc = -rc;
+	s3_list_free(it);
+	free(list_prefix);
+
+	if (rc == S3_OK && n > 0) {
+		/* A backup is complete when its manifest exists. */
+		qsort(all, n, sizeof(*all), by_key);
+		for (i = 0; i < n; i++) {
+			struct retention_backup probe, *m;
+			if (all[i].parsed.manifest)
+				continue;
+			if (asprintf(&probe.key, "%s%s", all[i].key,
+				     RETENTION_MANIFEST_SUFFIX) < 0) {
+				rc = S3_ENOMEM;
+				break;
+			}
+			m = bsearch(&probe, all, n, sizeof(*all), by_key);
+			all[i].complete = m != NULL;
+			free(probe.key);
+		}
+		/* Keep the backups; the manifests have done their job. */
+		for (i = 0; i < n; i++) {
+			if (all[i].parsed.manifest)
+				free(all[i].key);
+			else
+				all[kept++] = all[i];
+		}
+		n = kept;
+		qsort(all, n, sizeof(*all), newest_first);
+	}
+	if (rc != S3_OK) {
+		out->items = all;
+		out->n = n;
+		retention_backups_dispose(out);
+		return rc;
+	}
+	out->items = all;
+	out->n = n;
+	return S3_OK;
+}
+
+const struct retention_backup *
+retention_latest(const struct retention_backups *b)
+{
+	size_t i;
+
+	for (i = 0; i < b->n; i++)
+		if (b->items[i].complete)
+			return &b->items[i];
+	return NULL;
+}

@@ -1,0 +1,162 @@
+/*
+ * Inside the s3 module: the client's state and the one request engine
+ * every operation goes through. Not for callers outside s3/.
+ */
+#ifndef OFFSITE_S3_INTERNAL_H
+#define OFFSITE_S3_INTERNAL_H
+
+#include <curl/curl.h>
+
+#include "s3/s3.h"
+#include "s3/sigv4.h"
+
+struct s3_creds {
+	char *access_key;
+	char *secret_key; /* wiped on free */
+	char *session_token;
+	time_t expire; /* 0: not known */
+};
+
+struct s3_client {
+	CURL *curl;
+	char *scheme;	 /* "http" or "https" */
+	char *host;	 /* host[:port] of the endpoint, default port dropped */
+	char *base_path; /* the endpoint's path, "" or "/x" (no trailing '/') */
+	char *region;
+	char *bucket;
+	bool virtual_hosted;
+
+	struct s3_creds creds;
+	bool use_imds;
+	char *imds_endpoint;
+
+	char *ca_file;
+	long connect_timeout_ms;
+	long stall_timeout_s;
+	unsigned max_attempts;
+	long retry_base_ms;
+	long retry_max_ms;
+	long retry_budget_ms;
+	size_t max_error_body;
+
+	time_t (*clock)(void *ctx);
+	void *clock_ctx;
+	void (*log)(void *ctx, enum s3_log_level level, const char *line);
+	void *log_ctx;
+	bool (*cancelled)(void *ctx);
+	void *cancelled_ctx;
+	struct curl_slist *resolve;
+	char *user_agent;
+
+	struct sigv4_key_cache key_cache;
+	long skew; /* seconds the server is ahead of our clock */
+	bool skew_logged;
+};
+
+/* A growable buffer with a cap. */
+struct s3_buf {
+	char *data;
+	size_t len;
+	size_t cap;
+	size_t max;
+};
+
+/* Append; S3_EPROTO when MAX would be passed, S3_ENOMEM. */
+int s3_buf_append(struct s3_buf *b, const void *data, size_t len);
+void s3_buf_dispose(struct s3_buf *b);
+
+/* One request, as the operations describe it. */
+struct s3_req {
+	const char *method;
+	const char *key; /* NULL: the bucket itself */
+	const struct sigv4_kv *query;
+	size_t nquery;
+	const struct sigv4_kv *headers; /* sent and signed, beyond ours */
+	size_t nheaders;
+	const void *body;
+	size_t body_len;
+	bool content_md5; /* send Content-MD5 of the body */
+	/* Range: bytes OFFSET..OFFSET+LENGTH-1 (LENGTH 0: to the end). */
+	bool ranged;
+	uint64_t range_offset;
+	uint64_t range_length;
+	/* A 2xx body goes to SINK when set, else into resp->body. */
+	s3_write_fn sink;
+	void *sink_ctx;
+	size_t body_max; /* cap of a kept 2xx body */
+	bool head;	 /* HEAD: no body in the answer */
+};
+
+struct s3_resp {
+	long status;
+	struct s3_buf body;  /* the 2xx body, when no sink */
+	struct s3_buf ebody; /* an error answer's body */
+	char *etag;
+	char *content_type;
+	char *request_id;
+	time_t date;
+	time_t last_modified;
+	uint64_t content_length;
+	bool has_length;
+	char **meta; /* name, value pairs of x-amz-meta-* */
+	size_t nmeta;
+	uint64_t delivered; /* bytes handed to the sink, all attempts */
+	bool sink_stopped;
+	bool too_big;
+	bool cancelled;
+};
+
+void s3_resp_dispose(struct s3_resp *resp);
+
+/*
+ * Send R, signed, with retries: transport errors, 500, 502, 503, 504,
+ * 429, RequestTimeout, SlowDown, InternalError; RequestTimeTooSkewed after
+ * correcting the clock. A streamed GET that breaks mid-body resumes where
+ * it stopped. Returns S3_OK for a 2xx answer; otherwise ERR says why (its
+ * message begins with WHAT, e.g. "PUT daily/app/x.sql.gz").
+ */
+int s3_request(s3_client *c, const struct s3_req *r, struct s3_resp *resp,
+	       const char *what, s3_error *err);
+
+/* Set ERR: code, then a printf-style message, redacted. */
+void s3_error_set(s3_error *err, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Log through the caller's callback, redacted. */
+void s3_log(const s3_client *c, enum s3_log_level level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* The client's clock: the caller's, plus what we learned of the skew. */
+time_t s3_now(const s3_client *c);
+
+/*
+ * The URL, canonical path and Host of KEY (NULL: the bucket) with the
+ * encoded QUERY (may be NULL), for the client's addressing style.
+ */
+int s3_build_target(char **url, char **path, char **host, s3_client *c,
+		    const char *key, const char *query);
+
+/* The signer of the client's current credentials. */
+void s3_signer(struct sigv4_signer *s, s3_client *c);
+
+/* Encode KEY for a URL path: each '/'-separated segment once. */
+int s3_encode_key(char **out, const char *key);
+
+/* Headers of PutObject and CreateMultipartUpload: type and metadata. */
+#define S3_MAX_METADATA 32
+struct s3_put_headers {
+	struct sigv4_kv kv[S3_MAX_METADATA + 2];
+	char *names[S3_MAX_METADATA];
+	size_t n;
+};
+int s3_put_headers_init(struct s3_put_headers *h,
+			const struct s3_put_options *po, s3_error *err);
+void s3_put_headers_dispose(struct s3_put_headers *h);
+
+/* IMDSv2 (s3/imds.c): fetch role credentials into C->creds. */
+int s3_imds_fetch(s3_client *c, s3_error *err);
+
+/* Translate an s3xml code into ERR, in one place. */
+int s3_xml_error(s3_error *err, int xml_code, const char *what);
+
+#endif

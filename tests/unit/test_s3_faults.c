@@ -1,0 +1,576 @@
+/*
+ * The s3 client against a scripted fake server: the faults a real server
+ * cannot be made to produce on cue. Retries, resume, errors in a 200,
+ * clock skew, instance metadata, and no secret in any message or log line.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "s3/s3.h"
+#include "tests/support/fake_server.h"
+
+#define AK "AKIDFAKEFAKEFAKE0001"
+#define SK "fakeSecretKeyThatMustNeverBeSeen0000000"
+
+/* ---- a scripted server: one answer per request, in order ---- */
+
+enum action {
+	A_OK,		/* 200, empty body */
+	A_BODY,		/* 200 with the script's body */
+	A_503,		/* 503 SlowDown */
+	A_500,		/* 500 InternalError */
+	A_403,		/* 403 AccessDenied */
+	A_SKEWED,	/* 403 RequestTimeTooSkewed, Date an hour ahead */
+	A_PARTIAL,	/* 200 announcing the whole object, then a reset */
+	A_RANGE_REST,	/* 206 with the object from the Range start */
+	A_ERROR_IN_200, /* 200 whose body is an <Error> */
+	A_DROP,		/* reset without an answer */
+	A_PAGE1,	/* ListObjectsV2, truncated */
+	A_PAGE2,	/* ListObjectsV2, the end */
+};
+
+struct script {
+	enum action actions[16];
+	size_t n;
+	const char *body;
+	size_t body_len;
+	long date_offset; /* seconds added to every Date */
+};
+
+static void handler(void *ctx, const struct fake_request *req,
+		    struct fake_conn *conn)
+{
+	struct script *s = ctx;
+	enum action a = req->index < s->n ? s->actions[req->index] : A_OK;
+	char extra[512], date[64], range[64];
+	const char *xml;
+
+	fake_http_date(date, (long)time(NULL) + s->date_offset);
+	snprintf(extra, sizeof(extra),
+		 "Date: %s\r\nETag: \"abc123\"\r\nx-amz-request-id: REQ%u\r\n",
+		 date, req->index);
+	switch (a) {
+	case A_OK:
+		fake_reply(conn, 200, extra, "", 0);
+		break;
+	case A_BODY:
+		fake_reply(conn, 200, extra, s->body, s->body_len);
+		break;
+	case A_503:
+		xml = "<Error><Code>SlowDown</Code><Message>Please reduce your "
+		      "request rate.</Message></Error>";
+		fake_reply(conn, 503, extra, xml, strlen(xml));
+		break;
+	case A_500:
+		xml = "<Error><Code>InternalError</Code><Message>We "
+		      "encountered an internal error.</Message></Error>";
+		fake_reply(conn, 500, extra, xml, strlen(xml));
+		break;
+	case A_403:
+		xml = "<Error><Code>AccessDenied</Code><Message>Access "
+		      "Denied</Message><RequestId>RID-403</RequestId></Error>";
+		fake_reply(conn, 403, extra, xml, strlen(xml));
+		break;
+	case A_SKEWED:
+		xml = "<Error><Code>RequestTimeTooSkewed</Code><Message>The "
+		      "difference between the request time and the current "
+		      "time is too large.</Message></Error>";
+		fake_reply(conn, 403, extra, xml, strlen(xml));
+		break;
+	case A_PARTIAL:
+		fake_reply_partial(conn, 200, extra, s->body, s->body_len,
+				   s->body_len / 3);
+		break;
+	case A_RANGE_REST: {
+		unsigned long from = 0;
+		if (fake_header(req, "range", range, sizeof(range)))
+			sscanf(range, "bytes=%lu-", &from);
+		if (from > s->body_len)
+			from = s->body_len;
+		fake_reply(conn, 206, extra, s->body + from,
+			   s->body_len - from);
+		break;
+	}
+	case A_ERROR_IN_200:
+		xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>"
+		      "InternalError</Code><Message>We encountered an internal "
+		      "error. Please try again.</Message></Error>";
+		fake_reply(conn, 200, extra, xml, strlen(xml));
+		break;
+	case A_DROP:
+		fake_drop(conn);
+		break;
+	case A_PAGE1:
+		xml = "<ListBucketResult><Name>bkt</Name><Prefix>p/</Prefix>"
+		      "<KeyCount>2</KeyCount><MaxKeys>2</MaxKeys>"
+		      "<IsTruncated>true</IsTruncated><NextContinuationToken>"
+		      "tok+1/=</NextContinuationToken><Contents><Key>p/a</Key>"
+		      "<LastModified>2026-11-23T09:30:05.000Z</LastModified>"
+		      "<ETag>\"e1\"</ETag><Size>1</Size></Contents><Contents>"
+		      "<Key>p/b%20c</Key><LastModified>2026-11-23T09:30:05.000Z"
+		      "</LastModified><ETag>\"e2\"</ETag><Size>22</Size>"
+		      "</Contents><EncodingType>url</EncodingType>"
+		      "</ListBucketResult>";
+		fake_reply(conn, 200, extra, xml, strlen(xml));
+		break;
+	case A_PAGE2:
+		xml = "<ListBucketResult><Name>bkt</Name><Prefix>p/</Prefix>"
+		      "<KeyCount>1</KeyCount><MaxKeys>2</MaxKeys>"
+		      "<IsTruncated>false</IsTruncated><Contents><Key>p/d</Key>"
+		      "<LastModified>2026-11-23T09:30:05.000Z</LastModified>"
+		      "<ETag>\"e3\"</ETag><Size>333</Size></Contents>"
+		      "<EncodingType>url</EncodingType></ListBucketResult>";
+		fake_reply(conn, 200, extra, xml, strlen(xml));
+		break;
+	}
+}
+
+/* ---- the client under test, and what it logged ---- */
+
+struct fixture {
+	struct script script;
+	char *owned_body; /* freed after the server thread has stopped */
+	struct fake_server *server;
+	s3_client *client;
+	char log[32768];
+	size_t loglen;
+};
+
+static void collect_log(void *ctx, enum s3_log_level level, const char *line)
+{
+	struct fixture *f = ctx;
+	int n;
+
+	(void)level;
+	n = snprintf(f->log + f->loglen, sizeof(f->log) - f->loglen, "%s\n",
+		     line);
+	if (n > 0 && (size_t)n < sizeof(f->log) - f->loglen)
+		f->loglen += (size_t)n;
+}
+
+static void start(struct fixture *f, const s3_options *extra)
+{
+	s3_options o = S3_OPTIONS_INIT;
+	char endpoint[64];
+	s3_error err;
+	int port;
+
+	assert_int_equal(
+		fake_server_start(&f->server, &port, handler, &f->script), 0);
+	snprintf(endpoint, sizeof(endpoint), "http://127.0.0.1:%d", port);
+	if (extra)
+		o = *extra;
+	o.endpoint = endpoint;
+	o.bucket = "bkt";
+	if (!o.use_imds) {
+		o.access_key = AK;
+		o.secret_key = SK;
+	}
+	o.retry_base_ms = 1;
+	o.retry_max_ms = 5;
+	o.log = collect_log;
+	o.log_ctx = f;
+	assert_int_equal(s3_client_new(&f->client, &o, &err), S3_OK);
+}
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+
+	*state = f;
+	return f ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	/* Nothing secret in anything the client said. */
+	assert_null(strstr(f->log, SK));
+	s3_client_free(f->client);
+	fake_server_stop(f->server);
+	free(f->owned_body);
+	free(f);
+	return 0;
+}
+
+static void script(struct fixture *f, size_t n, const enum action *a)
+{
+	memcpy(f->script.actions, a, n * sizeof(*a));
+	f->script.n = n;
+}
+
+static const char *header(struct fixture *f, unsigned i, const char *name,
+			  char *buf, size_t size)
+{
+	const struct fake_request *r = fake_server_request(f->server, i);
+
+	assert_non_null(r);
+	return fake_header(r, name, buf, size);
+}
+
+/* ---- tests ---- */
+
+static void test_503_then_success(void **state)
+{
+	struct fixture *f = *state;
+	static const enum action a[] = {A_503, A_OK};
+	char h1[512], h2[512];
+	s3_error err;
+
+	script(f, 2, a);
+	start(f, NULL);
+	assert_int_equal(
+		s3_put_object(f->client, "dir/x", "hello", 5, NULL, &err),
+		S3_OK);
+	assert_int_equal(fake_server_count(f->server), 2);
+	/* The body was sent again, whole, and signed again. */
+	assert_int_equal(fake_server_request(f->server, 1)->body_len, 5);
+	assert_string_equal(fake_server_request(f->server, 1)->body, "hello");
+	assert_non_null(header(f, 1, "authorization", h1, sizeof(h1)));
+	assert_non_null(header(f, 1, "x-amz-content-sha256", h2, sizeof(h2)));
+	assert_string_equal(h2, "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa"
+				"7425e73043362938b9824");
+	assert_string_equal(fake_server_request(f->server, 0)->target,
+			    "/bkt/dir/x");
+	assert_non_null(strstr(f->log, "retrying"));
+}
+
+static void test_403_not_retried(void **state)
+{
+	struct fixture *f = *state;
+	static const enum action a[] = {A_403, A_OK};
+	s3_error err;
+
+	script(f, 2, a);
+	start(f, NULL);
+	assert_int_equal(s3_put_object(f->client, "x", "a", 1, NULL, &err),
+			 S3_EHTTP);
+	assert_int_equal(fake_server_count(f->server), 1);
+	assert_int_equal(err.http_status, 403);
+	assert_string_equal(err.s3_code, "AccessDenied");
+	assert_string_equal(err.request_id, "RID-403");
+	assert_string_equal(err.msg, "PUT x: HTTP 403 AccessDenied: Access "
+				     "Denied (request id RID-403)");
+}
+
+static void test_attempts_bounded(void **state)
+{
+	struct fixture *f = *state;
+	static const enum action a[] = {A_500, A_500, A_500, A_500, A_500};
+	s3_options o = S3_OPTIONS_INIT;
+	s3_error err;
+
+	o.max_attempts = 3;
+	script(f, 5, a);
+	start(f, &o);
+	assert_int_equal(s3_delete_object(f->client, "x", &err), S3_EHTTP);
+	assert_int_equal(fake_server_count(f->server), 3);
+	assert_string_equal(err.s3_code, "InternalError");
+	assert_non_null(strstr(err.msg, "(after 3 attempts)"));
+}
+
+static void test_dropped_connection_retried(void **state)
+{
+	struct fixture *f = *state;
+	static const enum action a[] = {A_DROP, A_OK};
+	s3_error err;
+
+	script(f, 2, a);
+	start(f, NULL);
+	assert_int_equal(s3_put_object(f->client, "x", "abc", 3, NULL, &err),
+			 S3_OK);
+	assert_int_equal(fake_server_count(f->server), 2);
+}
+
+struct sink {
+	char *data;
+	size_t len;
+};
+
+static int collect(void *ctx, const void *data, size_t len)
+{
+	struct sink *s = ctx;
+	char *p = realloc(s->data, s->len + len);
+
+	if (!p)
+		return -1;
+	memcpy(p + s->len, data, len);
+	s->data = p;
+	s->len += len;
+	return 0;
+}
+
+static void test_get_resumes_after_reset(void **state)
+{
+	struct fixture *f = *state;
+	static const enum action a[] = {A_PARTIAL, A_RANGE_REST};
+	char *object = malloc(100000);
+	struct sink sink = {0};
+	struct s3_object_info info;
+	char range[64], ifmatch[64];
+	s3_error err;
+	size_t i;
+
+	for (i = 0; i < 100000; i++)
+		object[i] = (char)(i * 7 + i / 251);
+	f->owned_body = object;
+	f->script.body = object;
+	f->script.body_len = 100000;
+	script(f, 2, a);
+	start(f, NULL);
+	assert_int_equal(s3_get_object(&info, f->client, "big", 0, 0, collect,
+				       &sink, &err),
+			 S3_OK);
+	assert_int_equal(fake_server_count(f->server), 2);
+	/* Every byte once, in order. */
+	assert_int_equal(sink.len, 100000);
+	assert_memory_equal(sink.data, object, 100000);
+	assert_non_null(header(f, 1, "range", range, sizeof(range)));
+	assert_string_equal(range, "bytes=33333-");
+	/* ... and only from the same object. */
+	assert_non_null(header(f, 1, "if-match", ifmatch, sizeof(ifmatch)));
+	assert_string_equal(ifmatch, "abc123");
+	s3_object_info_dispose(&info);
+	free(sink.data);
+}
+
+static void test_error_in_200_on_complete(void **state)
+{
+	struct fixture *f = *state;
+	static const enum action a[] = {A_ERROR_IN_200};
+	char etag[] = "e1";
+	struct s3_part part = {.number = 1, .etag = etag};
+	s3_error err;
+
+	script(f, 1, a);
+	start(f, NULL);
+	assert_int_equal(s3_multipart_complete(f->client, "k", "UPLOAD-1",
+					       &part, 1, &err),
+			 S3_EHTTP);
+	assert_string_equal(err.s3_code, "InternalError");
+	assert_non_null(strstr(err.msg, "HTTP 200 carrying an error"));
+	/* The request named the upload and listed the part. */
+	assert_string_equal(fake_server_request(f->server, 0)->target,
+			    "/bkt/k?uploadId=UPLOAD-1");
+	assert_non_null(strstr(fake_server_request(f->server, 0)->body,
+			       "<PartNumber>1</PartNumber>"));
+}
+
+static void test_skew_corrected(void **state)
+{
+	struct fixture *f = *state;
+	static const enum action a[] = {A_SKEWED, A_OK};
+	char d0[32], d1[32];
+	struct tm tm = {0};
+	time_t t0, t1;
+	s3_error err;
+
+	f->script.date_offset = 3600;
+	script(f, 2, a);
+	start(f, NULL);
+	assert_int_equal(s3_put_object(f->client, "x", "a", 1, NULL, &err),
+			 S3_OK);
+	assert_int_equal(fake_server_count(f->server), 2);
+	assert_non_null(header(f, 0, "x-amz-date", d0, sizeof(d0)));
+	assert_non_null(header(f, 1, "x-amz-date", d1, sizeof(d1)));
+	strptime(d0, "%Y%m%dT%H%M%SZ", &tm);
+	t0 = timegm(&tm);
+	strptime(d1, "%Y%m%dT%H%M%SZ", &tm);
+	t1 = timegm(&tm);
+	/* Re-signed with the server's time (give or take a slow second). */
+	assert_in_range(t1 - t0, 3595, 3605);
+	assert_in_range(s3_client_skew(f->client), 3595, 3605);
+	assert_non_null(strstr(f->log, "clock differs"));
+}
+
+static void test_list_pages(void **state)
+{
+	struct fixture *f = *state;
+	static const enum action a[] = {A_PAGE1, A_PAGE2};
+	const struct s3_list_entry *e;
+	const char *want[] = {"p/a", "p/b c", "p/d"};
+	s3_list *it;
+	s3_error err;
+	size_t n = 0;
+	int rc;
+
+	script(f, 2, a);
+	start(f, NULL);
+	assert_int_equal(s3_list_new(&it, f->client, "p/", NULL, &err), S3_OK);
+	while ((rc = s3_list_next(&e, it, &err)) == 1) {
+		assert_true(n < 3);
+		assert_string_equal(e->key, want[n]);
+		n++;
+	}
+	assert_int_equal(rc, 0);
+	assert_int_equal(n, 3);
+	assert_non_null(strstr(fake_server_request(f->server, 1)->target,
+			       "continuation-token=tok%2B1%2F%3D"));
+	s3_list_free(it);
+}
+
+static void test_presign_matches_the_documentation(void **state)
+{
+	struct fixture *f = *state;
+	s3_options o = S3_OPTIONS_INIT;
+	struct s3_presign_options po = {.expires = 86400};
+	struct tm tm = {.tm_year = 113, .tm_mon = 4, .tm_mday = 24};
+	s3_client *c;
+	s3_error err;
+	char *url;
+
+	(void)f;
+	/* Amazon S3 API Reference, "Authenticating Requests: Using Query
+	 * Parameters (AWS Signature Version 4)", the worked example. */
+	o.endpoint = "https://s3.amazonaws.com";
+	o.bucket = "examplebucket";
+	o.virtual_hosted = true;
+	o.access_key = "AKIAIOSFODNN7EXAMPLE";
+	o.secret_key = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+	assert_int_equal(s3_client_new(&c, &o, &err), S3_OK);
+	po.at = timegm(&tm);
+	assert_int_equal(s3_presign_get(&url, c, "test.txt", &po, &err), S3_OK);
+	assert_string_equal(
+		url,
+		"https://examplebucket.s3.amazonaws.com/test.txt"
+		"?X-Amz-Algorithm=AWS4-HMAC-SHA256"
+		"&X-Amz-Credential=AKIAIOSFODNN7EXAMPLE%2F20130524%2Fus-east-1"
+		"%2Fs3%2Faws4_request&X-Amz-Date=20130524T000000Z"
+		"&X-Amz-Expires=86400&X-Amz-SignedHeaders=host"
+		"&X-Amz-Signature=aeeed9bbccd4d02ee5c0109b86d86835f995330da4c2"
+		"65957d157751f604d404");
+	free(url);
+	po.expires = 604801;
+	assert_int_equal(s3_presign_get(&url, c, "test.txt", &po, &err),
+			 S3_EINVAL);
+	assert_null(url);
+	s3_client_free(c);
+}
+
+/* ---- instance metadata ---- */
+
+static void imds_handler(void *ctx, const struct fake_request *req,
+			 struct fake_conn *conn)
+{
+	char h[128];
+	const char *body;
+
+	(void)ctx;
+	if (strcmp(req->method, "PUT") == 0 &&
+	    strcmp(req->target, "/latest/api/token") == 0 &&
+	    fake_header(req, "x-aws-ec2-metadata-token-ttl-seconds", h,
+			sizeof(h))) {
+		fake_reply(conn, 200, NULL, "TOKEN-1", 7);
+		return;
+	}
+	if (!fake_header(req, "x-aws-ec2-metadata-token", h, sizeof(h)) ||
+	    strcmp(h, "TOKEN-1") != 0) {
+		fake_reply(conn, 401, NULL, "", 0);
+		return;
+	}
+	if (strcmp(req->target,
+		   "/latest/meta-data/iam/security-credentials/") == 0) {
+		fake_reply(conn, 200, NULL, "backup-role\n", 12);
+		return;
+	}
+	if (strcmp(req->target,
+		   "/latest/meta-data/iam/security-credentials/backup-role") ==
+	    0) {
+		body = "{\"Code\":\"Success\",\"Type\":\"AWS-HMAC\","
+		       "\"AccessKeyId\":\"ASIAIMDSROLEKEY00001\","
+		       "\"SecretAccessKey\":\"imdsSecretNeverLogged000\","
+		       "\"Token\":\"IMDS-SESSION-TOKEN\","
+		       "\"Expiration\":\"2099-01-01T00:00:00Z\"}";
+		fake_reply(conn, 200, NULL, body, strlen(body));
+		return;
+	}
+	fake_reply(conn, 404, NULL, "", 0);
+}
+
+static void test_imds_credentials(void **state)
+{
+	struct fixture *f = *state;
+	static const enum action a[] = {A_OK};
+	struct fake_server *imds;
+	s3_options o = S3_OPTIONS_INIT;
+	char endpoint[64], h[512];
+	int port;
+	s3_error err;
+
+	assert_int_equal(fake_server_start(&imds, &port, imds_handler, NULL),
+			 0);
+	snprintf(endpoint, sizeof(endpoint), "http://127.0.0.1:%d", port);
+	o.use_imds = true;
+	o.imds_endpoint = endpoint;
+	script(f, 1, a);
+	start(f, &o);
+	assert_int_equal(s3_client_credentials_expire(f->client), 4070908800);
+	assert_int_equal(s3_put_object(f->client, "x", "a", 1, NULL, &err),
+			 S3_OK);
+	assert_non_null(header(f, 0, "x-amz-security-token", h, sizeof(h)));
+	assert_string_equal(h, "IMDS-SESSION-TOKEN");
+	assert_non_null(header(f, 0, "authorization", h, sizeof(h)));
+	assert_non_null(strstr(h, "Credential=ASIAIMDSROLEKEY00001/"));
+	assert_int_equal(fake_server_count(imds), 3);
+	assert_null(strstr(f->log, "imdsSecretNeverLogged"));
+	fake_server_stop(imds);
+}
+
+static void test_no_secret_in_errors(void **state)
+{
+	struct fixture *f = *state;
+	static const enum action a[] = {A_403};
+	s3_options o = S3_OPTIONS_INIT;
+	s3_error err;
+
+	o.session_token = "SESSION-TOKEN-SECRET-VALUE";
+	script(f, 1, a);
+	start(f, &o);
+	assert_int_equal(s3_head_object(&(struct s3_object_info){0}, f->client,
+					"x", &err),
+			 S3_EHTTP);
+	assert_null(strstr(err.msg, SK));
+	assert_null(strstr(err.msg, "SESSION-TOKEN-SECRET-VALUE"));
+	assert_null(strstr(f->log, "SESSION-TOKEN-SECRET-VALUE"));
+	assert_null(strstr(f->log, "Signature="));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_503_then_success, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_403_not_retried, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_attempts_bounded, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_dropped_connection_retried,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_get_resumes_after_reset,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_error_in_200_on_complete,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_skew_corrected, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_list_pages, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(
+			test_presign_matches_the_documentation, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(test_imds_credentials, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_no_secret_in_errors, setup,
+						teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
