@@ -18,7 +18,7 @@ DESTDIR  ?=
 WERROR   ?= 1
 VERSION  := 0.1.0
 
-PKGS := libcurl openssl libxml-2.0 zlib libpq inih jansson
+PKGS := libcurl openssl libxml-2.0 zlib libpq inih jansson libisal
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
 TEST_LIBS  := $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)

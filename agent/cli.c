@@ -196,9 +196,9 @@ const struct cli_command cli_commands[] = {
 	 "show, apply or remove lifecycle rules; prune old backups",
 	 usage_retention, true, NULL},
 	{"keygen", "generate a new encryption key file", usage_keygen, false,
-	 NULL},
+	 cmd_keygen},
 	{"decrypt", "decrypt an encrypted backup read from standard input",
-	 usage_decrypt, false, NULL},
+	 usage_decrypt, false, cmd_decrypt},
 	{"config", "print the effective configuration", usage_config, false,
 	 cmd_config}, /* loads it itself: --describe does not need it */
 	{NULL, NULL, NULL, false, NULL},

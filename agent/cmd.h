@@ -24,4 +24,14 @@ int cmd_config(const struct cli_globals *g, const conf *c, int argc,
 int cmd_presign(const struct cli_globals *g, const conf *c, int argc,
 		char **argv);
 
+
+/* offsite keygen: a new random key in a new file, mode 0600. */
+int cmd_keygen(const struct cli_globals *g, const conf *c, int argc,
+	       char **argv);
+
+/* offsite decrypt: the encrypted format from stdin to stdout; needs no
+ * config given -k or -p (else it takes the key from [encryption]). */
+int cmd_decrypt(const struct cli_globals *g, const conf *c, int argc,
+		char **argv);
+
 #endif

@@ -85,6 +85,7 @@ typedef struct conf {
 		uint64_t part_size; /* bytes; default 16 MiB; 5 MiB .. 5 GiB */
 		unsigned max_parts; /* default 10000; 1 .. 10000 */
 		unsigned concurrency; /* default 4; 1 .. 64 */
+		uint64_t max_size;    /* stored bytes; 0 = no limit */
 	} storage;
 
 	struct {
@@ -245,4 +246,3 @@ int conf_aws_profile_load(struct conf_aws_profile *out, const char *profile,
 void conf_aws_profile_dispose(struct conf_aws_profile *p);
 
 #endif
-

@@ -185,6 +185,17 @@ const struct conf_key conf_keys[] = {
 		.help = "Parts uploaded in parallel; memory is about part_size "
 			"times this.",
 	},
+	{
+		.section = "storage",
+		.name = "max_size",
+		.kind = CONF_K_SIZE,
+		.offset = F_U64(storage.max_size),
+		.def = "0",
+		.min = 0,
+		.max = 5 * 1024 * GiB, /* S3's largest object */
+		.help = "Largest stored backup: a run that would pass it stops "
+			"and stores nothing; 0 means no limit.",
+	},
 
 	/* [database] */
 	{
@@ -282,10 +293,11 @@ const struct conf_key conf_keys[] = {
 		.name = "level",
 		.kind = CONF_K_INT,
 		.offset = F_INT(compression.level),
-		.def = "6",
+		.def = "1",
 		.min = 0,
 		.max = 9,
-		.help = "gzip level: 0 stores, 9 is smallest and slowest.",
+		.help = "gzip level: 0 stores; 1-3 use ISA-L (fast, a ratio "
+			"like gzip -6's); 4-9 use zlib.",
 	},
 
 	/* [encryption] */
