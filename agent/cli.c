@@ -177,7 +177,7 @@ static const char usage_config[] =
  * name, summary, usage, needs_config, run (NULL: not built yet). */
 const struct cli_command cli_commands[] = {
 	{"backup", "take a dump of the database and upload it", usage_backup,
-	 true, NULL},
+	 true, cmd_backup},
 	{"restore", "download a backup and load it into a database or a file",
 	 usage_restore, true, NULL},
 	{"list", "list the complete backups in the bucket", usage_list, true,

@@ -24,6 +24,9 @@ int cmd_config(const struct cli_globals *g, const conf *c, int argc,
 int cmd_presign(const struct cli_globals *g, const conf *c, int argc,
 		char **argv);
 
+/* offsite backup: dump, compress, encrypt, upload; never a broken one. */
+int cmd_backup(const struct cli_globals *g, const conf *c, int argc,
+	       char **argv);
 
 /* offsite keygen: a new random key in a new file, mode 0600. */
 int cmd_keygen(const struct cli_globals *g, const conf *c, int argc,

@@ -221,7 +221,8 @@ int s3_multipart_list(struct s3_upload **uploads, size_t *n, s3_client *c,
 	struct s3xml_list_uploads page = {0};
 	struct s3_upload *all = NULL;
 	size_t nall = 0;
-	char *key_marker = NULL, *id_marker = NULL;
+	/* S3 keys are at most 1024 bytes; upload ids are shorter. */
+	char key_marker[1025] = "", id_marker[1025] = "";
 	int rc = S3_OK;
 
 	*uploads = NULL;
@@ -236,9 +237,9 @@ int s3_multipart_list(struct s3_upload **uploads, size_t *n, s3_client *c,
 
 		q[nq++] = (struct sigv4_kv){"uploads", ""};
 		q[nq++] = (struct sigv4_kv){"prefix", prefix ? prefix : ""};
-		if (key_marker)
+		if (key_marker[0])
 			q[nq++] = (struct sigv4_kv){"key-marker", key_marker};
-		if (id_marker)
+		if (id_marker[0])
 			q[nq++] = (struct sigv4_kv){"upload-id-marker",
 						    id_marker};
 		r.method = "GET";
@@ -268,32 +269,26 @@ int s3_multipart_list(struct s3_upload **uploads, size_t *n, s3_client *c,
 			all[nall++] = page.uploads[i];
 			memset(&page.uploads[i], 0, sizeof(page.uploads[i]));
 		}
-		free(key_marker);
-		free(id_marker);
-		key_marker = id_marker = NULL;
 		if (!page.is_truncated)
 			break;
-		if (!page.next_key_marker) {
+		if (!page.next_key_marker ||
+		    strlen(page.next_key_marker) >= sizeof(key_marker) ||
+		    (page.next_upload_id_marker &&
+		     strlen(page.next_upload_id_marker) >= sizeof(id_marker))) {
 			rc = S3_EPROTO;
 			s3_error_set(err, rc,
 				     "ListMultipartUploads: truncated without "
-				     "a marker");
+				     "a usable marker");
 			break;
 		}
-		key_marker = strdup(page.next_key_marker);
-		id_marker = page.next_upload_id_marker
-				    ? strdup(page.next_upload_id_marker)
-				    : NULL;
+		snprintf(key_marker, sizeof(key_marker), "%s",
+			 page.next_key_marker);
+		snprintf(id_marker, sizeof(id_marker), "%s",
+			 page.next_upload_id_marker ? page.next_upload_id_marker
+						    : "");
 		s3xml_list_uploads_dispose(&page);
-		if (!key_marker) {
-			rc = S3_ENOMEM;
-			s3_error_set(err, rc, "out of memory");
-			break;
-		}
 	}
 	s3xml_list_uploads_dispose(&page);
-	free(key_marker);
-	free(id_marker);
 	if (rc) {
 		s3_uploads_free(all, nall);
 		return rc;

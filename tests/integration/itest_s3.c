@@ -279,6 +279,7 @@ static void test_multipart(void **state)
 	size_t i, n;
 	s3_error err;
 
+	assert_non_null(data);
 	for (i = 0; i < part * 2 + 1000; i++)
 		data[i] = (char)(i % 251);
 	assert_int_equal(s3_multipart_create(&id, c, "mp/obj", &po, &err),

@@ -1,6 +1,7 @@
 /*
- * The scripted fake server: one thread, one connection at a time (the
- * client under test keeps one connection), requests answered in order.
+ * The scripted fake server: an accepting thread, and a thread for each
+ * connection (clients keep theirs alive). Requests are numbered in the
+ * order they arrive; handlers may run concurrently.
  */
 #include "tests/support/fake_server.h"
 
@@ -25,8 +26,16 @@ struct fake_conn {
 	bool closed;
 };
 
+struct conn_thread {
+	pthread_t thread;
+	struct fake_server *server;
+	int fd;
+	struct conn_thread *next;
+};
+
 struct fake_server {
 	int listen_fd;
+	struct conn_thread *conns; /* under LOCK */
 	int stop_pipe[2];
 	pthread_t thread;
 	fake_handler handler;
@@ -224,6 +233,14 @@ static void serve(struct fake_server *s, int fd)
 	close(fd);
 }
 
+static void *serve_thread(void *arg)
+{
+	struct conn_thread *ct = arg;
+
+	serve(ct->server, ct->fd);
+	return NULL;
+}
+
 static void *run(void *arg)
 {
 	struct fake_server *s = arg;
@@ -239,8 +256,25 @@ static void *run(void *arg)
 		if (p[1].revents)
 			break;
 		int fd = accept(s->listen_fd, NULL, NULL);
-		if (fd >= 0)
-			serve(s, fd);
+		if (fd < 0)
+			continue;
+		/* A thread per connection: clients keep theirs alive. */
+		struct conn_thread *ct = calloc(1, sizeof(*ct));
+		if (!ct) {
+			close(fd);
+			continue;
+		}
+		ct->server = s;
+		ct->fd = fd;
+		if (pthread_create(&ct->thread, NULL, serve_thread, ct) != 0) {
+			close(fd);
+			free(ct);
+			continue;
+		}
+		pthread_mutex_lock(&s->lock);
+		ct->next = s->conns;
+		s->conns = ct;
+		pthread_mutex_unlock(&s->lock);
 	}
 	return NULL;
 }
@@ -289,6 +323,12 @@ void fake_server_stop(struct fake_server *s)
 	if (write(s->stop_pipe[1], "x", 1) != 1)
 		return; /* cannot stop the thread: leak rather than race */
 	pthread_join(s->thread, NULL);
+	while (s->conns) {
+		struct conn_thread *ct = s->conns;
+		s->conns = ct->next;
+		pthread_join(ct->thread, NULL);
+		free(ct);
+	}
 	close(s->listen_fd);
 	close(s->stop_pipe[0]);
 	close(s->stop_pipe[1]);

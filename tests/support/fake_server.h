@@ -4,7 +4,8 @@
  * a skewed Date. It stands beside the real servers, never instead of them.
  *
  * It runs in a thread of the test process, on a port the kernel picks.
- * The test's handler is called for every request, in order, and answers
+ * The test's handler is called for every request (concurrently when the
+ * client opens several connections), and answers
  * with fake_reply() (or fake_reply_partial(), or fake_drop()). Every
  * request is recorded for the test to inspect afterwards.
  */

@@ -1,0 +1,519 @@
+/*
+ * offsite backup: dump -> [sha256 plain] -> gzip -> [encrypt]
+ *                 -> [sha256 stored] -> part writer -> S3
+ *
+ * The upload is completed only if every stage succeeded: the dump tool
+ * exited 0 (and plain pg_dump output ended with its end-of-dump marker),
+ * the gzip trailer and the last encrypted segment were written, and every
+ * part was stored. Otherwise, and on SIGTERM, SIGINT or SIGHUP, the
+ * multipart upload is aborted: nothing is left under the key. A backup
+ * is a backup once its manifest is written beside it.
+ */
+#include "agent/cmd.h"
+
+#include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "agent/crypto.h"
+#include "agent/lock.h"
+#include "agent/log.h"
+#include "agent/manifest.h"
+#include "agent/source.h"
+#include "agent/stages.h"
+#include "agent/storage.h"
+#include "agent/upload.h"
+#include "retention/retention.h"
+
+enum { OPT_TYPE = 256, OPT_STDIN, OPT_NAME, OPT_DRY_RUN };
+
+static const struct option backup_options[] = {
+	{"type", required_argument, NULL, OPT_TYPE},
+	{"stdin", no_argument, NULL, OPT_STDIN},
+	{"name", required_argument, NULL, OPT_NAME},
+	{"dry-run", no_argument, NULL, OPT_DRY_RUN},
+	{NULL, 0, NULL, 0},
+};
+
+/* Incomplete uploads of ours older than this are aborted at start. */
+#define STALE_UPLOAD_SECONDS (24 * 3600)
+
+/* ---- signals: a thread waits for them and stops the run ---- */
+
+static atomic_int stop_signal;
+/* The running source, published for the signal thread under this lock,
+ * so a cancel never races with source_close(). */
+static pthread_mutex_t source_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct source *running_source;
+
+static void publish_source(struct source *src)
+{
+	pthread_mutex_lock(&source_lock);
+	running_source = src;
+	if (src && atomic_load(&stop_signal) > 0)
+		source_cancel(src);
+	pthread_mutex_unlock(&source_lock);
+}
+
+static void *signal_thread(void *arg)
+{
+	sigset_t *set = arg;
+	int sig = 0;
+
+	for (;;) {
+		if (sigwait(set, &sig) != 0)
+			continue;
+		if (sig == SIGUSR2 && atomic_load(&stop_signal) == -1)
+			return NULL; /* the run is over: quit */
+		if (atomic_load(&stop_signal) > 0)
+			continue;
+		atomic_store(&stop_signal, sig);
+		log_event(LOG_WARN, "stop requested: aborting the backup",
+			  "signal", strsignal(sig), NULL);
+		pthread_mutex_lock(&source_lock);
+		if (running_source)
+			source_cancel(running_source);
+		pthread_mutex_unlock(&source_lock);
+	}
+}
+
+struct signals {
+	sigset_t set;
+	sigset_t old;
+	pthread_t thread;
+	bool started;
+};
+
+/* Block the stop signals in every thread; one thread waits for them. */
+static int signals_start(struct signals *s)
+{
+	sigemptyset(&s->set);
+	sigaddset(&s->set, SIGTERM);
+	sigaddset(&s->set, SIGINT);
+	sigaddset(&s->set, SIGHUP);
+	sigaddset(&s->set, SIGUSR2);
+	atomic_store(&stop_signal, 0);
+	if (pthread_sigmask(SIG_BLOCK, &s->set, &s->old) != 0)
+		return -1;
+	if (pthread_create(&s->thread, NULL, signal_thread, &s->set) != 0)
+		return -1;
+	s->started = true;
+	return 0;
+}
+
+static void signals_stop(struct signals *s)
+{
+	if (s->started) {
+		int sig = atomic_load(&stop_signal);
+		atomic_store(&stop_signal, -1);
+		pthread_kill(s->thread, SIGUSR2);
+		pthread_join(s->thread, NULL);
+		atomic_store(&stop_signal, sig);
+	}
+	pthread_sigmask(SIG_SETMASK, &s->old, NULL);
+}
+
+/* ---- storage clients for the part writer ---- */
+
+static int make_client(s3_client **out, void *ctx, bool (*cancelled)(void *ctx),
+		       void *cancelled_ctx, s3_error *err)
+{
+	return storage_client(out, ctx, cancelled, cancelled_ctx, err);
+}
+
+/* Abort incomplete uploads of ours that are older than a day. */
+static void abort_stale_uploads(s3_client *s3, const conf *c, time_t now)
+{
+	struct s3_upload *ups = NULL;
+	size_t n = 0, i;
+	s3_error err;
+
+	if (s3_multipart_list(&ups, &n, s3, c->storage.prefix, &err)) {
+		log_event(LOG_WARN, "cannot list incomplete uploads", "error",
+			  err.msg, NULL);
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		struct retention_key k;
+
+		if (retention_key_parse(&k, c->storage.prefix, ups[i].key) ||
+		    ups[i].initiated > now - STALE_UPLOAD_SECONDS)
+			continue;
+		if (s3_multipart_abort(s3, ups[i].key, ups[i].upload_id,
+				       &err) == S3_OK)
+			log_event(LOG_INFO, "aborted a stale incomplete upload",
+				  "key", ups[i].key, NULL);
+		else
+			log_event(LOG_WARN,
+				  "cannot abort a stale incomplete upload",
+				  "key", ups[i].key, "error", err.msg, NULL);
+	}
+	s3_uploads_free(ups, n);
+}
+
+/* ---- the run ---- */
+
+struct run {
+	const conf *c;
+	const char *type;
+	const char *database;
+	bool use_stdin;
+	bool dry_run;
+
+	char host[256];
+	time_t started;
+	char *key;
+	struct storage st;
+	bool st_ready;
+	s3_client *s3;
+	struct crypto_key ckey;
+	bool have_key;
+
+	struct stream_error serr;
+	struct stream *hash_plain, *gzip, *encrypt, *hash_stored, *sink;
+	struct stream *head;
+	struct gzip_options gz;
+	const char *meta[12];
+	struct s3_put_options put;
+};
+
+static void human(char out[32], uint64_t bytes)
+{
+	static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+	double v = (double)bytes;
+	int u = 0;
+
+	while (v >= 1024 && u < 4) {
+		v /= 1024;
+		u++;
+	}
+	snprintf(out, 32, u ? "%.1f%s" : "%.0f%s", v, units[u]);
+}
+
+/* Build sink <- hash(stored) <- [encrypt] <- gzip <- hash(plain). */
+static int build_chain(struct run *r)
+{
+	const conf *c = r->c;
+	struct gzip_options gz = GZIP_OPTIONS_INIT;
+	const char **meta = r->meta;
+	int rc;
+
+	if (r->dry_run) {
+		rc = stage_null_new(&r->sink, &r->serr);
+	} else {
+		struct upload_options uo = {
+			.key = r->key,
+			.part_size = c->storage.part_size,
+			.max_parts = c->storage.max_parts,
+			.concurrency = c->storage.concurrency,
+			.max_size = c->storage.max_size,
+			.put = &r->put,
+			.client_new = make_client,
+			.client_ctx = &r->st,
+		};
+		meta[0] = "type";
+		meta[1] = r->type;
+		meta[2] = "database";
+		meta[3] = r->database;
+		meta[4] = "format";
+		meta[5] = "1";
+		meta[6] = "compression";
+		meta[7] = "gzip";
+		meta[8] = "encryption";
+		meta[9] = c->encryption.enabled ? "aes-256-gcm" : "none";
+		meta[10] = "host";
+		meta[11] = r->host;
+		r->put.content_type = c->encryption.enabled
+					      ? "application/octet-stream"
+					      : "application/gzip";
+		r->put.metadata = meta;
+		r->put.nmetadata = 6;
+		rc = upload_new(&r->sink, &r->serr, &uo);
+	}
+	if (rc)
+		return rc;
+	rc = stage_hash_new(&r->hash_stored, r->sink, &r->serr);
+	if (rc)
+		return rc;
+	r->head = r->hash_stored;
+	if (c->encryption.enabled) {
+		struct encrypt_options eo = ENCRYPT_OPTIONS_INIT;
+		eo.key = &r->ckey;
+		rc = stage_encrypt_new(&r->encrypt, r->head, &r->serr, &eo);
+		if (rc)
+			return rc;
+		r->head = r->encrypt;
+	}
+	gz.level = c->compression.level;
+	r->gz = gz;
+	rc = stage_gzip_new(&r->gzip, r->head, &r->serr, &gz);
+	if (rc)
+		return rc;
+	r->head = r->gzip;
+	rc = stage_hash_new(&r->hash_plain, r->head, &r->serr);
+	if (rc)
+		return rc;
+	r->head = r->hash_plain;
+	return STREAM_OK;
+}
+
+static void free_chain(struct run *r)
+{
+	stream_free(r->hash_plain);
+	stream_free(r->gzip);
+	stream_free(r->encrypt);
+	stream_free(r->hash_stored);
+	stream_free(r->sink); /* aborts an unfinished upload */
+	r->hash_plain = r->gzip = r->encrypt = r->hash_stored = r->sink = NULL;
+}
+
+static int write_manifest(struct run *r, struct source *src, double secs)
+{
+	struct manifest m = {0};
+	struct upload_result ur = {0};
+	struct s3_put_options po = {.content_type = "application/json"};
+	char *text = NULL, *mkey = NULL;
+	int level = 0;
+	s3_error err;
+	int rc = -1;
+
+	m.key = r->key;
+	m.type = r->type;
+	m.database = r->database;
+	m.host = r->host;
+	m.started = r->started;
+	m.duration = secs;
+	stage_hash_result(r->hash_plain, m.plain_sha256, &m.plain_bytes);
+	stage_hash_result(r->hash_stored, m.stored_sha256, &m.stored_bytes);
+	upload_result(r->sink, &ur);
+	m.parts = ur.parts;
+	m.largest_part = ur.largest_part;
+	m.compression_engine = stage_gzip_engine_name(&r->gz, &level);
+	m.compression_level = level;
+	m.encrypted = r->c->encryption.enabled;
+	if (m.encrypted) {
+		uint8_t id[CRYPTO_KEY_ID_LEN];
+		stage_encrypt_key_id(r->encrypt, id);
+		crypto_key_id_hex(m.key_id, id);
+	}
+	m.driver = r->use_stdin ? "stdin" : source_driver_name(src);
+	m.tool = source_tool_version(src);
+	m.format = source_format(src);
+	if (manifest_format(&text, &m) ||
+	    asprintf(&mkey, "%s%s", r->key, RETENTION_MANIFEST_SUFFIX) < 0) {
+		mkey = NULL;
+		log_event(LOG_ERROR, "cannot build the manifest", NULL);
+		goto out;
+	}
+	if (s3_put_object(r->s3, mkey, text, strlen(text), &po, &err)) {
+		log_event(LOG_ERROR, "cannot write the manifest", "key", mkey,
+			  "error", err.msg, NULL);
+		goto out;
+	}
+	rc = 0;
+out:
+	free(text);
+	free(mkey);
+	return rc;
+}
+
+static int run_backup(struct run *r)
+{
+	const conf *c = r->c;
+	struct source_options so = SOURCE_OPTIONS_INIT;
+	struct source *src = NULL;
+	struct timespec t0, t1;
+	s3_error err;
+	char plain[32], stored[32];
+	double secs;
+	int rc;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (!r->dry_run) {
+		if (storage_init(&r->st, c, &err) ||
+		    storage_client(&r->s3, &r->st, NULL, NULL, &err)) {
+			log_event(LOG_ERROR, "cannot reach storage", "error",
+				  err.msg, NULL);
+			return EXIT_FAILED;
+		}
+		r->st_ready = true;
+		abort_stale_uploads(r->s3, c, r->started);
+	}
+	if (build_chain(r)) {
+		log_event(LOG_ERROR, "backup failed", "error", r->serr.msg,
+			  NULL);
+		return EXIT_FAILED;
+	}
+
+	so.use_stdin = r->use_stdin;
+	so.database = r->database;
+	so.stdin_fd = STDIN_FILENO;
+	rc = source_open(&src, c, &so, &r->serr);
+	if (rc == STREAM_OK) {
+		publish_source(src);
+		log_event(LOG_INFO, "backup started", "key", r->key, "type",
+			  r->type, "database", r->database, NULL);
+		rc = source_pump(src, r->head, &r->serr);
+		publish_source(NULL);
+	}
+	if (rc == STREAM_OK && atomic_load(&stop_signal) > 0)
+		rc = stream_fail(&r->serr, STREAM_ECANCEL, "stopped by %s",
+				 strsignal(atomic_load(&stop_signal)));
+	if (rc == STREAM_OK)
+		rc = stream_finish(r->head);
+	if (rc != STREAM_OK) {
+		if (atomic_load(&stop_signal) > 0 &&
+		    r->serr.code != STREAM_ECANCEL)
+			log_event(LOG_ERROR, "backup stopped", "signal",
+				  strsignal(atomic_load(&stop_signal)), "cause",
+				  r->serr.msg, NULL);
+		else
+			log_event(LOG_ERROR, "backup failed", "key", r->key,
+				  "error", r->serr.msg, NULL);
+		if (r->sink && !r->dry_run)
+			upload_abort(r->sink);
+		source_close(src);
+		return EXIT_FAILED;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	secs = (double)(t1.tv_sec - t0.tv_sec) +
+	       (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+
+	if (!r->dry_run && write_manifest(r, src, secs)) {
+		/* Without its manifest it is not a backup: don't leave it. */
+		if (s3_delete_object(r->s3, r->key, &err) != S3_OK)
+			log_event(LOG_WARN, "cannot delete the backup", "key",
+				  r->key, "error", err.msg, NULL);
+		source_close(src);
+		return EXIT_FAILED;
+	}
+	{
+		char hp[65], hs[65], secbuf[32], ratio[32];
+		uint64_t pb = 0, sb = 0;
+		stage_hash_result(r->hash_plain, hp, &pb);
+		stage_hash_result(r->hash_stored, hs, &sb);
+		human(plain, pb);
+		human(stored, sb);
+		snprintf(secbuf, sizeof(secbuf), "%.1fs", secs);
+		snprintf(ratio, sizeof(ratio), "%.2f",
+			 sb ? (double)pb / (double)sb : 0.0);
+		log_event(LOG_INFO,
+			  r->dry_run ? "dry run complete: nothing stored"
+				     : "backup complete",
+			  "key", r->key, "plain", plain, "stored", stored,
+			  "ratio", ratio, "duration", secbuf, NULL);
+	}
+	source_close(src);
+	return EXIT_OK;
+}
+
+int cmd_backup(const struct cli_globals *g, const conf *c, int argc,
+	       char **argv)
+{
+	struct run r = {0};
+	struct signals sig = {0};
+	char lock_path[4096];
+	int ch, rc = EXIT_FAILED, lock_fd = -1, lrc;
+
+	(void)g;
+	r.c = c;
+	r.type = "manual";
+	r.database = c->database.name;
+	opterr = 0;
+	optind = 0;
+	while ((ch = getopt_long(argc, argv, ":", backup_options, NULL)) !=
+	       -1) {
+		switch (ch) {
+		case OPT_TYPE:
+			r.type = optarg;
+			break;
+		case OPT_STDIN:
+			r.use_stdin = true;
+			break;
+		case OPT_NAME:
+			r.database = optarg;
+			break;
+		case OPT_DRY_RUN:
+			r.dry_run = true;
+			break;
+		default:
+			return cli_option_error(argv[0], ch, argv);
+		}
+	}
+	if (optind < argc)
+		return cli_usage_error(argv[0], "unexpected argument '%s'",
+				       argv[optind]);
+	if (c->database.driver == CONF_DRIVER_STDIN)
+		r.use_stdin = true;
+	if (!retention_type_valid(r.type))
+		return cli_usage_error(argv[0],
+				       "bad type '%s' (1 to 31 of a-z 0-9 _ -)",
+				       r.type);
+	if (!r.database)
+		return cli_usage_error(argv[0], "no database name: set name in "
+						"[database] or give --name");
+	if (!retention_database_valid(r.database))
+		return cli_usage_error(argv[0],
+				       "bad name '%s' (A-Z a-z 0-9 _ . -)",
+				       r.database);
+
+	lrc = lock_acquire(&lock_fd, lock_path, sizeof(lock_path), r.database);
+	if (lrc == LOCK_HELD) {
+		cli_errorf("another backup of '%s' is running (lock %s)",
+			   r.database, lock_path);
+		return EXIT_LOCKED;
+	}
+	if (lrc != LOCK_OK) {
+		cli_errorf("cannot take the lock %s", lock_path);
+		return EXIT_FAILED;
+	}
+
+	if (c->encryption.enabled) {
+		struct crypto_error cerr = {0};
+		int krc = c->encryption.key_file
+				  ? crypto_key_load_file(&r.ckey,
+							 c->encryption.key_file,
+							 &cerr)
+				  : crypto_key_load_passphrase(
+					    &r.ckey,
+					    c->encryption.passphrase_file, NULL,
+					    &cerr);
+		if (krc) {
+			cli_errorf("%s", cerr.msg);
+			lock_release(lock_fd);
+			return EXIT_USAGE;
+		}
+		r.have_key = true;
+	}
+
+	gethostname(r.host, sizeof(r.host) - 1);
+	r.started = time(NULL);
+	if (retention_key_format(
+		    &r.key, c->storage.prefix, r.type, r.database, r.started,
+		    c->encryption.enabled ? "sql.gz.enc" : "sql.gz")) {
+		cli_errorf("cannot name the backup");
+		goto out;
+	}
+	if (signals_start(&sig)) {
+		cli_errorf("cannot set up signal handling");
+		goto out;
+	}
+	rc = run_backup(&r);
+	signals_stop(&sig);
+out:
+	free_chain(&r);
+	s3_client_free(r.s3);
+	if (r.st_ready)
+		storage_dispose(&r.st);
+	if (r.have_key)
+		crypto_key_dispose(&r.ckey);
+	free(r.key);
+	lock_release(lock_fd);
+	return rc;
+}

@@ -1,0 +1,65 @@
+/*
+ * The run lock: flock(2) on a file in the runtime directory. A crashed or
+ * killed run leaves the file but not the lock.
+ */
+#include "agent/lock.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static const char *runtime_dir(void)
+{
+	const char *d = getenv("RUNTIME_DIRECTORY");
+	struct stat st;
+
+	if (d && *d) {
+		/* systemd may list several, separated by ':'. */
+		static char first[4096];
+		snprintf(first, sizeof(first), "%.*s", (int)strcspn(d, ":"), d);
+		return first;
+	}
+	if (stat("/run/offsite", &st) == 0 && S_ISDIR(st.st_mode) &&
+	    access("/run/offsite", W_OK) == 0)
+		return "/run/offsite";
+	d = getenv("XDG_RUNTIME_DIR");
+	if (d && *d)
+		return d;
+	return "/tmp";
+}
+
+int lock_acquire(int *fd, char *path, size_t size, const char *name)
+{
+	char pid[32];
+	int f;
+
+	*fd = -1;
+	snprintf(path, size, "%s/offsite-%s.lock", runtime_dir(), name);
+	f = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (f < 0)
+		return LOCK_EIO;
+	if (flock(f, LOCK_EX | LOCK_NB) != 0) {
+		int e = errno;
+		close(f);
+		errno = e;
+		return e == EWOULDBLOCK ? LOCK_HELD : LOCK_EIO;
+	}
+	/* For a person looking at the file: who holds it. */
+	snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+	if (ftruncate(f, 0) == 0 && write(f, pid, strlen(pid)) < 0) {
+		/* Only informative: the flock is what counts. */
+	}
+	*fd = f;
+	return LOCK_OK;
+}
+
+void lock_release(int fd)
+{
+	if (fd >= 0)
+		close(fd);
+}

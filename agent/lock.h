@@ -1,0 +1,21 @@
+/*
+ * lock: one backup of a database at a time on this host.
+ */
+#ifndef OFFSITE_AGENT_LOCK_H
+#define OFFSITE_AGENT_LOCK_H
+
+#include <stddef.h>
+
+enum lock_code { LOCK_OK = 0, LOCK_HELD, LOCK_EIO };
+
+/*
+ * Take an exclusive flock on "offsite-NAME.lock" in the runtime directory:
+ * $RUNTIME_DIRECTORY (systemd's RuntimeDirectory=), else /run/offsite if
+ * it exists, else $XDG_RUNTIME_DIR, else /tmp. *FD holds the lock until
+ * lock_release(); the kernel drops it if we die. PATH receives the file's
+ * name for messages.
+ */
+int lock_acquire(int *fd, char *path, size_t size, const char *name);
+void lock_release(int fd);
+
+#endif
