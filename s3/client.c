@@ -69,6 +69,15 @@ void s3_log(const s3_client *c, enum s3_log_level level, const char *fmt, ...)
 	c->log(c->log_ctx, level, line);
 }
 
+char *s3_what(const char *op, const char *key)
+{
+	char *w;
+
+	if (asprintf(&w, "%s %s", op, key ? key : "") < 0)
+		return NULL;
+	return w;
+}
+
 time_t s3_now(const s3_client *c)
 {
 	time_t t = c->clock ? c->clock(c->clock_ctx) : time(NULL);

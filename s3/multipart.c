@@ -13,15 +13,6 @@
 
 #define MP_BODY_MAX S3XML_MAX_BODY
 
-static char *what_of(const char *op, const char *key)
-{
-	char *w;
-
-	if (asprintf(&w, "%s %s", op, key) < 0)
-		return NULL;
-	return w;
-}
-
 int s3_multipart_create(char **upload_id, s3_client *c, const char *key,
 			const struct s3_put_options *po, s3_error *err)
 {
@@ -29,7 +20,7 @@ int s3_multipart_create(char **upload_id, s3_client *c, const char *key,
 	struct s3_put_headers ph;
 	struct s3_req r = {0};
 	struct s3_resp resp;
-	char *what = what_of("CreateMultipartUpload", key);
+	char *what = s3_what("CreateMultipartUpload", key);
 	int rc;
 
 	*upload_id = NULL;
@@ -119,7 +110,7 @@ int s3_multipart_complete(s3_client *c, const char *key, const char *upload_id,
 	struct s3xml_error xe = {0};
 	struct s3_req r = {0};
 	struct s3_resp resp;
-	char *body = NULL, *what = what_of("CompleteMultipartUpload", key);
+	char *body = NULL, *what = s3_what("CompleteMultipartUpload", key);
 	int rc;
 
 	memset(err, 0, sizeof(*err));
@@ -177,7 +168,7 @@ int s3_multipart_abort(s3_client *c, const char *key, const char *upload_id,
 	struct sigv4_kv q[1] = {{"uploadId", upload_id}};
 	struct s3_req r = {0};
 	struct s3_resp resp;
-	char *what = what_of("AbortMultipartUpload", key);
+	char *what = s3_what("AbortMultipartUpload", key);
 	int rc;
 
 	memset(err, 0, sizeof(*err));
@@ -306,7 +297,7 @@ int s3_multipart_list_parts(struct s3_part **parts, size_t *n, s3_client *c,
 	struct s3_part *all = NULL;
 	size_t nall = 0;
 	char marker[16] = "";
-	char *what = what_of("ListParts", key);
+	char *what = s3_what("ListParts", key);
 	int rc = S3_OK;
 
 	*parts = NULL;

@@ -56,15 +56,6 @@ static void take_info(struct s3_object_info *info, struct s3_resp *resp)
 	resp->nmeta = 0;
 }
 
-static char *what_of(const char *op, const char *key)
-{
-	char *w;
-
-	if (asprintf(&w, "%s %s", op, key ? key : "") < 0)
-		return NULL;
-	return w;
-}
-
 int s3_put_headers_init(struct s3_put_headers *h,
 			const struct s3_put_options *po, s3_error *err)
 {
@@ -120,7 +111,7 @@ int s3_put_object(s3_client *c, const char *key, const void *body, size_t len,
 	struct s3_put_headers ph;
 	struct s3_req r = {0};
 	struct s3_resp resp;
-	char *what = what_of("PUT", key);
+	char *what = s3_what("PUT", key);
 	int rc;
 
 	memset(err, 0, sizeof(*err));
@@ -150,7 +141,7 @@ int s3_get_object(struct s3_object_info *info, s3_client *c, const char *key,
 {
 	struct s3_req r = {0};
 	struct s3_resp resp;
-	char *what = what_of("GET", key);
+	char *what = s3_what("GET", key);
 	int rc;
 
 	if (info)
@@ -179,7 +170,7 @@ int s3_get_object_buf(char **out, size_t *len, s3_client *c, const char *key,
 {
 	struct s3_req r = {0};
 	struct s3_resp resp;
-	char *what = what_of("GET", key);
+	char *what = s3_what("GET", key);
 	int rc;
 
 	*out = NULL;
@@ -214,7 +205,7 @@ int s3_head_object(struct s3_object_info *info, s3_client *c, const char *key,
 {
 	struct s3_req r = {0};
 	struct s3_resp resp;
-	char *what = what_of("HEAD", key);
+	char *what = s3_what("HEAD", key);
 	int rc;
 
 	memset(info, 0, sizeof(*info));
@@ -237,7 +228,7 @@ int s3_delete_object(s3_client *c, const char *key, s3_error *err)
 {
 	struct s3_req r = {0};
 	struct s3_resp resp;
-	char *what = what_of("DELETE", key);
+	char *what = s3_what("DELETE", key);
 	int rc;
 
 	if (!what) {

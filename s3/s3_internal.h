@@ -126,6 +126,9 @@ void s3_error_set(s3_error *err, int code, const char *fmt, ...)
 void s3_log(const s3_client *c, enum s3_log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/* "OP KEY" for messages (a new string), or NULL when out of memory. */
+char *s3_what(const char *op, const char *key);
+
 /* The client's clock: the caller's, plus what we learned of the skew. */
 time_t s3_now(const s3_client *c);
 
