@@ -6,6 +6,7 @@
 #   make lint            clang-format check, include-rule check, gcc -fanalyzer
 #   make deps            install the Debian packages the build and tests need
 #   make demo            the main job on throwaway local servers
+#   make bench           end-to-end benchmark vs pg_dump|gzip|openssl|aws (~1 GB)
 #   make install         PREFIX=/usr/local DESTDIR=
 #
 # Honours CC, CFLAGS, CPPFLAGS, LDFLAGS, LDLIBS, PREFIX, DESTDIR.
@@ -91,7 +92,7 @@ ITEST_BIN := $(ITEST_SRC:tests/integration/%.c=$(BUILD)/tests/%)
 TOOL_SRC  := $(wildcard tests/harness/*.c)
 TOOL_BIN  := $(TOOL_SRC:tests/harness/%.c=$(BUILD)/tests/%)
 
-.PHONY: all check check-unit check-build lint format deps demo install uninstall clean
+.PHONY: all check check-unit check-build lint format deps demo bench install uninstall clean
 
 all: offsite
 
@@ -149,6 +150,10 @@ deps:
 demo: deps
 	@$(MAKE) --no-print-directory offsite build/release/tests/freeport
 	@bash tests/demo
+
+bench: deps
+	@$(MAKE) --no-print-directory offsite build/release/tests/freeport
+	@bash tests/bench/e2e
 
 install: offsite
 	install -d $(DESTDIR)$(BINDIR)

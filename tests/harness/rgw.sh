@@ -90,7 +90,7 @@ rgw_start() {
 	osd crush chooseleaf type = 0
 	osd objectstore = $store
 	memstore device bytes = ${RGW_MEMSTORE_BYTES:-2147483648}
-	bluestore block path = $dir/osd.\$id/block
+	bluestore block path = $dir/osd.\$id.block
 	bluestore block size = ${RGW_BLUESTORE_BYTES:-21474836480}
 	bluestore block create = true
 	osd op num shards = 1
