@@ -86,8 +86,8 @@ int stage_fd_new(struct stream **out, struct stream_error *err,
  *   4..9  zlib levels 4..9.
  * Level 1, the default, costs a tenth of `gzip -6`'s CPU and stores less
  * (tests/bench, 200 MB pg_dump-like text, CPU-ms per input MB / ratio:
- * gzip -6 21.3 / 4.18; ISA-L 1: 2.0 / 4.26, 2: 2.3 / 4.26, 3: 3.4 / 4.29;
- * zlib 6: 20.1 / 4.18, zlib 9: 22.3 / 4.20). Above 3, levels buy nothing
+ * gzip -6 22.0 / 4.18; ISA-L 1: 2.1 / 4.26, 2: 2.3 / 4.26, 3: 3.2 / 4.29;
+ * zlib 6: 16.7 / 4.18, zlib 9: 22.3 / 4.20). Above 3, levels buy nothing
  * but CPU on such data; they stay for gzip's familiar ratio/speed.
  * A fixed engine takes the level as that engine's own: zlib 0..9, ISA-L
  * 0..3 (ISA-L's 0 is its fastest compression, not stored).
@@ -103,7 +103,11 @@ int stage_fd_new(struct stream **out, struct stream_error *err,
  * ~270 MiB: cap THREADS on large hosts). Every write() may block waiting
  * for the oldest block when all are in flight. The workers block every
  * signal; they are joined by stream_free() (at most one block's work).
- * The output is the same bytes whatever THREADS and the write sizes.
+ * With zlib the output bytes depend only on the input and the options
+ * (not on THREADS or the write sizes). With ISA-L they were seen to
+ * differ, rarely, between runs on the same input: a different but valid
+ * match choice, the same data once decompressed. Do not expect two
+ * backups of the same data to have the same stored SHA-256.
  */
 enum gzip_engine {
 	GZIP_ENGINE_AUTO = 0,
@@ -144,6 +148,8 @@ const char *stage_gzip_engine_name(const struct gzip_options *o,
  *                    that does not match;
  *   STREAM_ETRUNC    the input ends inside a member ("gzip data ends
  *                    early"), empty input included.
+ * Input cut exactly between two members is a valid, shorter gzip file:
+ * gzip cannot tell; the encrypted format and the manifest's sizes do.
  * Output goes to NEXT in chunks of at most 64 KiB, however large a write.
  */
 int stage_gunzip_new(struct stream **out, struct stream *next,
