@@ -183,19 +183,6 @@ struct run {
 	struct s3_put_options put;
 };
 
-static void human(char out[32], uint64_t bytes)
-{
-	static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-	double v = (double)bytes;
-	int u = 0;
-
-	while (v >= 1024 && u < 4) {
-		v /= 1024;
-		u++;
-	}
-	snprintf(out, 32, u ? "%.1f%s" : "%.0f%s", v, units[u]);
-}
-
 /* Build sink <- hash(stored) <- [encrypt] <- gzip <- hash(plain). */
 static int build_chain(struct run *r)
 {
@@ -330,7 +317,7 @@ static int run_backup(struct run *r)
 	struct source *src = NULL;
 	struct timespec t0, t1;
 	s3_error err;
-	char plain[32], stored[32];
+	char plain[CONF_FORMAT_MAX], stored[CONF_FORMAT_MAX];
 	double secs;
 	int rc;
 
@@ -398,8 +385,8 @@ static int run_backup(struct run *r)
 		uint64_t pb = 0, sb = 0;
 		stage_hash_result(r->hash_plain, hp, &pb);
 		stage_hash_result(r->hash_stored, hs, &sb);
-		human(plain, pb);
-		human(stored, sb);
+		conf_format_size(plain, sizeof(plain), pb);
+		conf_format_size(stored, sizeof(stored), sb);
 		snprintf(secbuf, sizeof(secbuf), "%.1fs", secs);
 		snprintf(ratio, sizeof(ratio), "%.2f",
 			 sb ? (double)pb / (double)sb : 0.0);

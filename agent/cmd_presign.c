@@ -42,9 +42,10 @@ static int parse_time(const char *s, time_t *out)
 		*out = (time_t)v;
 		return 0;
 	}
+	/* The compact form is the one backup keys carry. */
+	if (retention_parse_time(s, out) == RETENTION_OK)
+		return 0;
 	end = strptime(s, "%Y-%m-%dT%H:%M:%SZ", &tm);
-	if (!end || *end)
-		end = strptime(s, "%Y%m%dT%H%M%SZ", &tm);
 	if (!end || *end)
 		return -1;
 	*out = timegm(&tm);

@@ -563,7 +563,9 @@ static size_t header_cb(char *line, size_t size, size_t nmemb, void *ud)
 		}
 		free(v);
 	} else if (n > 11 && strncasecmp(line, "x-amz-meta-", 11) == 0) {
-		if (add_meta(resp, line, n))
+		/* S3 allows 2 KB of metadata; a server sending more headers
+		 * than we could ever have set gets the rest ignored. */
+		if (resp->nmeta < S3_MAX_METADATA && add_meta(resp, line, n))
 			return 0;
 	}
 	return n;

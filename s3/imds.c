@@ -10,6 +10,7 @@
  * metadata". The JSON answer is parsed with jansson.
  */
 #include "s3/s3_internal.h"
+#include "s3/xml.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -85,21 +86,6 @@ static int imds_call(struct imds_buf *b, long *status, s3_client *c,
 	return cc == CURLE_OK ? S3_OK : S3_ENET;
 }
 
-static int parse_expiration(const char *s, time_t *out)
-{
-	struct tm tm = {0};
-	const char *end = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
-
-	if (!end)
-		return -1;
-	if (*end == '.') /* fractional seconds */
-		end += 1 + strspn(end + 1, "0123456789");
-	if (strcmp(end, "Z") != 0)
-		return -1;
-	*out = timegm(&tm);
-	return 0;
-}
-
 /* Take the credentials out of the role's JSON document. */
 static int take_credentials(s3_client *c, const char *json, s3_error *err)
 {
@@ -124,7 +110,7 @@ static int take_credentials(s3_client *c, const char *json, s3_error *err)
 		rc = S3_ECRED;
 		goto out;
 	}
-	if (parse_expiration(exp, &expire) || !*ak || !*sk) {
+	if (s3xml_parse_time(exp, &expire) != S3XML_OK || !*ak || !*sk) {
 		s3_error_set(err, rc,
 			     "instance metadata: bad credentials document");
 		goto out;
