@@ -37,4 +37,30 @@ int cmd_keygen(const struct cli_globals *g, const conf *c, int argc,
 int cmd_decrypt(const struct cli_globals *g, const conf *c, int argc,
 		char **argv);
 
+/* offsite restore: a backup streamed back, checked, into a database or a
+ * file. */
+int cmd_restore(const struct cli_globals *g, const conf *c, int argc,
+		char **argv);
+
+/* offsite verify: download one backup or all and check them end to end. */
+int cmd_verify(const struct cli_globals *g, const conf *c, int argc,
+	       char **argv);
+
+/* offsite list: the backups in the bucket, newest first. */
+int cmd_list(const struct cli_globals *g, const conf *c, int argc,
+	     char **argv);
+
+/* offsite status: totals, the newest backup per type, and a health
+ * check on its age. */
+int cmd_status(const struct cli_globals *g, const conf *c, int argc,
+	       char **argv);
+
+/* offsite delete: one backup and its manifest. */
+int cmd_delete(const struct cli_globals *g, const conf *c, int argc,
+	       char **argv);
+
+/* offsite check: can a backup be taken and restored here? */
+int cmd_check(const struct cli_globals *g, const conf *c, int argc,
+	      char **argv);
+
 #endif
