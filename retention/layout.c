@@ -19,7 +19,9 @@ static bool all_of(const char *s, const char *allowed, size_t max)
 
 bool retention_type_valid(const char *type)
 {
-	return all_of(type, LOWER_DIGITS "_-", 31);
+	/* The abort rule's ID takes the place of a type's: reserved. */
+	return all_of(type, LOWER_DIGITS "_-", 31) &&
+	       strcmp(type, RETENTION_ABORT_RULE) != 0;
 }
 
 bool retention_database_valid(const char *database)

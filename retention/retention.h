@@ -19,6 +19,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "conf/conf.h"
 #include "s3/s3.h"
 
 enum retention_code {
@@ -30,6 +31,8 @@ enum retention_code {
 #define RETENTION_NAME_MAX	  128
 #define RETENTION_SUFFIX_MAX	  32
 #define RETENTION_MANIFEST_SUFFIX ".manifest"
+/* The last element of our abort rule's ID; not a backup type. */
+#define RETENTION_ABORT_RULE "abort-incomplete"
 
 /* What a key in the bucket says about itself. */
 struct retention_key {
@@ -41,7 +44,7 @@ struct retention_key {
 	bool manifest;			   /* the manifest of a backup */
 };
 
-/* Type names: 1..31 of [a-z0-9_-]. */
+/* Type names: 1..31 of [a-z0-9_-], except RETENTION_ABORT_RULE. */
 bool retention_type_valid(const char *type);
 
 /* Database names: 1..127 of [A-Za-z0-9_.-], not "." or "..". */
@@ -95,5 +98,112 @@ void retention_backups_dispose(struct retention_backups *b);
 /* The newest complete backup, or NULL. */
 const struct retention_backup *
 retention_latest(const struct retention_backups *b);
+
+/* ==== lifecycle rules (lifecycle.c) ====
+ *
+ * Ours are one Expiration rule per backup type, filtered by the type's
+ * prefix, and one AbortIncompleteMultipartUpload rule for the whole
+ * prefix. Their IDs are ours alone: "offsite-<prefix><type>" and
+ * "offsite-<prefix>" RETENTION_ABORT_RULE ("offsite-daily" and
+ * "offsite-abort-incomplete" with no prefix). Every other rule in the
+ * bucket belongs to someone else and is written back exactly as read.
+ */
+#define RETENTION_RULE_ID_PREFIX "offsite-"
+
+/* Our rule's ID for TYPE under PREFIX; TYPE NULL: the abort rule. */
+int retention_rule_id(char **out, const char *prefix, const char *type);
+
+/*
+ * True when R is one of our rules under PREFIX; TYPE is then its backup
+ * type, or "" for the abort rule.
+ */
+bool retention_rule_ours(const struct s3_lifecycle_rule *r, const char *prefix,
+			 char type[RETENTION_NAME_MAX]);
+
+/*
+ * The rules the configuration wants under C's prefix: the abort rule
+ * ([retention] abort_incomplete_days), then one Expiration rule per type
+ * of TYPES (conf_type_days; duplicates and names that are not valid types
+ * are skipped), sorted by type. Free with s3_lifecycle_dispose.
+ */
+int retention_rules_wanted(struct s3_lifecycle *out, const conf *c,
+			   const char *const *types, size_t ntypes);
+
+enum retention_change_op {
+	RETENTION_RULE_ADD,	/* ours, not in the bucket yet */
+	RETENTION_RULE_UPDATE,	/* ours, in the bucket, different */
+	RETENTION_RULE_SAME,	/* ours, in the bucket as wanted */
+	RETENTION_RULE_REMOVE,	/* ours, taken out */
+	RETENTION_RULE_FOREIGN, /* not ours: kept untouched */
+};
+
+struct retention_change {
+	enum retention_change_op op;
+	char text[320]; /* "offsite-daily: expire daily/ after 30 days" */
+};
+
+/* What apply (or remove) does to a bucket's lifecycle configuration. */
+struct retention_plan {
+	struct s3_lifecycle result; /* the configuration to write */
+	struct retention_change *changes;
+	size_t nchanges;
+	bool changed;	 /* RESULT differs from the bucket's: write it */
+	char **warnings; /* foreign rules that expire our backups sooner */
+	size_t nwarnings;
+};
+
+/*
+ * Merge WANTED into CURRENT (the bucket's rules): foreign rules stay as
+ * they are, ours are replaced by the wanted ones; ours that are not
+ * wanted are kept (apply never drops a type's expiry). With REMOVE, ours
+ * are taken out instead and WANTED is ignored (may be NULL).
+ */
+int retention_plan_make(struct retention_plan *out,
+			const struct s3_lifecycle *current,
+			const struct s3_lifecycle *wanted, const char *prefix,
+			bool remove);
+void retention_plan_dispose(struct retention_plan *p);
+
+/*
+ * Read the bucket's rules, merge ours for every type that is configured,
+ * has backups, or already has a rule of ours, plus "manual" and EXTRA_TYPE
+ * (may be NULL), and write the result when it changed, unless DRY_RUN.
+ * With REMOVE, take ours out (an empty result deletes the configuration).
+ * Returns an s3 code with ERR set; *plan is filled on success.
+ */
+int retention_apply(struct retention_plan *plan, s3_client *s3, const conf *c,
+		    const char *extra_type, bool remove, bool dry_run,
+		    s3_error *err);
+
+/* ==== pruning (prune.c) ==== */
+
+/* Why a backup goes. */
+enum retention_prune_why {
+	RETENTION_PRUNE_AGE = 1,    /* older than its type's days */
+	RETENTION_PRUNE_COUNT,	    /* beyond keep_last */
+	RETENTION_PRUNE_INCOMPLETE, /* no manifest, older than the days */
+};
+
+struct retention_prune_item {
+	const struct retention_backup *backup; /* points into the scan */
+	enum retention_prune_why why;
+};
+
+/*
+ * Which of ALL (a scan, newest first) to delete at NOW, per type and
+ * database: complete backups beyond the type's keep_last when it is set,
+ * else those older than the type's days; backups without a manifest
+ * older than the type's days. The newest complete backup of each type
+ * and database is never chosen, and a backup without a manifest never
+ * counts as a kept one. *items (malloc'd, *n of them) is in ALL's order.
+ */
+int retention_prune_plan(struct retention_prune_item **items, size_t *n,
+			 const struct retention_backups *all, const conf *c,
+			 time_t now);
+
+/* An unfinished upload to abort at NOW: one of ours (its key follows the
+ * layout under PREFIX) started more than DAYS days ago. */
+bool retention_upload_stale(const struct s3_upload *u, const char *prefix,
+			    int days, time_t now);
 
 #endif

@@ -1,0 +1,383 @@
+/*
+ * Retention without a server: our lifecycle rules, the merge that keeps
+ * everyone else's, and the choice of backups to prune.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf/conf.h"
+#include "retention/retention.h"
+
+#define DAY ((time_t)86400)
+/* 2026-11-23T09:30:05Z */
+#define NOW ((time_t)1795426205)
+
+static conf *load(const char *retention)
+{
+	char text[2048];
+	conf_error err;
+	conf *c = NULL;
+
+	snprintf(text, sizeof(text),
+		 "[storage]\nbucket = backups\nprefix = %s\n"
+		 "[database]\ndriver = stdin\n"
+		 "[retention]\n%s\n",
+		 "pfx/", retention);
+	if (conf_parse(&c, "t.ini", text, &err) != CONF_OK)
+		fail_msg("conf_parse: %s", err.msg);
+	return c;
+}
+
+/* A rule as read from a bucket (strings owned: s3_lifecycle_dispose). */
+static struct s3_lifecycle_rule foreign(const char *id, const char *prefix,
+					unsigned days)
+{
+	struct s3_lifecycle_rule r = {0};
+
+	r.id = strdup(id);
+	r.prefix = strdup(prefix);
+	r.enabled = true;
+	r.expiration_days = days;
+	r.raw = strdup("<Rule>as received</Rule>");
+	assert_true(r.id && r.prefix && r.raw);
+	return r;
+}
+
+/* A bucket configuration of N rules, to fill in. */
+static void bucket(struct s3_lifecycle *lc, size_t n)
+{
+	lc->rules = calloc(n, sizeof(*lc->rules));
+	assert_non_null(lc->rules);
+	lc->nrules = n;
+}
+
+static void test_rule_ids(void **state)
+{
+	struct s3_lifecycle_rule r = {0};
+	char type[RETENTION_NAME_MAX], *id;
+	char weekly[] = "offsite-pfx/weekly", other[] = "offsite-other/weekly",
+	     logs[] = "expire-logs";
+
+	(void)state;
+	assert_int_equal(retention_rule_id(&id, "", "daily"), RETENTION_OK);
+	assert_string_equal(id, "offsite-daily");
+	free(id);
+	assert_int_equal(retention_rule_id(&id, "pfx/", NULL), RETENTION_OK);
+	assert_string_equal(id, "offsite-pfx/abort-incomplete");
+
+	r.id = id;
+	assert_true(retention_rule_ours(&r, "pfx/", type));
+	assert_string_equal(type, "");
+	r.id = weekly;
+	assert_true(retention_rule_ours(&r, "pfx/", type));
+	assert_string_equal(type, "weekly");
+	/* Another prefix's rules, and names that are not ours. */
+	assert_false(retention_rule_ours(&r, "", type));
+	r.id = other;
+	assert_false(retention_rule_ours(&r, "pfx/", type));
+	r.id = logs;
+	assert_false(retention_rule_ours(&r, "pfx/", type));
+	r.id = NULL;
+	assert_false(retention_rule_ours(&r, "pfx/", type));
+	free(id);
+}
+
+static void test_wanted(void **state)
+{
+	const char *types[] = {"weekly", "daily", "Bad Type", "daily",
+			       "abort-incomplete"};
+	struct s3_lifecycle lc;
+	conf *c =
+		load("days = 30\ndays.weekly = 90\nabort_incomplete_days = 2");
+
+	(void)state;
+	assert_int_equal(retention_rules_wanted(&lc, c, types, 5),
+			 RETENTION_OK);
+	assert_int_equal(lc.nrules, 3);
+	assert_string_equal(lc.rules[0].id, "offsite-pfx/abort-incomplete");
+	assert_string_equal(lc.rules[0].prefix, "pfx/");
+	assert_int_equal(lc.rules[0].abort_incomplete_days, 2);
+	assert_int_equal(lc.rules[0].expiration_days, 0);
+	assert_string_equal(lc.rules[1].id, "offsite-pfx/daily");
+	assert_string_equal(lc.rules[1].prefix, "pfx/daily/");
+	assert_int_equal(lc.rules[1].expiration_days, 30);
+	assert_string_equal(lc.rules[2].id, "offsite-pfx/weekly");
+	assert_int_equal(lc.rules[2].expiration_days, 90);
+	assert_null(lc.rules[2].raw);
+	s3_lifecycle_dispose(&lc);
+	conf_free(c);
+}
+
+static size_t count_op(const struct retention_plan *p,
+		       enum retention_change_op op)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < p->nchanges; i++)
+		n += p->changes[i].op == op;
+	return n;
+}
+
+static void test_merge_keeps_foreign_rules(void **state)
+{
+	const char *types[] = {"daily", "weekly"};
+	struct s3_lifecycle wanted, current = {0};
+	struct retention_plan p;
+	conf *c = load("days.daily = 7\ndays.weekly = 60");
+
+	(void)state;
+	assert_int_equal(retention_rules_wanted(&wanted, c, types, 2),
+			 RETENTION_OK);
+	bucket(&current, 3);
+	current.rules[0] = foreign("expire-logs", "logs/", 3);
+	current.rules[1] = foreign("offsite-pfx/daily", "pfx/daily/", 30);
+	current.rules[2] = foreign("offsite-pfx/monthly", "pfx/monthly/", 365);
+
+	assert_int_equal(
+		retention_plan_make(&p, &current, &wanted, "pfx/", false),
+		RETENTION_OK);
+	assert_true(p.changed);
+	/* foreign kept as received; daily changed; monthly (ours, not
+	 * configured) kept; the abort rule and weekly added. */
+	assert_int_equal(p.result.nrules, 5);
+	assert_string_equal(p.result.rules[0].id, "expire-logs");
+	assert_string_equal(p.result.rules[0].raw, "<Rule>as received</Rule>");
+	assert_string_equal(p.result.rules[1].id, "offsite-pfx/daily");
+	assert_int_equal(p.result.rules[1].expiration_days, 7);
+	assert_string_equal(p.result.rules[2].id, "offsite-pfx/monthly");
+	assert_int_equal(p.result.rules[2].expiration_days, 365);
+	assert_int_equal(count_op(&p, RETENTION_RULE_FOREIGN), 1);
+	assert_int_equal(count_op(&p, RETENTION_RULE_UPDATE), 1);
+	assert_int_equal(count_op(&p, RETENTION_RULE_SAME), 1);
+	assert_int_equal(count_op(&p, RETENTION_RULE_ADD), 2);
+	assert_non_null(strstr(p.changes[1].text, "(was 30 days)"));
+	assert_int_equal(p.nwarnings, 0);
+
+	/* Applying the result again changes nothing. */
+	struct retention_plan again;
+	assert_int_equal(
+		retention_plan_make(&again, &p.result, &wanted, "pfx/", false),
+		RETENTION_OK);
+	assert_false(again.changed);
+	assert_int_equal(again.result.nrules, 5);
+	retention_plan_dispose(&again);
+
+	/* Remove takes ours out and nothing else. */
+	assert_int_equal(
+		retention_plan_make(&again, &p.result, NULL, "pfx/", true),
+		RETENTION_OK);
+	assert_true(again.changed);
+	assert_int_equal(again.result.nrules, 1);
+	assert_string_equal(again.result.rules[0].id, "expire-logs");
+	assert_int_equal(count_op(&again, RETENTION_RULE_REMOVE), 4);
+	retention_plan_dispose(&again);
+
+	retention_plan_dispose(&p);
+	s3_lifecycle_dispose(&current);
+	s3_lifecycle_dispose(&wanted);
+	conf_free(c);
+}
+
+static void test_foreign_rule_that_expires_sooner(void **state)
+{
+	const char *types[] = {"monthly"};
+	struct s3_lifecycle wanted, current = {0};
+	struct retention_plan p;
+	conf *c = load("days.monthly = 365");
+
+	(void)state;
+	assert_int_equal(retention_rules_wanted(&wanted, c, types, 1),
+			 RETENTION_OK);
+	bucket(&current, 2);
+	current.rules[0] = foreign("everything-30d", "", 30);
+	current.rules[1] = foreign("other-app", "app/", 1);
+	assert_int_equal(
+		retention_plan_make(&p, &current, &wanted, "pfx/", false),
+		RETENTION_OK);
+	assert_int_equal(p.nwarnings, 1);
+	assert_non_null(strstr(p.warnings[0], "'everything-30d'"));
+	assert_non_null(strstr(p.warnings[0], "pfx/monthly/"));
+	retention_plan_dispose(&p);
+	s3_lifecycle_dispose(&current);
+	s3_lifecycle_dispose(&wanted);
+	conf_free(c);
+}
+
+/* ---- prune ---- */
+
+struct fake {
+	const char *type, *database;
+	time_t age; /* seconds before NOW */
+	bool complete;
+};
+
+static void make_scan(struct retention_backups *b, const struct fake *f,
+		      size_t n)
+{
+	size_t i;
+
+	b->items = calloc(n, sizeof(*b->items));
+	b->n = n;
+	assert_non_null(b->items);
+	for (i = 0; i < n; i++) {
+		struct retention_backup *x = &b->items[i];
+		assert_int_equal(retention_key_format(&x->key, "pfx/",
+						      f[i].type, f[i].database,
+						      NOW - f[i].age, "sql.gz"),
+				 RETENTION_OK);
+		assert_int_equal(
+			retention_key_parse(&x->parsed, "pfx/", x->key),
+			RETENTION_OK);
+		x->complete = f[i].complete;
+		x->size = 100;
+	}
+}
+
+/* The indexes chosen, as "1,3,4". */
+static void chosen(char *buf, size_t size, const struct retention_backups *b,
+		   const struct retention_prune_item *items, size_t n)
+{
+	size_t i, len = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < n && len < size; i++)
+		len += (size_t)snprintf(buf + len, size - len, "%s%zu",
+					i ? "," : "",
+					(size_t)(items[i].backup - b->items));
+}
+
+static void test_prune_by_age(void **state)
+{
+	/* Newest first, as a scan gives them. */
+	const struct fake f[] = {
+		{"daily", "app", 1 * DAY, true},    /* 0 */
+		{"daily", "app", 5 * DAY, true},    /* 1 */
+		{"daily", "app", 8 * DAY, true},    /* 2: too old */
+		{"daily", "app", 9 * DAY, false},   /* 3: incomplete, old */
+		{"daily", "other", 20 * DAY, true}, /* 4: its newest: kept */
+		{"daily", "other", 21 * DAY, true}, /* 5: too old */
+		{"weekly", "app", 40 * DAY, true},  /* 6: weekly's newest */
+		{"weekly", "app", 100 * DAY, true}, /* 7: too old for 90 */
+		{"manual", "app", 2 * DAY, false},  /* 8: incomplete, young */
+	};
+	struct retention_backups b;
+	struct retention_prune_item *items;
+	char got[64];
+	size_t n;
+	conf *c = load("days = 7\ndays.weekly = 90");
+
+	(void)state;
+	make_scan(&b, f, sizeof(f) / sizeof(f[0]));
+	assert_int_equal(retention_prune_plan(&items, &n, &b, c, NOW),
+			 RETENTION_OK);
+	chosen(got, sizeof(got), &b, items, n);
+	assert_string_equal(got, "2,3,5,7");
+	assert_int_equal(items[0].why, RETENTION_PRUNE_AGE);
+	assert_int_equal(items[1].why, RETENTION_PRUNE_INCOMPLETE);
+	free(items);
+	retention_backups_dispose(&b);
+	conf_free(c);
+}
+
+static void test_prune_keep_last(void **state)
+{
+	const struct fake f[] = {
+		{"daily", "app", 1 * DAY, false},  /* 0: not counted as kept */
+		{"daily", "app", 2 * DAY, true},   /* 1: kept (1st) */
+		{"daily", "app", 3 * DAY, true},   /* 2: kept (2nd) */
+		{"daily", "app", 50 * DAY, true},  /* 3: kept (3rd), old */
+		{"daily", "app", 60 * DAY, true},  /* 4: beyond 3 */
+		{"daily", "app", 61 * DAY, false}, /* 5: incomplete, old */
+	};
+	struct retention_backups b;
+	struct retention_prune_item *items;
+	char got[64];
+	size_t n;
+	conf *c = load("days = 30\nkeep_last.daily = 3");
+
+	(void)state;
+	make_scan(&b, f, sizeof(f) / sizeof(f[0]));
+	assert_int_equal(retention_prune_plan(&items, &n, &b, c, NOW),
+			 RETENTION_OK);
+	chosen(got, sizeof(got), &b, items, n);
+	assert_string_equal(got, "4,5");
+	assert_int_equal(items[0].why, RETENTION_PRUNE_COUNT);
+	free(items);
+	retention_backups_dispose(&b);
+	conf_free(c);
+}
+
+static void test_prune_never_the_newest(void **state)
+{
+	/* Every backup is ancient and keep_last is 1: the newest complete
+	 * one stays, even behind a newer incomplete one. */
+	const struct fake f[] = {
+		{"daily", "app", 400 * DAY, false},
+		{"daily", "app", 500 * DAY, true},
+		{"daily", "app", 600 * DAY, true},
+	};
+	struct retention_backups b;
+	struct retention_prune_item *items;
+	char got[64];
+	size_t n;
+	conf *c = load("days = 1\nkeep_last = 1");
+
+	(void)state;
+	make_scan(&b, f, sizeof(f) / sizeof(f[0]));
+	assert_int_equal(retention_prune_plan(&items, &n, &b, c, NOW),
+			 RETENTION_OK);
+	chosen(got, sizeof(got), &b, items, n);
+	assert_string_equal(got, "0,2");
+	free(items);
+	retention_backups_dispose(&b);
+
+	/* Nothing to prune: no allocation, no items. */
+	b.items = NULL;
+	b.n = 0;
+	assert_int_equal(retention_prune_plan(&items, &n, &b, c, NOW),
+			 RETENTION_OK);
+	assert_null(items);
+	assert_int_equal(n, 0);
+	conf_free(c);
+}
+
+static void test_upload_stale(void **state)
+{
+	char ours[] = "pfx/daily/app/app-daily-20261120T000000Z.sql.gz";
+	char theirs[] = "pfx/notes.txt";
+	struct s3_upload u = {.key = ours, .upload_id = NULL};
+
+	(void)state;
+	u.initiated = NOW - 2 * DAY;
+	assert_true(retention_upload_stale(&u, "pfx/", 1, NOW));
+	assert_false(retention_upload_stale(&u, "pfx/", 3, NOW));
+	assert_false(retention_upload_stale(&u, "", 1, NOW));
+	u.initiated = NOW - DAY; /* exactly a day: not yet */
+	assert_false(retention_upload_stale(&u, "pfx/", 1, NOW));
+	u.key = theirs;
+	u.initiated = NOW - 100 * DAY;
+	assert_false(retention_upload_stale(&u, "pfx/", 1, NOW));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_rule_ids),
+		cmocka_unit_test(test_wanted),
+		cmocka_unit_test(test_merge_keeps_foreign_rules),
+		cmocka_unit_test(test_foreign_rule_that_expires_sooner),
+		cmocka_unit_test(test_prune_by_age),
+		cmocka_unit_test(test_prune_keep_last),
+		cmocka_unit_test(test_prune_never_the_newest),
+		cmocka_unit_test(test_upload_stale),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
