@@ -127,17 +127,22 @@ static const char usage_check[] =
 	"the encryption key. Prints one line per check.\n";
 
 static const char usage_retention[] =
-	"usage: offsite retention apply|show|remove|prune [--dry-run]\n"
+	"usage: offsite retention show|apply|remove|prune [--dry-run]\n"
 	"\n"
 	"Manage how long backups are kept. The bucket's lifecycle rules\n"
-	"expire backups on the server, one rule per backup type; prune\n"
-	"enforces keep_last and the limits the rules cannot express.\n"
+	"expire backups on the server: one rule per backup type\n"
+	"(offsite-TYPE, [retention] days.TYPE or days), and one that\n"
+	"aborts uploads left unfinished. Rules that are not offsite's are\n"
+	"never changed. prune does the same work from this host, for\n"
+	"stores without lifecycle rules, and enforces keep_last.\n"
 	"\n"
-	"  show       print the bucket's rules beside the configured ones\n"
-	"  apply      install the configured rules in the bucket, keeping\n"
-	"             rules that are not offsite's\n"
-	"  remove     remove offsite's rules from the bucket\n"
-	"  prune      delete the backups the configuration no longer keeps\n"
+	"  show       the bucket's rules beside the configured ones\n"
+	"  apply      install or update offsite's rules, keeping the others\n"
+	"  remove     take offsite's rules out, keeping the others\n"
+	"  prune      delete backups past their type's days, or beyond\n"
+	"             keep_last, and abort old unfinished uploads; the\n"
+	"             newest complete backup of each type and database is\n"
+	"             always kept\n"
 	"  --dry-run  print what would change; change nothing\n";
 
 static const char usage_keygen[] =
@@ -194,7 +199,7 @@ const struct cli_command cli_commands[] = {
 	 usage_check, true, NULL},
 	{"retention",
 	 "show, apply or remove lifecycle rules; prune old backups",
-	 usage_retention, true, NULL},
+	 usage_retention, true, cmd_retention},
 	{"keygen", "generate a new encryption key file", usage_keygen, false,
 	 cmd_keygen},
 	{"decrypt", "decrypt an encrypted backup read from standard input",

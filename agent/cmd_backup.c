@@ -157,6 +157,50 @@ static void abort_stale_uploads(s3_client *s3, const conf *c, time_t now)
 	s3_uploads_free(ups, n);
 }
 
+/*
+ * [retention] apply_on_backup: a bucket without our rule for this type
+ * gets the configured rules now, so a new bucket (or a new type) is
+ * covered from its first backup. Rules already there are left for
+ * `offsite retention apply` to change. A store without lifecycle rules
+ * only costs a warning.
+ */
+static void ensure_lifecycle(s3_client *s3, const conf *c, const char *type)
+{
+	struct s3_lifecycle lc = {0};
+	struct retention_plan plan;
+	char *id = NULL, have[RETENTION_NAME_MAX];
+	bool found = false;
+	s3_error err;
+	size_t i;
+
+	if (!c->retention.apply_on_backup)
+		return;
+	if (s3_lifecycle_get(&lc, s3, &err) != S3_OK) {
+		log_event(LOG_WARN, "cannot read the lifecycle rules", "error",
+			  err.msg, NULL);
+		return;
+	}
+	for (i = 0; i < lc.nrules && !found; i++)
+		found = retention_rule_ours(&lc.rules[i], c->storage.prefix,
+					    have) &&
+			strcmp(have, type) == 0;
+	s3_lifecycle_dispose(&lc);
+	if (found)
+		return;
+	if (retention_apply(&plan, s3, c, type, false, false, &err) != S3_OK) {
+		log_event(LOG_WARN,
+			  "cannot install the lifecycle rules: backups will "
+			  "not expire by themselves",
+			  "error", err.msg, NULL);
+		return;
+	}
+	if (retention_rule_id(&id, c->storage.prefix, type) == RETENTION_OK)
+		log_event(LOG_INFO, "lifecycle rules installed", "rule", id,
+			  NULL);
+	free(id);
+	retention_plan_dispose(&plan);
+}
+
 /* ---- the run ---- */
 
 struct run {
@@ -331,6 +375,7 @@ static int run_backup(struct run *r)
 		}
 		r->st_ready = true;
 		abort_stale_uploads(r->s3, c, r->started);
+		ensure_lifecycle(r->s3, c, r->type);
 	}
 	if (build_chain(r)) {
 		log_event(LOG_ERROR, "backup failed", "error", r->serr.msg,

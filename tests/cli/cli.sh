@@ -65,12 +65,6 @@ t_eq "errors are redacted" \
 	"offsite: unknown command 'password=REDACTED' (see offsite --help)" \
 	"$(cat "$T_ERR")"
 
-# Update when retention is built: pick a command that is still missing.
-t_run "$OFFSITE" retention
-t_eq "a command not built yet exits 1" 1 "$T_RC"
-t_eq "a command not built yet says so" \
-	"offsite: 'retention' is not built yet" "$(cat "$T_ERR")"
-
 t_run "$OFFSITE" --bogus config
 t_eq "unknown option exits 2" 2 "$T_RC"
 t_eq "unknown option message" \

@@ -1,0 +1,304 @@
+/*
+ * offsite retention: the bucket's lifecycle rules (show, apply, remove),
+ * merged with everyone else's, and client-side pruning.
+ */
+#include "agent/cmd.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "agent/log.h"
+#include "agent/storage.h"
+#include "retention/retention.h"
+
+enum { OPT_DRY_RUN = 256 };
+
+static const struct option retention_options[] = {
+	{"dry-run", no_argument, NULL, OPT_DRY_RUN},
+	{NULL, 0, NULL, 0},
+};
+
+enum action { SHOW, APPLY, REMOVE, PRUNE };
+
+/* The word in front of a change, per action: show states, apply and
+ * remove say what they do (or would do). */
+static const char *verb(enum action a, enum retention_change_op op,
+			bool dry_run)
+{
+	switch (op) {
+	case RETENTION_RULE_ADD:
+		return a == SHOW ? "missing" : dry_run ? "would add" : "add";
+	case RETENTION_RULE_UPDATE:
+		return a == SHOW ? "differs"
+		       : dry_run ? "would change"
+				 : "change";
+	case RETENTION_RULE_REMOVE:
+		return dry_run ? "would remove" : "remove";
+	case RETENTION_RULE_SAME:
+		return a == SHOW ? "ok" : "keep";
+	case RETENTION_RULE_FOREIGN:
+		return "other";
+	}
+	return "?";
+}
+
+static int rules(s3_client *s3, const conf *c, enum action a, bool dry_run)
+{
+	struct retention_plan plan;
+	s3_error err;
+	size_t i;
+	int rc;
+
+	rc = retention_apply(&plan, s3, c, NULL, a == REMOVE,
+			     a == SHOW || dry_run, &err);
+	if (rc != S3_OK) {
+		log_event(LOG_ERROR,
+			  a == SHOW ? "cannot read the lifecycle rules"
+				    : "cannot update the lifecycle rules",
+			  "bucket", c->storage.bucket, "error", err.msg, NULL);
+		if (err.http_status == 501 ||
+		    strcmp(err.s3_code, "NotImplemented") == 0)
+			log_event(LOG_ERROR,
+				  "this store has no lifecycle rules: run "
+				  "`offsite retention prune` from a timer "
+				  "instead",
+				  NULL);
+		return EXIT_FAILED;
+	}
+	for (i = 0; i < plan.nchanges; i++) {
+		const struct retention_change *ch = &plan.changes[i];
+		printf("%-12s %s%s\n", verb(a, ch->op, dry_run), ch->text,
+		       ch->op == RETENTION_RULE_FOREIGN ? " (not offsite's)"
+							: "");
+	}
+	for (i = 0; i < plan.nwarnings; i++)
+		log_event(LOG_WARN, plan.warnings[i], NULL);
+	if (a == SHOW)
+		printf("%s\n", plan.changed ? "the bucket's rules differ from "
+					      "the configuration: run "
+					      "`offsite retention apply`"
+					    : "the bucket's rules match the "
+					      "configuration");
+	else if (!plan.changed)
+		printf("nothing to change\n");
+	else if (dry_run)
+		printf("dry run: nothing written\n");
+	else
+		log_event(LOG_INFO,
+			  a == REMOVE ? "lifecycle rules removed"
+				      : "lifecycle rules applied",
+			  "bucket", c->storage.bucket, NULL);
+	retention_plan_dispose(&plan);
+	return fflush(stdout) == 0 ? EXIT_OK : EXIT_FAILED;
+}
+
+/* ---- prune ---- */
+
+static void why_text(char *buf, size_t size,
+		     const struct retention_prune_item *it, const conf *c)
+{
+	const char *type = it->backup->parsed.type;
+	int days = conf_type_days(c, type);
+
+	switch (it->why) {
+	case RETENTION_PRUNE_COUNT:
+		snprintf(buf, size, "beyond keep_last %d",
+			 conf_type_keep_last(c, type));
+		break;
+	case RETENTION_PRUNE_INCOMPLETE:
+		snprintf(buf, size, "no manifest, older than %d days", days);
+		break;
+	case RETENTION_PRUNE_AGE:
+	default:
+		snprintf(buf, size, "older than %d days", days);
+		break;
+	}
+}
+
+/* Delete one backup: its manifest first, so that a crash in between
+ * leaves an incomplete object, never a manifest without its backup
+ * counted as complete. */
+static int delete_backup(s3_client *s3, const struct retention_backup *b)
+{
+	s3_error err;
+	char *mkey = NULL;
+	int rc = -1;
+
+	if (asprintf(&mkey, "%s%s", b->key, RETENTION_MANIFEST_SUFFIX) < 0)
+		return -1;
+	if (b->complete && s3_delete_object(s3, mkey, &err) != S3_OK &&
+	    err.code != S3_ENOTFOUND) {
+		log_event(LOG_ERROR, "cannot delete a manifest", "key", mkey,
+			  "error", err.msg, NULL);
+		goto out;
+	}
+	if (s3_delete_object(s3, b->key, &err) != S3_OK &&
+	    err.code != S3_ENOTFOUND) {
+		log_event(LOG_ERROR, "cannot delete a backup", "key", b->key,
+			  "error", err.msg, NULL);
+		goto out;
+	}
+	rc = 0;
+out:
+	free(mkey);
+	return rc;
+}
+
+/* Abort our multipart uploads older than abort_incomplete_days. */
+static int abort_uploads(s3_client *s3, const conf *c, time_t now, bool dry_run,
+			 unsigned *count)
+{
+	struct s3_upload *ups = NULL;
+	size_t n = 0, i;
+	s3_error err;
+	int failed = 0;
+
+	*count = 0;
+	if (s3_multipart_list(&ups, &n, s3, c->storage.prefix, &err)) {
+		log_event(LOG_ERROR, "cannot list incomplete uploads", "error",
+			  err.msg, NULL);
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		char started[17];
+
+		if (!retention_upload_stale(&ups[i], c->storage.prefix,
+					    c->retention.abort_incomplete_days,
+					    now))
+			continue;
+		retention_format_time(ups[i].initiated, started);
+		printf("%-12s %s (incomplete upload started %s)\n",
+		       dry_run ? "would abort" : "abort", ups[i].key, started);
+		(*count)++;
+		if (dry_run)
+			continue;
+		if (s3_multipart_abort(s3, ups[i].key, ups[i].upload_id,
+				       &err) != S3_OK &&
+		    err.code != S3_ENOTFOUND) {
+			log_event(LOG_ERROR, "cannot abort an upload", "key",
+				  ups[i].key, "error", err.msg, NULL);
+			failed = -1;
+		}
+	}
+	s3_uploads_free(ups, n);
+	return failed;
+}
+
+static int prune(s3_client *s3, const conf *c, bool dry_run)
+{
+	struct retention_backups all;
+	struct retention_prune_item *items = NULL;
+	char why[96], size[CONF_FORMAT_MAX], count_s[24], aborted_s[24];
+	uint64_t bytes = 0;
+	time_t now = time(NULL) + s3_client_skew(s3);
+	unsigned aborted = 0;
+	size_t n = 0, i, deleted = 0;
+	s3_error err;
+	int rc = EXIT_FAILED;
+
+	if (retention_scan(&all, s3, c->storage.prefix, NULL, NULL, &err)) {
+		log_event(LOG_ERROR, "cannot list backups", "error", err.msg,
+			  NULL);
+		return EXIT_FAILED;
+	}
+	if (retention_prune_plan(&items, &n, &all, c, now)) {
+		log_event(LOG_ERROR, "out of memory", NULL);
+		goto out;
+	}
+	rc = EXIT_OK;
+	for (i = 0; i < n; i++) {
+		const struct retention_backup *b = items[i].backup;
+		why_text(why, sizeof(why), &items[i], c);
+		printf("%-12s %s (%s)\n", dry_run ? "would delete" : "delete",
+		       b->key, why);
+		if (dry_run) {
+			bytes += b->size;
+			deleted++;
+			continue;
+		}
+		if (delete_backup(s3, b)) {
+			rc = EXIT_FAILED;
+			continue;
+		}
+		log_event(LOG_INFO, "backup pruned", "key", b->key, "reason",
+			  why, NULL);
+		bytes += b->size;
+		deleted++;
+	}
+	if (abort_uploads(s3, c, now, dry_run, &aborted))
+		rc = EXIT_FAILED;
+	conf_format_size(size, sizeof(size), bytes);
+	snprintf(count_s, sizeof(count_s), "%zu", deleted);
+	snprintf(aborted_s, sizeof(aborted_s), "%u", aborted);
+	printf("%s %zu backup%s (%s), %u incomplete upload%s%s\n",
+	       dry_run ? "would prune" : "pruned", deleted,
+	       deleted == 1 ? "" : "s", size, aborted, aborted == 1 ? "" : "s",
+	       dry_run ? ": dry run, nothing deleted" : "");
+	if (!dry_run)
+		log_event(LOG_INFO, "prune complete", "deleted", count_s,
+			  "bytes", size, "aborted_uploads", aborted_s, NULL);
+	if (fflush(stdout) != 0)
+		rc = EXIT_FAILED;
+out:
+	free(items);
+	retention_backups_dispose(&all);
+	return rc;
+}
+
+int cmd_retention(const struct cli_globals *g, const conf *c, int argc,
+		  char **argv)
+{
+	static const char *const names[] = {"show", "apply", "remove", "prune"};
+	enum action a = SHOW;
+	bool dry_run = false, found = false;
+	s3_client *s3 = NULL;
+	s3_error err;
+	size_t i;
+	int ch, rc;
+
+	(void)g;
+	opterr = 0;
+	optind = 0;
+	while ((ch = getopt_long(argc, argv, ":", retention_options, NULL)) !=
+	       -1) {
+		switch (ch) {
+		case OPT_DRY_RUN:
+			dry_run = true;
+			break;
+		default:
+			return cli_option_error(argv[0], ch, argv);
+		}
+	}
+	if (optind + 1 != argc)
+		return cli_usage_error(argv[0], optind < argc
+							? "one action, not more"
+							: "which action? show, "
+							  "apply, remove or "
+							  "prune");
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strcmp(argv[optind], names[i]) == 0) {
+			a = (enum action)i;
+			found = true;
+		}
+	if (!found)
+		return cli_usage_error(argv[0],
+				       "unknown action '%s' (show, apply, "
+				       "remove or prune)",
+				       argv[optind]);
+	if (dry_run && a == SHOW)
+		return cli_usage_error(argv[0],
+				       "show changes nothing: --dry-run is "
+				       "for apply, remove and prune");
+
+	if (storage_open(&s3, c, &err) != S3_OK) {
+		log_event(LOG_ERROR, "cannot reach storage", "error", err.msg,
+			  NULL);
+		return EXIT_FAILED;
+	}
+	rc = a == PRUNE ? prune(s3, c, dry_run) : rules(s3, c, a, dry_run);
+	s3_client_free(s3);
+	return rc;
+}
