@@ -42,7 +42,7 @@ static const struct option backup_options[] = {
 };
 
 /* Incomplete uploads of ours older than this are aborted at start. */
-#define STALE_UPLOAD_SECONDS (24 * 3600)
+#define STALE_UPLOAD_DAYS 1
 
 /* ---- signals: a thread waits for them and stops the run ---- */
 
@@ -140,10 +140,8 @@ static void abort_stale_uploads(s3_client *s3, const conf *c, time_t now)
 		return;
 	}
 	for (i = 0; i < n; i++) {
-		struct retention_key k;
-
-		if (retention_key_parse(&k, c->storage.prefix, ups[i].key) ||
-		    ups[i].initiated > now - STALE_UPLOAD_SECONDS)
+		if (!retention_upload_stale(&ups[i], c->storage.prefix,
+					    STALE_UPLOAD_DAYS, now))
 			continue;
 		if (s3_multipart_abort(s3, ups[i].key, ups[i].upload_id,
 				       &err) == S3_OK)
