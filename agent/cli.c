@@ -59,12 +59,15 @@ static const char usage_restore[] =
 static const char usage_list[] =
 	"usage: offsite list [--type TYPE] [--database DB] [--json]\n"
 	"\n"
-	"List complete backups (those with a manifest), newest first:\n"
-	"key, type, database, time and size.\n"
+	"List the backups under the prefix, of every database, newest\n"
+	"first: time of creation (UTC), type, database, stored size,\n"
+	"whether encrypted, whether complete, and key. A backup without\n"
+	"its manifest is listed as incomplete.\n"
 	"\n"
 	"  --type TYPE      only backups of this type\n"
 	"  --database DB    only backups of this database\n"
-	"  --json           one JSON object per backup and line\n";
+	"  --json           print one JSON document: bucket, prefix and\n"
+	"                   the list of backups\n";
 
 static const char usage_status[] =
 	"usage: offsite status [--max-age DURATION] [--json]\n"
@@ -180,8 +183,8 @@ const struct cli_command cli_commands[] = {
 	 true, cmd_backup},
 	{"restore", "download a backup and load it into a database or a file",
 	 usage_restore, true, NULL},
-	{"list", "list the complete backups in the bucket", usage_list, true,
-	 NULL},
+	{"list", "list the backups in the bucket, newest first", usage_list,
+	 true, cmd_list},
 	{"status",
 	 "show the newest backup of each type and whether it is fresh",
 	 usage_status, true, NULL},
