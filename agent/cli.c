@@ -70,15 +70,22 @@ static const char usage_list[] =
 	"                   the list of backups\n";
 
 static const char usage_status[] =
-	"usage: offsite status [--max-age DURATION] [--json]\n"
+	"usage: offsite status [--type TYPE] [--database DB]\n"
+	"                      [--max-age DURATION] [--json]\n"
 	"\n"
-	"Show the newest complete backup of each type and its age. The\n"
-	"exit status is 1 when a backup is older than its maximum age, so\n"
-	"a monitoring check can run it as is.\n"
+	"Show the number and size of the backups per type, the newest and\n"
+	"oldest backup, the newest complete backup of each type and\n"
+	"database with its age, and the unfinished uploads. The exit\n"
+	"status is 1, with one line per problem, when a newest complete\n"
+	"backup is older than its maximum age or a type that has one has\n"
+	"no complete backup, so a monitoring check can run it as is.\n"
 	"\n"
+	"  --type TYPE          only backups of this type\n"
+	"  --database DB        only backups of this database\n"
 	"  --max-age DURATION   the maximum age for every type, e.g. 26h\n"
-	"                       or 8d (default: max_age in [retention])\n"
-	"  --json               print JSON\n";
+	"                       or 8d (default: max_age.TYPE, else max_age\n"
+	"                       in [retention]; none: not checked)\n"
+	"  --json               print one JSON document\n";
 
 static const char usage_verify[] =
 	"usage: offsite verify KEY|latest|--all\n"
@@ -185,9 +192,8 @@ const struct cli_command cli_commands[] = {
 	 usage_restore, true, NULL},
 	{"list", "list the backups in the bucket, newest first", usage_list,
 	 true, cmd_list},
-	{"status",
-	 "show the newest backup of each type and whether it is fresh",
-	 usage_status, true, NULL},
+	{"status", "totals, the newest backup of each type, and its health",
+	 usage_status, true, cmd_status},
 	{"verify", "download a backup and check its integrity end to end",
 	 usage_verify, true, NULL},
 	{"presign", "print a temporary download URL for a backup",
