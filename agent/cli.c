@@ -119,13 +119,16 @@ static const char usage_presign[] =
 	"                      instead of now\n";
 
 static const char usage_delete[] =
-	"usage: offsite delete KEY [--force]\n"
+	"usage: offsite delete KEY|latest [--type TYPE] [--force]\n"
 	"\n"
-	"Delete a backup and its manifest.\n"
+	"Delete a backup and its manifest, the manifest first. Only keys\n"
+	"of offsite's layout under the prefix are deleted. Nothing is\n"
+	"asked: the command is meant for scripts too.\n"
 	"\n"
-	"  KEY       the backup with this key\n"
-	"  --force   do not ask for confirmation (needed when standard\n"
-	"            input is not a terminal)\n";
+	"  KEY           the backup with this key, as offsite list shows it\n"
+	"  latest        the newest complete backup of the database\n"
+	"  --type TYPE   with latest: the newest backup of this type\n"
+	"  --force       needed to delete latest\n";
 
 static const char usage_check[] =
 	"usage: offsite check\n"
@@ -198,7 +201,7 @@ const struct cli_command cli_commands[] = {
 	 usage_verify, true, NULL},
 	{"presign", "print a temporary download URL for a backup",
 	 usage_presign, true, cmd_presign},
-	{"delete", "delete one backup", usage_delete, true, NULL},
+	{"delete", "delete one backup", usage_delete, true, cmd_delete},
 	{"check", "check the config, credentials, bucket, database and key",
 	 usage_check, true, NULL},
 	{"retention",
