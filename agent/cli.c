@@ -59,23 +59,33 @@ static const char usage_restore[] =
 static const char usage_list[] =
 	"usage: offsite list [--type TYPE] [--database DB] [--json]\n"
 	"\n"
-	"List complete backups (those with a manifest), newest first:\n"
-	"key, type, database, time and size.\n"
+	"List the backups under the prefix, of every database, newest\n"
+	"first: time of creation (UTC), type, database, stored size,\n"
+	"whether encrypted, whether complete, and key. A backup without\n"
+	"its manifest is listed as incomplete.\n"
 	"\n"
 	"  --type TYPE      only backups of this type\n"
 	"  --database DB    only backups of this database\n"
-	"  --json           one JSON object per backup and line\n";
+	"  --json           print one JSON document: bucket, prefix and\n"
+	"                   the list of backups\n";
 
 static const char usage_status[] =
-	"usage: offsite status [--max-age DURATION] [--json]\n"
+	"usage: offsite status [--type TYPE] [--database DB]\n"
+	"                      [--max-age DURATION] [--json]\n"
 	"\n"
-	"Show the newest complete backup of each type and its age. The\n"
-	"exit status is 1 when a backup is older than its maximum age, so\n"
-	"a monitoring check can run it as is.\n"
+	"Show the number and size of the backups per type, the newest and\n"
+	"oldest backup, the newest complete backup of each type and\n"
+	"database with its age, and the unfinished uploads. The exit\n"
+	"status is 1, with one line per problem, when a newest complete\n"
+	"backup is older than its maximum age or a type that has one has\n"
+	"no complete backup, so a monitoring check can run it as is.\n"
 	"\n"
+	"  --type TYPE          only backups of this type\n"
+	"  --database DB        only backups of this database\n"
 	"  --max-age DURATION   the maximum age for every type, e.g. 26h\n"
-	"                       or 8d (default: max_age in [retention])\n"
-	"  --json               print JSON\n";
+	"                       or 8d (default: max_age.TYPE, else max_age\n"
+	"                       in [retention]; none: not checked)\n"
+	"  --json               print one JSON document\n";
 
 static const char usage_verify[] =
 	"usage: offsite verify KEY|latest|--all\n"
@@ -109,13 +119,16 @@ static const char usage_presign[] =
 	"                      instead of now\n";
 
 static const char usage_delete[] =
-	"usage: offsite delete KEY [--force]\n"
+	"usage: offsite delete KEY|latest [--type TYPE] [--force]\n"
 	"\n"
-	"Delete a backup and its manifest.\n"
+	"Delete a backup and its manifest, the manifest first. Only keys\n"
+	"of offsite's layout under the prefix are deleted. Nothing is\n"
+	"asked: the command is meant for scripts too.\n"
 	"\n"
-	"  KEY       the backup with this key\n"
-	"  --force   do not ask for confirmation (needed when standard\n"
-	"            input is not a terminal)\n";
+	"  KEY           the backup with this key, as offsite list shows it\n"
+	"  latest        the newest complete backup of the database\n"
+	"  --type TYPE   with latest: the newest backup of this type\n"
+	"  --force       needed to delete latest\n";
 
 static const char usage_check[] =
 	"usage: offsite check\n"
@@ -185,16 +198,15 @@ const struct cli_command cli_commands[] = {
 	 true, cmd_backup},
 	{"restore", "download a backup and load it into a database or a file",
 	 usage_restore, true, NULL},
-	{"list", "list the complete backups in the bucket", usage_list, true,
-	 NULL},
-	{"status",
-	 "show the newest backup of each type and whether it is fresh",
-	 usage_status, true, NULL},
+	{"list", "list the backups in the bucket, newest first", usage_list,
+	 true, cmd_list},
+	{"status", "totals, the newest backup of each type, and its health",
+	 usage_status, true, cmd_status},
 	{"verify", "download a backup and check its integrity end to end",
 	 usage_verify, true, NULL},
 	{"presign", "print a temporary download URL for a backup",
 	 usage_presign, true, cmd_presign},
-	{"delete", "delete one backup", usage_delete, true, NULL},
+	{"delete", "delete one backup", usage_delete, true, cmd_delete},
 	{"check", "check the config, credentials, bucket, database and key",
 	 usage_check, true, NULL},
 	{"retention",

@@ -95,6 +95,29 @@ int retention_scan(struct retention_backups *out, s3_client *c,
 		   s3_error *err);
 void retention_backups_dispose(struct retention_backups *b);
 
+/* An unfinished multipart upload of a backup: space used, no backup. */
+struct retention_upload {
+	char *key;
+	struct retention_key parsed;
+	time_t initiated; /* UTC */
+};
+
+struct retention_uploads {
+	struct retention_upload *items; /* oldest first */
+	size_t n;
+};
+
+/*
+ * Every multipart upload in progress under PREFIX whose key follows the
+ * layout, of TYPE and DATABASE when not NULL, oldest first. Uploads of
+ * other keys are not ours and are skipped. Returns an s3 code with ERR
+ * set.
+ */
+int retention_pending(struct retention_uploads *out, s3_client *c,
+		      const char *prefix, const char *type,
+		      const char *database, s3_error *err);
+void retention_uploads_dispose(struct retention_uploads *u);
+
 /* The newest complete backup, or NULL. */
 const struct retention_backup *
 retention_latest(const struct retention_backups *b);

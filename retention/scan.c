@@ -142,3 +142,68 @@ retention_latest(const struct retention_backups *b)
 			return &b->items[i];
 	return NULL;
 }
+
+void retention_uploads_dispose(struct retention_uploads *u)
+{
+	size_t i;
+
+	for (i = 0; u->items && i < u->n; i++)
+		free(u->items[i].key);
+	free(u->items);
+	memset(u, 0, sizeof(*u));
+}
+
+static int oldest_first(const void *a, const void *b)
+{
+	const struct retention_upload *x = a, *y = b;
+
+	if (x->initiated != y->initiated)
+		return x->initiated < y->initiated ? -1 : 1;
+	return strcmp(x->key, y->key);
+}
+
+int retention_pending(struct retention_uploads *out, s3_client *c,
+		      const char *prefix, const char *type,
+		      const char *database, s3_error *err)
+{
+	struct s3_upload *all = NULL;
+	size_t n = 0, i, kept = 0;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	rc = s3_multipart_list(&all, &n, c, prefix, err);
+	if (rc != S3_OK)
+		return rc;
+	if (n > 0) {
+		out->items = calloc(n, sizeof(*out->items));
+		if (!out->items) {
+			rc = S3_ENOMEM;
+			snprintf(err->msg, sizeof(err->msg), "out of memory");
+			err->code = rc;
+			goto out;
+		}
+	}
+	for (i = 0; i < n; i++) {
+		struct retention_upload *u = &out->items[kept];
+
+		if (retention_key_parse(&u->parsed, prefix, all[i].key) !=
+			    RETENTION_OK ||
+		    u->parsed.manifest)
+			continue; /* not ours */
+		if ((type && strcmp(u->parsed.type, type) != 0) ||
+		    (database && strcmp(u->parsed.database, database) != 0))
+			continue;
+		/* Take the key over from the listing. */
+		u->key = all[i].key;
+		all[i].key = NULL;
+		u->initiated = all[i].initiated;
+		out->n = ++kept;
+	}
+	if (out->n > 1)
+		qsort(out->items, out->n, sizeof(*out->items), oldest_first);
+out:
+	s3_uploads_free(all, n);
+	if (rc != S3_OK)
+		retention_uploads_dispose(out);
+	return rc;
+}

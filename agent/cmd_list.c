@@ -1,0 +1,143 @@
+/*
+ * offsite list: every backup under the prefix, newest first, incomplete
+ * ones included and marked, as an aligned table or one JSON document.
+ */
+#include "agent/cmd.h"
+
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "agent/log.h"
+#include "agent/report.h"
+#include "agent/storage.h"
+#include "retention/retention.h"
+
+enum { OPT_TYPE = 256, OPT_DATABASE, OPT_JSON };
+
+static const struct option list_options[] = {
+	{"type", required_argument, NULL, OPT_TYPE},
+	{"database", required_argument, NULL, OPT_DATABASE},
+	{"json", no_argument, NULL, OPT_JSON},
+	{NULL, 0, NULL, 0},
+};
+
+static int width(int w, const char *s)
+{
+	int n = (int)strlen(s);
+
+	return n > w ? n : w;
+}
+
+static void print_table(const struct retention_backups *b)
+{
+	char size[REPORT_SIZE_MAX], bytes[24], ts[REPORT_TIME_MAX];
+	int wtype = 4, wdb = 8, wsize = 4, wbytes = 5;
+	size_t i;
+
+	for (i = 0; i < b->n; i++) {
+		const struct retention_backup *x = &b->items[i];
+
+		snprintf(bytes, sizeof(bytes), "%" PRIu64, x->size);
+		wtype = width(wtype, x->parsed.type);
+		wdb = width(wdb, x->parsed.database);
+		wsize = width(wsize, report_size(size, x->size));
+		wbytes = width(wbytes, bytes);
+	}
+	printf("%-20s  %-*s  %-*s  %*s  %*s  %-9s  %-8s  %s\n", "created",
+	       wtype, "type", wdb, "database", wsize, "size", wbytes, "bytes",
+	       "encrypted", "complete", "key");
+	for (i = 0; i < b->n; i++) {
+		const struct retention_backup *x = &b->items[i];
+
+		snprintf(bytes, sizeof(bytes), "%" PRIu64, x->size);
+		printf("%-20s  %-*s  %-*s  %*s  %*s  %-9s  %-8s  %s\n",
+		       report_time(ts, x->parsed.created), wtype,
+		       x->parsed.type, wdb, x->parsed.database, wsize,
+		       report_size(size, x->size), wbytes, bytes,
+		       x->parsed.encrypted ? "yes" : "no",
+		       x->complete ? "yes" : "no", x->key);
+	}
+}
+
+static int print_json(const conf *c, const struct retention_backups *b)
+{
+	json_t *root =
+		report_list_json(c->storage.bucket, c->storage.prefix, b);
+	int rc = -1;
+
+	if (root && json_dumpf(root, stdout, JSON_INDENT(2)) == 0 &&
+	    putchar('\n') != EOF)
+		rc = 0;
+	json_decref(root);
+	return rc;
+}
+
+int cmd_list(const struct cli_globals *g, const conf *c, int argc, char **argv)
+{
+	const char *type = NULL, *database = NULL;
+	struct retention_backups b = {0};
+	s3_client *s3 = NULL;
+	bool json = false;
+	s3_error err;
+	int ch, rc = EXIT_FAILED;
+
+	(void)g;
+	opterr = 0;
+	optind = 0;
+	while ((ch = getopt_long(argc, argv, ":", list_options, NULL)) != -1) {
+		switch (ch) {
+		case OPT_TYPE:
+			type = optarg;
+			if (!retention_type_valid(type))
+				return cli_usage_error(
+					argv[0],
+					"bad type '%s' (1 to 31 of a-z 0-9 _ -)",
+					type);
+			break;
+		case OPT_DATABASE:
+			database = optarg;
+			if (!retention_database_valid(database))
+				return cli_usage_error(
+					argv[0],
+					"bad database name '%s' (1 to 127 of "
+					"A-Z a-z 0-9 _ . -)",
+					database);
+			break;
+		case OPT_JSON:
+			json = true;
+			break;
+		default:
+			return cli_option_error(argv[0], ch, argv);
+		}
+	}
+	if (optind < argc)
+		return cli_usage_error(argv[0], "unexpected argument '%s'",
+				       argv[optind]);
+
+	if (storage_open(&s3, c, &err) != S3_OK) {
+		log_event(LOG_ERROR, "cannot reach storage", "error", err.msg,
+			  NULL);
+		goto out;
+	}
+	if (retention_scan(&b, s3, c->storage.prefix, type, database, &err) !=
+	    S3_OK) {
+		log_event(LOG_ERROR, "cannot list backups", "bucket",
+			  c->storage.bucket, "error", err.msg, NULL);
+		goto out;
+	}
+	if (json) {
+		if (print_json(c, &b) != 0) {
+			log_event(LOG_ERROR, "cannot write the listing", NULL);
+			goto out;
+		}
+	} else {
+		print_table(&b);
+	}
+	rc = EXIT_OK;
+out:
+	retention_backups_dispose(&b);
+	s3_client_free(s3);
+	return rc;
+}
