@@ -506,7 +506,7 @@ int source_pg_prepare(struct source *s, const conf *c,
 	 * prompt on /dev/tty would stop it for good. */
 	source_argv_add(&s->argv, o->tool ? o->tool : "pg_dump");
 	source_argv_add(&s->argv, "--no-password");
-	if (ci[0] != '\0') {
+	if (ci != NULL && ci[0] != '\0') {
 		source_argv_add(&s->argv, "--dbname");
 		source_argv_add(&s->argv, ci);
 	}
