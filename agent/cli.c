@@ -134,10 +134,12 @@ static const char usage_check[] =
 	"usage: offsite check\n"
 	"\n"
 	"Check, without taking a backup, that a backup can be taken and\n"
-	"restored: the configuration, the credentials and access to the\n"
-	"bucket (a small object is written, read back and deleted), the\n"
-	"lifecycle rules, the dump tool and the database connection, and\n"
-	"the encryption key. Prints one line per check.\n";
+	"restored: the configuration, the encryption key, the dump tool\n"
+	"and the database connection, the endpoint, the credentials and\n"
+	"the bucket (a small object is written under the prefix, read\n"
+	"back and deleted), the lifecycle rules that expire backups, and\n"
+	"the catalog. Prints one line per check: ok, FAIL with what to\n"
+	"fix, or skip with why. The exit status is 1 when a check fails.\n";
 
 static const char usage_retention[] =
 	"usage: offsite retention show|apply|remove|prune [--dry-run]\n"
@@ -208,7 +210,7 @@ const struct cli_command cli_commands[] = {
 	 usage_presign, true, cmd_presign},
 	{"delete", "delete one backup", usage_delete, true, cmd_delete},
 	{"check", "check the config, credentials, bucket, database and key",
-	 usage_check, true, NULL},
+	 usage_check, false, cmd_check}, /* loads it: a bad one is a check */
 	{"retention",
 	 "show, apply or remove lifecycle rules; prune old backups",
 	 usage_retention, true, cmd_retention},
@@ -469,21 +471,20 @@ static bool wants_help(int argc, char **argv)
 	return false;
 }
 
-int cli_load_config(conf **out, const struct cli_globals *g)
+int cli_config_try(conf **out, const struct cli_globals *g, conf_error *err)
 {
-	conf_error err = {{0}};
 	conf *c = NULL;
 	int rc;
 
 	*out = NULL;
-	rc = conf_load(&c, g->config_path, &err);
+	memset(err, 0, sizeof(*err));
+	rc = conf_load(&c, g->config_path, err);
 	if (rc != CONF_OK) {
-		if (err.msg[0] == '\0')
-			snprintf(err.msg, sizeof(err.msg),
+		if (err->msg[0] == '\0')
+			snprintf(err->msg, sizeof(err->msg),
 				 "%s: cannot load config", g->config_path);
-		cli_errorf("%s", err.msg);
 		conf_free(c);
-		return rc == CONF_ENOMEM ? EXIT_FAILED : EXIT_USAGE;
+		return rc;
 	}
 	log_setup(
 		log_level_for(g->verbosity, log_level_from_conf(c->log.level)),
@@ -492,7 +493,18 @@ int cli_load_config(conf **out, const struct cli_globals *g)
 		NULL);
 	log_event(LOG_DEBUG, "config loaded", "path", g->config_path, NULL);
 	*out = c;
-	return EXIT_OK;
+	return CONF_OK;
+}
+
+int cli_load_config(conf **out, const struct cli_globals *g)
+{
+	conf_error err;
+	int rc = cli_config_try(out, g, &err);
+
+	if (rc == CONF_OK)
+		return EXIT_OK;
+	cli_errorf("%s", err.msg);
+	return rc == CONF_ENOMEM ? EXIT_FAILED : EXIT_USAGE;
 }
 
 /* Output that did not reach stdout is a failure, even a --help. */

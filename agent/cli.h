@@ -51,6 +51,13 @@ int cli_main(int argc, char **argv);
 int cli_load_config(conf **out, const struct cli_globals *g);
 
 /*
+ * cli_load_config for a command that reports a bad config itself: returns
+ * conf_load's code with its message (never empty) in ERR, and prints
+ * nothing. The log is set up the same way on success.
+ */
+int cli_config_try(conf **out, const struct cli_globals *g, conf_error *err);
+
+/*
  * Print "offsite: MESSAGE" on stderr, redacted (s3_redact): for errors that
  * stop the program before or outside the log, which read like a compiler's.
  */

@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "agent/catalog.h"
 #include "agent/crypto.h"
 #include "agent/lock.h"
 #include "agent/log.h"
@@ -223,6 +224,10 @@ struct run {
 	struct gzip_options gz;
 	const char *meta[12];
 	struct s3_put_options put;
+
+	struct timespec t0; /* when the run started (CLOCK_MONOTONIC) */
+	double secs;	    /* how long the run took */
+	char why[S3_ERROR_MSG_MAX + 64]; /* why it failed, when not in serr */
 };
 
 /* Build sink <- hash(stored) <- [encrypt] <- gzip <- hash(plain). */
@@ -343,6 +348,8 @@ static int write_manifest(struct run *r, struct source *src, double secs)
 	if (s3_put_object(r->s3, mkey, text, strlen(text), &po, &err)) {
 		log_event(LOG_ERROR, "cannot write the manifest", "key", mkey,
 			  "error", err.msg, NULL);
+		snprintf(r->why, sizeof(r->why),
+			 "cannot write the manifest: %s", err.msg);
 		goto out;
 	}
 	rc = 0;
@@ -364,11 +371,13 @@ static int run_backup(struct run *r)
 	int rc;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
+	r->t0 = t0;
 	if (!r->dry_run) {
 		if (storage_init(&r->st, c, &err) ||
 		    storage_client(&r->s3, &r->st, NULL, NULL, &err)) {
 			log_event(LOG_ERROR, "cannot reach storage", "error",
 				  err.msg, NULL);
+			snprintf(r->why, sizeof(r->why), "%s", err.msg);
 			return EXIT_FAILED;
 		}
 		r->st_ready = true;
@@ -414,6 +423,7 @@ static int run_backup(struct run *r)
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	secs = (double)(t1.tv_sec - t0.tv_sec) +
 	       (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	r->secs = secs;
 
 	if (!r->dry_run && write_manifest(r, src, secs)) {
 		/* Without its manifest it is not a backup: don't leave it. */
@@ -441,6 +451,41 @@ static int run_backup(struct run *r)
 	}
 	source_close(src);
 	return EXIT_OK;
+}
+
+/* The run in the catalog, if there is one: complete with the stored
+ * size and digest, or failed with the reason. */
+static void record_run(struct run *r, int rc)
+{
+	struct catalog_entry e = {0};
+	struct timespec t1;
+	char sha[65] = "";
+	uint64_t stored = 0;
+
+	if (r->dry_run)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	e.key = r->key;
+	e.type = r->type;
+	e.database = r->database;
+	e.created_at = r->started;
+	e.host = r->host;
+	if (rc == EXIT_OK) {
+		stage_hash_result(r->hash_stored, sha, &stored);
+		e.status = CATALOG_COMPLETE;
+		e.has_size = true;
+		e.size = stored;
+		e.sha256 = sha;
+		e.duration = r->secs;
+	} else {
+		e.status = CATALOG_FAILED;
+		e.detail = r->why[0]	    ? r->why
+			   : r->serr.msg[0] ? r->serr.msg
+					    : "failed";
+		e.duration = (double)(t1.tv_sec - r->t0.tv_sec) +
+			     (double)(t1.tv_nsec - r->t0.tv_nsec) / 1e9;
+	}
+	(void)catalog_record(r->c, &e);
 }
 
 int cmd_backup(const struct cli_globals *g, const conf *c, int argc,
@@ -536,6 +581,7 @@ int cmd_backup(const struct cli_globals *g, const conf *c, int argc,
 	}
 	rc = run_backup(&r);
 	signals_stop(&sig);
+	record_run(&r, rc);
 out:
 	free_chain(&r);
 	s3_client_free(r.s3);

@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "agent/catalog.h"
 #include "agent/log.h"
 #include "agent/storage.h"
 #include "retention/retention.h"
@@ -145,6 +146,36 @@ static void audit(const char *key, time_t at, long expires)
 		  pw ? pw->pw_name : "?", "host", host, NULL);
 }
 
+/* The link in the catalog, if there is one: never the URL, its expiry. */
+static void record_presign(const conf *c, const char *key,
+			   const struct s3_object_info *info, time_t at,
+			   long expires)
+{
+	struct catalog_entry e = {0};
+	struct retention_key k;
+	char host[256] = "", detail[64], until[32];
+	time_t end = at + expires;
+	struct tm tm;
+
+	gmtime_r(&end, &tm);
+	strftime(until, sizeof(until), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	snprintf(detail, sizeof(detail), "expires %s", until);
+	gethostname(host, sizeof(host) - 1);
+	e.key = key;
+	if (retention_key_parse(&k, c->storage.prefix, key) == RETENTION_OK) {
+		e.type = k.type;
+		e.database = k.database;
+	}
+	e.has_size = true;
+	e.size = info->size;
+	e.created_at = at;
+	e.duration = -1;
+	e.host = host;
+	e.status = CATALOG_PRESIGNED;
+	e.detail = detail;
+	(void)catalog_record(c, &e);
+}
+
 int cmd_presign(const struct cli_globals *g, const conf *c, int argc,
 		char **argv)
 {
@@ -265,6 +296,7 @@ int cmd_presign(const struct cli_globals *g, const conf *c, int argc,
 	if (printf("%s\n", url) < 0 || fflush(stdout) != 0)
 		goto out;
 	rc = EXIT_OK;
+	record_presign(c, key, &info, po.at, po.expires);
 out:
 	s3_object_info_dispose(&info);
 	free(disp);

@@ -19,6 +19,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <limits.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -668,4 +670,99 @@ const char *source_driver_name(const struct source *s)
 const char *source_format(const struct source *s)
 {
 	return s->format != NULL ? s->format : "raw";
+}
+
+/* ---- checks without a dump ---- */
+
+static bool executable_file(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
+	       access(path, X_OK) == 0;
+}
+
+/* Where posix_spawnp() would find NAME: its path, in *out. */
+static int find_program(char **out, const char *name, struct stream_error *err)
+{
+	const char *path = getenv("PATH"), *p;
+	char full[PATH_MAX];
+
+	*out = NULL;
+	if (strchr(name, '/') != NULL) {
+		if (!executable_file(name))
+			return stream_fail(err, STREAM_EIO, "cannot run %s: %s",
+					   name,
+					   access(name, F_OK) != 0
+						   ? "no such file"
+						   : "not an executable file");
+		*out = strdup(name);
+	} else {
+		/* glibc's default when PATH is unset. */
+		if (path == NULL)
+			path = "/bin:/usr/bin";
+		for (p = path;; p += strcspn(p, ":") + 1) {
+			int dirlen = (int)strcspn(p, ":");
+			int n = snprintf(full, sizeof(full), "%.*s%s%s", dirlen,
+					 p, dirlen > 0 ? "/" : "", name);
+
+			if (n > 0 && (size_t)n < sizeof(full) &&
+			    executable_file(full)) {
+				*out = strdup(full);
+				break;
+			}
+			if (p[dirlen] == '\0')
+				return stream_fail(err, STREAM_EIO,
+						   "cannot find %s in PATH (is "
+						   "it installed?)",
+						   name);
+		}
+	}
+	if (*out == NULL)
+		return stream_fail(err, STREAM_ENOMEM, "out of memory");
+	return STREAM_OK;
+}
+
+int source_check_tool(char **detail, const conf *c,
+		      const struct source_options *o, struct stream_error *err)
+{
+	struct source_options defaults = SOURCE_OPTIONS_INIT;
+	char *const *cmd = c->database.command;
+
+	*detail = NULL;
+	if (o == NULL)
+		o = &defaults;
+	switch (o->use_stdin ? CONF_DRIVER_STDIN : c->database.driver) {
+	case CONF_DRIVER_POSTGRES:
+		return source_pg_check_tool(detail, o, err);
+	case CONF_DRIVER_MYSQL:
+		return source_mysql_check_tool(detail, o, err);
+	case CONF_DRIVER_COMMAND:
+		if (cmd == NULL || cmd[0] == NULL || cmd[0][0] == '\0')
+			return stream_fail(err, STREAM_EIO,
+					   "driver = command needs a command "
+					   "in [database]");
+		return find_program(detail, cmd[0], err);
+	case CONF_DRIVER_STDIN:
+		return STREAM_OK;
+	}
+	return stream_fail(err, STREAM_EIO, "unknown database driver %d",
+			   (int)c->database.driver);
+}
+
+int source_check_database(char **detail, const conf *c,
+			  const char *tool_version, struct stream_error *err)
+{
+	*detail = NULL;
+	switch (c->database.driver) {
+	case CONF_DRIVER_POSTGRES:
+		return source_pg_check_database(detail, c, tool_version, err);
+	case CONF_DRIVER_MYSQL:
+		return source_mysql_check_database(detail, c, err);
+	case CONF_DRIVER_COMMAND:
+	case CONF_DRIVER_STDIN:
+		return STREAM_OK;
+	}
+	return stream_fail(err, STREAM_EIO, "unknown database driver %d",
+			   (int)c->database.driver);
 }

@@ -134,4 +134,29 @@ const char *source_driver_name(const struct source *s);
  */
 const char *source_format(const struct source *s);
 
+/*
+ * For `offsite check`: what source_open() would find out, without starting
+ * a dump. Each returns STREAM_OK with a one-line description in *detail
+ * (malloc'd; NULL when the check does not apply to the driver), or an
+ * error code with ERR set as source_open() would set it.
+ *
+ * source_check_tool: the dump tool runs. postgres, mysql: its version,
+ * as source_tool_version() says it; command: the program is found (in
+ * PATH, unless its name holds a '/') and may be executed, and the detail
+ * is its path; stdin: does not apply.
+ *
+ * source_check_database: the database answers. postgres: the libpq
+ * pre-flight (connect as pg_dump will, the server's version, the
+ * database's size), and the major version of the pg_dump whose version
+ * TOOL_VERSION is (NULL: unknown) is not older than the server's; the
+ * detail names the server's version, the database and its size. mysql:
+ * the mysql client connects with the credentials mysqldump would get
+ * (through the same kind of private option file, removed at once) and
+ * asks for the server's version. command, stdin: do not apply.
+ */
+int source_check_tool(char **detail, const conf *c,
+		      const struct source_options *o, struct stream_error *err);
+int source_check_database(char **detail, const conf *c,
+			  const char *tool_version, struct stream_error *err);
+
 #endif

@@ -132,9 +132,16 @@ int source_spawn(pid_t *pid, char *const *argv, char *const *env, int out,
 		 int err_fd, const char *tool, struct stream_error *err);
 
 /*
- * Run ARGV (TOOL --version) to its end, at most 10 s, and return the first
- * line of its output, blanks collapsed, in *out (malloc'd).
+ * Run ARGV to its end, at most 10 s, and return the first line of its
+ * output (stdout and stderr together), blanks collapsed, in *out
+ * (malloc'd). TOOL names the program in messages ("cannot run mysql:
+ * ..."), WHAT the run ("mysql SELECT VERSION()"); a non-zero exit says
+ * how it ended and the first line it printed.
  */
+int source_capture_line(char **out, char *const *argv, char *const *env,
+			const char *tool, const char *what,
+			struct stream_error *err);
+/* source_capture_line for ARGV = TOOL --version. */
 int source_capture_version(char **out, char *const *argv, char *const *env,
 			   const char *tool, struct stream_error *err);
 
@@ -156,6 +163,17 @@ int source_pg_prepare(struct source *s, const conf *c,
 int source_mysql_prepare(struct source *s, const conf *c,
 			 const struct source_options *o,
 			 struct stream_error *err);
+
+/* The drivers' parts of source_check_tool() and source_check_database(). */
+int source_pg_check_tool(char **version, const struct source_options *o,
+			 struct stream_error *err);
+int source_pg_check_database(char **detail, const conf *c,
+			     const char *tool_version,
+			     struct stream_error *err);
+int source_mysql_check_tool(char **version, const struct source_options *o,
+			    struct stream_error *err);
+int source_mysql_check_database(char **detail, const conf *c,
+				struct stream_error *err);
 
 /* pg_dump's options that matter to offsite, from dump_options. */
 struct source_pg_opts {

@@ -244,8 +244,9 @@ static bool put_value(FILE *f, const char *key, const char *value)
 	return ok;
 }
 
-/* A private file (0600, mkstemp) with the [client] options. */
-static int write_optfile(struct source *s, const struct source_mysql_dsn *d,
+/* A private file (0600, mkstemp) with the [client] options, named in
+ * *PATH: the caller removes it, even after a failure. */
+static int write_optfile(char **path, const struct source_mysql_dsn *d,
 			 const char *password, struct stream_error *err)
 {
 	const char *tmp = getenv("TMPDIR");
@@ -253,17 +254,18 @@ static int write_optfile(struct source *s, const struct source_mysql_dsn *d,
 	int fd;
 	bool ok;
 
+	*path = NULL;
 	if (tmp == NULL || *tmp == '\0')
 		tmp = "/tmp";
-	if (asprintf(&s->optfile, "%s/offsite-mysql-XXXXXX", tmp) < 0) {
-		s->optfile = NULL;
+	if (asprintf(path, "%s/offsite-mysql-XXXXXX", tmp) < 0) {
+		*path = NULL;
 		return stream_fail(err, STREAM_ENOMEM, "out of memory");
 	}
-	fd = mkostemp(s->optfile, O_CLOEXEC);
+	fd = mkostemp(*path, O_CLOEXEC);
 	if (fd < 0) {
 		int e = errno;
-		free(s->optfile);
-		s->optfile = NULL;
+		free(*path);
+		*path = NULL;
 		return stream_fail(err, STREAM_EIO,
 				   "cannot create the mysqldump option file "
 				   "in %s: %s",
@@ -287,11 +289,45 @@ static int write_optfile(struct source *s, const struct source_mysql_dsn *d,
 	if (!ok)
 		return stream_fail(err, STREAM_EIO,
 				   "cannot write the mysqldump option file %s",
-				   s->optfile);
+				   *path);
 	return STREAM_OK;
 }
 
 /* ---- the driver ---- */
+
+/* The server and the database of the config: the DSN parsed into D, the
+ * password (password_file wins over one in the DSN), the database (the
+ * DSN's, else name). */
+static int resolve(struct source_mysql_dsn *d, const char **password,
+		   const char **db, const conf *c, struct stream_error *err)
+{
+	int rc = STREAM_OK;
+
+	memset(d, 0, sizeof(*d));
+	if (c->database.dsn != NULL) {
+		rc = source_mysql_parse_dsn(d, c->database.dsn, err);
+		if (rc != STREAM_OK)
+			return rc;
+	}
+	*password = c->database.password ? c->database.password : d->password;
+	*db = d->db ? d->db : c->database.name;
+	if (*db == NULL)
+		return stream_fail(err, STREAM_EIO,
+				   "no database to dump: name it in dsn "
+				   "(mysql://user@host/DB) or as name in "
+				   "[database]");
+	if ((*db)[0] == '-')
+		return stream_fail(err, STREAM_EIO,
+				   "database name '%.64s' starts with '-'",
+				   *db);
+	return STREAM_OK;
+}
+
+static bool has_client_options(const struct source_mysql_dsn *d,
+			       const char *password)
+{
+	return d->user || password || d->host || d->port || d->socket;
+}
 
 int source_mysql_prepare(struct source *s, const conf *c,
 			 const struct source_options *o,
@@ -299,30 +335,13 @@ int source_mysql_prepare(struct source *s, const conf *c,
 {
 	struct source_mysql_dsn d = {0};
 	struct source_argv vargv = {0};
-	const char *password, *db;
-	int rc = STREAM_OK;
+	const char *password = NULL, *db = NULL;
+	int rc;
 
 	snprintf(s->tool, sizeof(s->tool), "mysqldump");
-	if (c->database.dsn != NULL) {
-		rc = source_mysql_parse_dsn(&d, c->database.dsn, err);
-		if (rc != STREAM_OK)
-			return rc;
-	}
-	/* password_file wins over a password in the DSN. */
-	password = c->database.password ? c->database.password : d.password;
-	db = d.db ? d.db : c->database.name;
-	if (db == NULL) {
-		rc = stream_fail(err, STREAM_EIO,
-				 "no database to dump: name it in dsn "
-				 "(mysql://user@host/DB) or as name in "
-				 "[database]");
+	rc = resolve(&d, &password, &db, c, err);
+	if (rc != STREAM_OK)
 		goto out;
-	}
-	if (db[0] == '-') {
-		rc = stream_fail(err, STREAM_EIO,
-				 "database name '%.64s' starts with '-'", db);
-		goto out;
-	}
 	for (char *const *t = c->database.tables; t && *t; t++) {
 		if (**t == '\0' || **t == '-') {
 			rc = stream_fail(err, STREAM_EIO,
@@ -344,8 +363,8 @@ int source_mysql_prepare(struct source *s, const conf *c,
 	if (rc != STREAM_OK)
 		goto out;
 
-	if (d.user || password || d.host || d.port || d.socket) {
-		rc = write_optfile(s, &d, password, err);
+	if (has_client_options(&d, password)) {
+		rc = write_optfile(&s->optfile, &d, password, err);
 		if (rc != STREAM_OK)
 			goto out;
 	}
@@ -363,6 +382,79 @@ int source_mysql_prepare(struct source *s, const conf *c,
 	s->format = "sql";
 out:
 	source_argv_free(&vargv);
+	source_mysql_dsn_dispose(&d);
+	return rc;
+}
+
+int source_mysql_check_tool(char **version, const struct source_options *o,
+			    struct stream_error *err)
+{
+	struct source_argv env = {0}, vargv = {0};
+	int rc;
+
+	*version = NULL;
+	rc = source_env_build(&env, err);
+	source_argv_add(&vargv, o->tool ? o->tool : "mysqldump");
+	source_argv_add(&vargv, "--version");
+	if (rc == STREAM_OK)
+		rc = source_argv_check(&vargv, err);
+	if (rc == STREAM_OK)
+		rc = source_capture_version(version, vargv.v, env.v,
+					    "mysqldump", err);
+	source_argv_free(&vargv);
+	source_argv_free(&env);
+	return rc;
+}
+
+/* Seconds the mysql client waits for a connection. */
+#define CHECK_CONNECT_TIMEOUT "10"
+
+int source_mysql_check_database(char **detail, const conf *c,
+				struct stream_error *err)
+{
+	struct source_mysql_dsn d = {0};
+	struct source_argv env = {0}, argv = {0};
+	const char *password = NULL, *db = NULL;
+	char *optfile = NULL, *version = NULL;
+	int rc;
+
+	*detail = NULL;
+	rc = resolve(&d, &password, &db, c, err);
+	if (rc == STREAM_OK)
+		rc = source_env_build(&env, err);
+	if (rc == STREAM_OK && has_client_options(&d, password))
+		rc = write_optfile(&optfile, &d, password, err);
+	if (rc != STREAM_OK)
+		goto out;
+	/* The same credentials as mysqldump, through the same kind of
+	 * file, and a question only a connected client can answer. */
+	source_argv_add(&argv, "mysql");
+	if (optfile != NULL)
+		source_argv_addf(&argv, "--defaults-extra-file=%s", optfile);
+	source_argv_add(&argv, "--connect-timeout=" CHECK_CONNECT_TIMEOUT);
+	source_argv_add(&argv, "--batch");
+	source_argv_add(&argv, "--skip-column-names");
+	source_argv_add(&argv, "--execute=SELECT VERSION()");
+	source_argv_add(&argv, db); /* resolve() refused a leading '-' */
+	rc = source_argv_check(&argv, err);
+	if (rc == STREAM_OK)
+		rc = source_capture_line(&version, argv.v, env.v, "mysql",
+					 "mysql (connecting to the database)",
+					 err);
+	if (rc != STREAM_OK)
+		goto out;
+	if (asprintf(detail, "server %s, database %s", version, db) < 0) {
+		*detail = NULL;
+		rc = stream_fail(err, STREAM_ENOMEM, "out of memory");
+	}
+out:
+	if (optfile != NULL) {
+		(void)unlink(optfile);
+		free(optfile);
+	}
+	free(version);
+	source_argv_free(&argv);
+	source_argv_free(&env);
 	source_mysql_dsn_dispose(&d);
 	return rc;
 }

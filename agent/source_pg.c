@@ -14,6 +14,7 @@
 #include <openssl/crypto.h>
 
 #include "agent/log.h"
+#include "agent/pq.h"
 #include "s3/s3.h"
 
 #define MARKER "-- PostgreSQL database dump complete"
@@ -241,80 +242,136 @@ static void trim_version(char *v)
 
 /* ---- libpq ---- */
 
-/*
- * The one place libpq's errors are turned into our words: the first line
- * of the result's or the connection's message, redacted.
- */
-static void pg_message(char *buf, size_t size, const PGconn *conn,
-		       const PGresult *res)
-{
-	const char *m = NULL;
-
-	if (res != NULL)
-		m = PQresultErrorMessage(res);
-	if ((m == NULL || *m == '\0') && conn != NULL)
-		m = PQerrorMessage(conn);
-	if (m == NULL || *m == '\0')
-		m = conn == NULL ? "out of memory" : "unknown error";
-	snprintf(buf, size, "%.*s", (int)strcspn(m, "\n"), m);
-	s3_redact(buf, size);
-}
-
-static int pg_fail(struct stream_error *err, const char *what,
-		   const PGconn *conn, const PGresult *res)
-{
-	char msg[400];
-
-	pg_message(msg, sizeof(msg), conn, res);
-	return stream_fail(err, STREAM_EIO, "%s: %s", what, msg);
-}
+/* What the pre-flight learns about the server. */
+struct pg_server {
+	int major;	    /* 1500 for 15; -1 unknown */
+	char version[64];   /* server_version: "15.8 (Debian 15.8-1)" */
+	char database[128]; /* the database connected to */
+	char bytes[32];	    /* its size in bytes, or "unknown" */
+	char pretty[32];    /* ... as pg_size_pretty says it, or "" */
+};
 
 /*
- * Connect as pg_dump will, report the server's version and the database's
- * size, and return the server's major version (1500 for 15).
+ * Connect as pg_dump will, and learn the server's version and the
+ * database's size.
  */
-static int preflight(const char *conninfo, int *major, struct stream_error *err)
+static int preflight(const char *conninfo, struct pg_server *srv,
+		     struct stream_error *err)
 {
-	const char *kw[3], *val[3], *version;
-	char size[32] = "unknown", msg[400];
-	PGconn *conn;
+	const char *version;
+	char msg[PQ_MESSAGE_MAX];
+	PGconn *conn = NULL;
 	PGresult *res = NULL;
-	int n = 0, rc = STREAM_OK;
 
-	*major = -1;
-	/* Before dbname: a connect_timeout in the conninfo wins. */
-	if (getenv("PGCONNECT_TIMEOUT") == NULL) {
-		kw[n] = "connect_timeout";
-		val[n++] = PREFLIGHT_CONNECT_TIMEOUT;
-	}
-	kw[n] = "dbname";
-	val[n++] = conninfo ? conninfo : "";
-	kw[n] = NULL;
-	val[n] = NULL;
-	conn = PQconnectdbParams(kw, val, 1);
-	if (conn == NULL || PQstatus(conn) != CONNECTION_OK) {
-		rc = pg_fail(err, "cannot connect to the database", conn, NULL);
-		goto out;
-	}
-	*major = server_major(PQserverVersion(conn));
+	memset(srv, 0, sizeof(*srv));
+	srv->major = -1;
+	snprintf(srv->bytes, sizeof(srv->bytes), "unknown");
+	if (pq_connect(&conn, conninfo, PREFLIGHT_CONNECT_TIMEOUT, msg,
+		       sizeof(msg)) != 0)
+		return stream_fail(err, STREAM_EIO,
+				   "cannot connect to the database: %s", msg);
+	srv->major = server_major(PQserverVersion(conn));
 	version = PQparameterStatus(conn, "server_version");
+	snprintf(srv->version, sizeof(srv->version), "%s",
+		 version ? version : "");
+	snprintf(srv->database, sizeof(srv->database), "%s", PQdb(conn));
 	res = PQexec(conn, "SELECT pg_catalog.pg_database_size("
-			   "pg_catalog.current_database())");
-	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1) {
-		snprintf(size, sizeof(size), "%s", PQgetvalue(res, 0, 0));
+			   "pg_catalog.current_database()), "
+			   "pg_catalog.pg_size_pretty(pg_catalog."
+			   "pg_database_size(pg_catalog.current_database()))");
+	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 &&
+	    PQnfields(res) == 2) {
+		snprintf(srv->bytes, sizeof(srv->bytes), "%s",
+			 PQgetvalue(res, 0, 0));
+		snprintf(srv->pretty, sizeof(srv->pretty), "%s",
+			 PQgetvalue(res, 0, 1));
 	} else {
 		/* Not fatal: pg_dump may still be allowed to read. */
-		pg_message(msg, sizeof(msg), conn, res);
+		pq_message(msg, sizeof(msg), conn, res);
 		log_event(LOG_WARN, "cannot read the database size", "error",
 			  msg, NULL);
 	}
 	log_event(LOG_INFO, "database reachable", "server_version",
-		  version ? version : "", "database", PQdb(conn), "size", size,
+		  srv->version, "database", srv->database, "size", srv->bytes,
 		  NULL);
-out:
 	PQclear(res);
 	PQfinish(conn);
+	return STREAM_OK;
+}
+
+/* pg_dump refuses a server newer than itself. TOOL_MAJOR -1: unknown,
+ * let pg_dump decide. */
+static int versions_fit(int tool_major, int srv_major, struct stream_error *err)
+{
+	char a[16], b[16];
+
+	if (tool_major <= 0 || srv_major <= tool_major)
+		return STREAM_OK;
+	major_text(a, sizeof(a), tool_major);
+	major_text(b, sizeof(b), srv_major);
+	return stream_fail(err, STREAM_EIO,
+			   "pg_dump %s is older than the server (PostgreSQL "
+			   "%s) and cannot dump it: install the PostgreSQL %s "
+			   "client (postgresql-client-%s)",
+			   a, b, b, b);
+}
+
+/* `TOOL --version`, cut after the version number. */
+static int tool_version(char **out, const char *tool, char *const *env,
+			struct stream_error *err)
+{
+	struct source_argv vargv = {0};
+	int rc;
+
+	source_argv_add(&vargv, tool);
+	source_argv_add(&vargv, "--version");
+	rc = source_argv_check(&vargv, err);
+	if (rc == STREAM_OK)
+		rc = source_capture_version(out, vargv.v, env, "pg_dump", err);
+	if (rc == STREAM_OK)
+		trim_version(*out);
+	source_argv_free(&vargv);
 	return rc;
+}
+
+int source_pg_check_tool(char **version, const struct source_options *o,
+			 struct stream_error *err)
+{
+	struct source_argv env = {0};
+	int rc;
+
+	*version = NULL;
+	rc = source_env_build(&env, err);
+	if (rc == STREAM_OK)
+		rc = tool_version(version, o->tool ? o->tool : "pg_dump", env.v,
+				  err);
+	source_argv_free(&env);
+	return rc;
+}
+
+int source_pg_check_database(char **detail, const conf *c,
+			     const char *tool_version, struct stream_error *err)
+{
+	struct pg_server srv;
+	int rc;
+
+	*detail = NULL;
+	rc = preflight(c->database.conninfo, &srv, err);
+	if (rc == STREAM_OK)
+		rc = versions_fit(
+			tool_version ? source_pg_tool_major(tool_version) : -1,
+			srv.major, err);
+	if (rc != STREAM_OK)
+		return rc;
+	/* "15.8 (Debian 15.8-1.pgdg120+1)": the number says enough. */
+	srv.version[strcspn(srv.version, " ")] = '\0';
+	if (asprintf(detail, "PostgreSQL %s, database %s, %s", srv.version,
+		     srv.database,
+		     srv.pretty[0] ? srv.pretty : "size unknown") < 0) {
+		*detail = NULL;
+		return stream_fail(err, STREAM_ENOMEM, "out of memory");
+	}
+	return STREAM_OK;
 }
 
 /*
@@ -392,9 +449,9 @@ int source_pg_prepare(struct source *s, const conf *c,
 {
 	const char *conninfo = c->database.conninfo;
 	struct source_pg_opts po;
-	struct source_argv vargv = {0};
-	char *ci = NULL, *password = NULL, a[16], b[16];
-	int rc, tool_major, srv_major;
+	struct pg_server srv;
+	char *ci = NULL, *password = NULL;
+	int rc, tool_major;
 
 	snprintf(s->tool, sizeof(s->tool), "pg_dump");
 	source_pg_scan_options(&po, c->database.dump_options);
@@ -431,32 +488,16 @@ int source_pg_prepare(struct source *s, const conf *c,
 		goto out;
 
 	/* The tool and its version, before the network. */
-	source_argv_add(&vargv, o->tool ? o->tool : "pg_dump");
-	source_argv_add(&vargv, "--version");
-	rc = source_argv_check(&vargv, err);
-	if (rc == STREAM_OK)
-		rc = source_capture_version(&s->version, vargv.v, s->env.v,
-					    s->tool, err);
+	rc = tool_version(&s->version, o->tool ? o->tool : "pg_dump", s->env.v,
+			  err);
 	if (rc != STREAM_OK)
 		goto out;
-	trim_version(s->version);
 	tool_major = source_pg_tool_major(s->version);
-
-	rc = preflight(conninfo, &srv_major, err);
+	rc = preflight(conninfo, &srv, err);
+	if (rc == STREAM_OK)
+		rc = versions_fit(tool_major, srv.major, err);
 	if (rc != STREAM_OK)
 		goto out;
-	/* pg_dump refuses a server newer than itself. */
-	if (tool_major > 0 && srv_major > tool_major) {
-		major_text(a, sizeof(a), tool_major);
-		major_text(b, sizeof(b), srv_major);
-		rc = stream_fail(err, STREAM_EIO,
-				 "pg_dump %s is older than the server "
-				 "(PostgreSQL %s) and cannot dump it: install "
-				 "the PostgreSQL %s client "
-				 "(postgresql-client-%s)",
-				 a, b, b, b);
-		goto out;
-	}
 	if (tool_major < 0)
 		log_event(LOG_WARN, "cannot read pg_dump's version", "version",
 			  s->version, NULL);
@@ -465,7 +506,7 @@ int source_pg_prepare(struct source *s, const conf *c,
 	 * prompt on /dev/tty would stop it for good. */
 	source_argv_add(&s->argv, o->tool ? o->tool : "pg_dump");
 	source_argv_add(&s->argv, "--no-password");
-	if (ci[0] != '\0') {
+	if (ci != NULL && ci[0] != '\0') {
 		source_argv_add(&s->argv, "--dbname");
 		source_argv_add(&s->argv, ci);
 	}
@@ -490,7 +531,6 @@ int source_pg_prepare(struct source *s, const conf *c,
 	/* A compressed plain dump is gzip: no marker to read. */
 	s->check_marker = po.format == 'p' && !po.compressed;
 out:
-	source_argv_free(&vargv);
 	if (password != NULL) {
 		OPENSSL_cleanse(password, strlen(password));
 		free(password);

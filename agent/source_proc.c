@@ -331,10 +331,11 @@ static char *first_line(const char *buf, size_t len)
 	return out;
 }
 
-int source_capture_version(char **out, char *const *argv, char *const *env,
-			   const char *tool, struct stream_error *err)
+int source_capture_line(char **out, char *const *argv, char *const *env,
+			const char *tool, const char *what,
+			struct stream_error *err)
 {
-	char buf[SOURCE_VERSION_MAX], status[128];
+	char buf[SOURCE_VERSION_MAX], status[128], *said = NULL;
 	int p[2] = {-1, -1}, rc, wst = 0;
 	int64_t deadline = source_now_ms() + VERSION_TIMEOUT_MS;
 	size_t len = 0;
@@ -358,9 +359,8 @@ int source_capture_version(char **out, char *const *argv, char *const *env,
 		if (left <= 0) {
 			(void)kill(-pid, SIGKILL);
 			rc = stream_fail(err, STREAM_EIO,
-					 "%s --version did not answer within "
-					 "%d s",
-					 tool, VERSION_TIMEOUT_MS / 1000);
+					 "%s did not answer within %d s", what,
+					 VERSION_TIMEOUT_MS / 1000);
 			break;
 		}
 		if (poll(&pfd, 1, (int)left) < 0) {
@@ -398,17 +398,19 @@ int source_capture_version(char **out, char *const *argv, char *const *env,
 		si.si_status = WTERMSIG(wst);
 	}
 	if (!status_ok(&si)) {
+		/* What it said is why: "ERROR 2002 (HY000): Can't connect". */
 		source_status_text(status, sizeof(status), &si);
-		rc = stream_fail(err, STREAM_EIO, "%s --version %s", tool,
-				 status);
+		said = first_line(buf, len);
+		rc = stream_fail(err, STREAM_EIO, "%s %s%s%.300s", what, status,
+				 said && *said ? ": " : "", said ? said : "");
+		free(said);
 		goto out;
 	}
 	*out = first_line(buf, len);
 	if (*out == NULL)
 		rc = stream_fail(err, STREAM_ENOMEM, "out of memory");
 	else if (**out == '\0')
-		rc = stream_fail(err, STREAM_EIO,
-				 "%s --version printed nothing", tool);
+		rc = stream_fail(err, STREAM_EIO, "%s printed nothing", what);
 	if (rc != STREAM_OK) {
 		free(*out);
 		*out = NULL;
@@ -416,4 +418,13 @@ int source_capture_version(char **out, char *const *argv, char *const *env,
 out:
 	close(p[0]);
 	return rc;
+}
+
+int source_capture_version(char **out, char *const *argv, char *const *env,
+			   const char *tool, struct stream_error *err)
+{
+	char what[96];
+
+	snprintf(what, sizeof(what), "%s --version", tool);
+	return source_capture_line(out, argv, env, tool, what, err);
 }

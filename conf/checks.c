@@ -173,6 +173,27 @@ int conf_check_dbname(char **value, const char **why)
 	return CONF_OK;
 }
 
+/* A plain SQL identifier, usable unquoted: lowercase, at most 63 bytes
+ * (PostgreSQL's NAMEDATALEN - 1). */
+int conf_check_identifier(char **value, const char **why)
+{
+	const char *v = *value;
+
+	if (!only(v, "_", 1, 63) || (v[0] >= '0' && v[0] <= '9')) {
+		*why = "is not a plain SQL name ([a-z_][a-z0-9_]*, at most "
+		       "63 characters)";
+		return CONF_ESYNTAX;
+	}
+	for (; *v != '\0'; v++) {
+		if (*v >= 'A' && *v <= 'Z') {
+			*why = "is not a plain SQL name (lowercase only: "
+			       "[a-z_][a-z0-9_]*)";
+			return CONF_ESYNTAX;
+		}
+	}
+	return CONF_OK;
+}
+
 static int hex(char ch)
 {
 	if (ch >= '0' && ch <= '9')

@@ -136,6 +136,11 @@ typedef struct conf {
 	} metrics;
 
 	struct {
+		char *conninfo; /* libpq conninfo; NULL = no catalog */
+		char *table; /* default "offsite_backups"; [a-z_][a-z0-9_]* */
+	} catalog;
+
+	struct {
 		enum conf_log_level level;   /* default info */
 		enum conf_log_format format; /* default text */
 	} log;

@@ -120,6 +120,7 @@ int conf_check_token(char **value, const char **why);
 int conf_check_conninfo(char **value, const char **why);
 int conf_check_dsn(char **value, const char **why);
 int conf_check_dbname(char **value, const char **why);
+int conf_check_identifier(char **value, const char **why);
 /* The database name in a libpq conninfo (key=value or URI) or in a URL's
  * path (QUERY: a dbname= parameter wins, as in libpq). *out is NULL when
  * there is none; CONF_ESYNTAX when the text does not parse. */

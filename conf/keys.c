@@ -433,6 +433,29 @@ const struct conf_key conf_keys[] = {
 			"run.",
 	},
 
+	/* [catalog] */
+	{
+		.section = "catalog",
+		.name = "conninfo",
+		.kind = CONF_K_STRING,
+		.flags = CONF_F_PASSWORD,
+		.offset = F_STR(catalog.conninfo),
+		.check = conf_check_conninfo,
+		.help = "libpq connection string of a PostgreSQL database that "
+			"records every backup and presign; unset means no "
+			"catalog.",
+	},
+	{
+		.section = "catalog",
+		.name = "table",
+		.kind = CONF_K_STRING,
+		.offset = F_STR(catalog.table),
+		.def = "offsite_backups",
+		.check = conf_check_identifier,
+		.help = "Table of the catalog, created if missing "
+			"([a-z_][a-z0-9_]*, at most 63 characters).",
+	},
+
 	/* [log] */
 	{
 		.section = "log",

@@ -183,6 +183,8 @@ static void test_defaults(void **state)
 	assert_null(c->notify.webhook);
 	assert_false(c->notify.on_success);
 	assert_null(c->metrics.textfile);
+	assert_null(c->catalog.conninfo);
+	assert_string_equal(c->catalog.table, "offsite_backups");
 	assert_int_equal(c->log.level, CONF_LOG_INFO);
 	assert_int_equal(c->log.format, CONF_LOG_TEXT);
 	assert_int_equal(conf_get_source(c, "storage", "region"),
@@ -836,6 +838,58 @@ static void test_encryption(void **state)
 	conf_free(c);
 }
 
+/* [catalog]: a conninfo shown without its password, a table name that
+ * can go into SQL unquoted. */
+static void test_catalog(void **state)
+{
+	conf *c;
+	char *out;
+
+	(void)state;
+	c = parse_ok(MIN_CONF "[catalog]\nconninfo = host=ops dbname=ops "
+			      "password=hunter2\ntable = backups_2\n");
+	assert_string_equal(c->catalog.conninfo,
+			    "host=ops dbname=ops password=hunter2");
+	assert_string_equal(c->catalog.table, "backups_2");
+	out = print(c);
+	assert_non_null(strstr(out,
+			       "[catalog]\nconninfo = host=ops dbname=ops "
+			       "password=<redacted>\ntable = backups_2\n"));
+	assert_null(strstr(out, "hunter2"));
+	free(out);
+	conf_free(c);
+
+	c = parse_ok(MIN_CONF "[catalog]\ntable = _x\n");
+	assert_null(c->catalog.conninfo);
+	assert_string_equal(c->catalog.table, "_x");
+	conf_free(c);
+
+	parse_err(MIN_CONF "[catalog]\ntable = Backups\n", CONF_ESYNTAX,
+		  "t.ini:6: bad value for table in [catalog]: 'Backups' is "
+		  "not a plain SQL name (lowercase only: [a-z_][a-z0-9_]*)");
+	parse_err(MIN_CONF "[catalog]\ntable = 9lives\n", CONF_ESYNTAX,
+		  "t.ini:6: bad value for table in [catalog]: '9lives' is "
+		  "not a plain SQL name ([a-z_][a-z0-9_]*, at most 63 "
+		  "characters)");
+	parse_err(MIN_CONF "[catalog]\ntable = a;drop table x\n", CONF_ESYNTAX,
+		  "t.ini:6: bad value for table in [catalog]: 'a;drop table "
+		  "x' is not a plain SQL name ([a-z_][a-z0-9_]*, at most 63 "
+		  "characters)");
+	c = parse_ok(MIN_CONF "[catalog]\ntable = "
+			      "a2345678901234567890123456789012345678901234567"
+			      "8901234567890123\n");
+	assert_int_equal(strlen(c->catalog.table), 63);
+	conf_free(c);
+	parse_err(MIN_CONF "[catalog]\ntable = "
+			   "a234567890123456789012345678901234567890123456789"
+			   "0123456789012345\n",
+		  CONF_ESYNTAX,
+		  "t.ini:6: bad value for table in [catalog]: "
+		  "'a2345678901234567890123456789012345678901234567890123456"
+		  "789012345' is not a plain SQL name ([a-z_][a-z0-9_]*, at "
+		  "most 63 characters)");
+}
+
 static void test_load(void **state)
 {
 	char path[256], want[256], msg[512];
@@ -1125,6 +1179,7 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_encryption, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_catalog, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_load, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_env, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_print, setup, teardown),
