@@ -174,11 +174,14 @@ MANPAGES  := packaging/man/offsite.1 packaging/man/offsite.ini.5
 # BINDIR and CONFDIR. The example config is installed once, mode 0640,
 # never over an existing one, and given to the group offsite when it
 # exists (and DESTDIR is empty: a staged tree is owned by its packager).
-install: offsite
+# INSTALL_BIN: the binary to install (the tests install the one they test).
+INSTALL_BIN ?= offsite
+
+install: $(INSTALL_BIN)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(UNITDIR) \
 		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
 		$(DESTDIR)$(DOCDIR)/examples
-	install -m 0755 offsite $(DESTDIR)$(BINDIR)/offsite
+	install -m 0755 $(INSTALL_BIN) $(DESTDIR)$(BINDIR)/offsite
 	@set -e; for u in $(UNITS); do \
 		dst=$(DESTDIR)$(UNITDIR)/$${u#packaging/systemd/}; \
 		install -d "$$(dirname "$$dst")"; \
