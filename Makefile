@@ -7,7 +7,9 @@
 #   make deps            install the Debian packages the build and tests need
 #   make demo            the main job on throwaway local servers
 #   make bench           end-to-end benchmark vs pg_dump|gzip|openssl|aws (~1 GB)
-#   make install         PREFIX=/usr/local DESTDIR=
+#   make install         PREFIX=/usr/local DESTDIR= (see below for the paths)
+#   make uninstall       removes what install placed, except the config
+#   make deb             build/deb/offsite_VERSION_ARCH.deb (dpkg-deb)
 #
 # Honours CC, CFLAGS, CPPFLAGS, LDFLAGS, LDLIBS, PREFIX, DESTDIR.
 # WERROR=0 turns warnings back into warnings (they are errors by default).
@@ -15,6 +17,15 @@
 CC       ?= cc
 PREFIX   ?= /usr/local
 BINDIR   ?= $(PREFIX)/bin
+MANDIR   ?= $(PREFIX)/share/man
+DOCDIR   ?= $(PREFIX)/share/doc/offsite
+# systemd reads units from /usr/local/lib/systemd/system too; the Debian
+# package puts them in /lib/systemd/system.
+UNITDIR  ?= $(PREFIX)/lib/systemd/system
+# The configuration is in /etc whatever PREFIX is: the units and the
+# program's default (-c) name /etc/offsite/offsite.ini.
+SYSCONFDIR ?= /etc
+CONFDIR  := $(SYSCONFDIR)/offsite
 DESTDIR  ?=
 WERROR   ?= 1
 VERSION  := 0.1.0
@@ -92,7 +103,7 @@ ITEST_BIN := $(ITEST_SRC:tests/integration/%.c=$(BUILD)/tests/%)
 TOOL_SRC  := $(wildcard tests/harness/*.c)
 TOOL_BIN  := $(TOOL_SRC:tests/harness/%.c=$(BUILD)/tests/%)
 
-.PHONY: all check check-unit check-build lint format deps demo bench install uninstall clean
+.PHONY: all check check-unit check-build lint format deps demo bench install uninstall deb clean
 
 all: offsite
 
@@ -155,16 +166,63 @@ bench: deps
 	@$(MAKE) --no-print-directory offsite build/release/tests/freeport
 	@bash tests/bench/e2e
 
-install: offsite
-	install -d $(DESTDIR)$(BINDIR)
-	install -m 0755 offsite $(DESTDIR)$(BINDIR)/offsite
+UNITS     := $(wildcard packaging/systemd/*.service packaging/systemd/*.timer \
+	       packaging/systemd/*.d/*.conf)
+MANPAGES  := packaging/man/offsite.1 packaging/man/offsite.ini.5
 
+# Units name /usr/bin/offsite and /etc/offsite; installed, they name
+# BINDIR and CONFDIR. The example config is installed once, mode 0640,
+# never over an existing one, and given to the group offsite when it
+# exists (and DESTDIR is empty: a staged tree is owned by its packager).
+# INSTALL_BIN: the binary to install (the tests install the one they test).
+INSTALL_BIN ?= offsite
+
+install: $(INSTALL_BIN)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(UNITDIR) \
+		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
+		$(DESTDIR)$(DOCDIR)/examples
+	install -m 0755 $(INSTALL_BIN) $(DESTDIR)$(BINDIR)/offsite
+	@set -e; for u in $(UNITS); do \
+		dst=$(DESTDIR)$(UNITDIR)/$${u#packaging/systemd/}; \
+		install -d "$$(dirname "$$dst")"; \
+		sed -e 's|/usr/bin/offsite|$(BINDIR)/offsite|g' \
+		    -e 's|/etc/offsite/|$(CONFDIR)/|g' "$$u" >"$$dst"; \
+		chmod 0644 "$$dst"; echo "installed $$dst"; \
+	done
+	@set -e; for m in $(MANPAGES); do \
+		sec=$${m##*.}; dst=$(DESTDIR)$(MANDIR)/man$$sec/$${m##*/}.gz; \
+		gzip -9n <"$$m" >"$$dst"; chmod 0644 "$$dst"; \
+		echo "installed $$dst"; \
+	done
+	install -m 0644 packaging/offsite.ini $(DESTDIR)$(DOCDIR)/examples/offsite.ini
+	install -m 0644 packaging/cron/offsite $(DESTDIR)$(DOCDIR)/examples/cron.d-offsite
+	@set -e; conf=$(DESTDIR)$(CONFDIR); \
+	[ -d "$$conf" ] || install -d -m 0750 "$$conf"; \
+	if [ -e "$$conf/offsite.ini" ]; then \
+		echo "kept the existing $$conf/offsite.ini"; \
+	else \
+		install -m 0640 packaging/offsite.ini "$$conf/offsite.ini"; \
+		echo "installed $$conf/offsite.ini"; \
+	fi; \
+	if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" -eq 0 ] && \
+	   getent group offsite >/dev/null; then \
+		chgrp offsite "$$conf" "$$conf/offsite.ini"; \
+	fi
+
+# The configuration stays: it is the administrator's.
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/offsite
+	rm -f $(patsubst packaging/systemd/%,$(DESTDIR)$(UNITDIR)/%,$(UNITS))
+	-rmdir $(sort $(dir $(patsubst packaging/systemd/%,$(DESTDIR)$(UNITDIR)/%,$(filter %.conf,$(UNITS)))))
+	rm -f $(DESTDIR)$(MANDIR)/man1/offsite.1.gz $(DESTDIR)$(MANDIR)/man5/offsite.ini.5.gz
+	rm -rf $(DESTDIR)$(DOCDIR)
+
+deb: offsite
+	@bash packaging/debian/mkdeb $(VERSION) build/deb
 
 clean:
 	rm -rf build offsite
 
 .SECONDARY:
 
--include $(shell find build -name '*.d' 2>/dev/null)
+-include $(shell find build -name '*.d' -type f 2>/dev/null)
