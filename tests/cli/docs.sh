@@ -13,7 +13,7 @@ if cmp -s "$T_OUT" "$T_DIR/readme-ref.md"; then
 	t_pass "README's config reference matches config --describe"
 else
 	t_fail "README's config reference matches config --describe" \
-		"regenerate it: offsite config --describe" \
+		"regenerate it: tests/harness/regen-reference" \
 		"$(diff "$T_DIR/readme-ref.md" "$T_OUT" | head -n 5)"
 fi
 
