@@ -115,7 +115,7 @@ if [ -s "$T_DIR/describe-ref" ] && cmp -s "$T_DIR/man-ref" "$T_DIR/describe-ref"
 	t_pass "offsite.ini.5's key reference matches config --describe"
 else
 	t_fail "offsite.ini.5's key reference matches config --describe" \
-		"regenerate it: offsite config --describe | awk -f packaging/man/config-ref.awk" \
+		"regenerate it: tests/harness/regen-reference" \
 		"$(diff "$T_DIR/man-ref" "$T_DIR/describe-ref" | head -n 5)"
 fi
 "$OFFSITE" config --describe | sed -n 's/^| `\[[a-z]*\]` | `\([a-zA-Z_.]*\)` .*/\1/p' \
