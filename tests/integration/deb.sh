@@ -76,15 +76,15 @@ secret_key_file = /etc/offsite/secret_key
 [database]
 conninfo = host=$PGHOST port=$PGPORT user=$PGUSER dbname=postgres
 EOF2
-t_run runuser -u offsite -- env -u AWS_ACCESS_KEY_ID \
-	-u AWS_SECRET_ACCESS_KEY PATH="$PG_BIN:$PATH" /usr/bin/offsite check
-if grep -q "not built yet" "$T_ERR"; then
-	# Until offsite check is built, it says so and exits 1; once it is,
-	# the branch below holds it to passing.
-	t_eq "offsite check as the offsite user (not built yet: exit 1)" 1 "$T_RC"
-else
-	t_eq "offsite check as the offsite user passes" 0 "$T_RC"
-fi
+as_offsite() {
+	t_run runuser -u offsite -- env -u AWS_ACCESS_KEY_ID \
+		-u AWS_SECRET_ACCESS_KEY PATH="$PG_BIN:$PATH" /usr/bin/offsite "$@"
+}
+as_offsite retention apply
+t_eq "offsite retention apply as the offsite user exits 0" 0 "$T_RC"
+as_offsite check
+t_eq "offsite check as the offsite user passes" 0 "$T_RC"
+t_nogrep "every check is ok" '^FAIL' "$T_OUT"
 t_nogrep "and shows no secret" "$RGW_SECRET_KEY|${PGPASSWORD:-$RGW_SECRET_KEY}" "$T_OUT"
 t_nogrep "on either stream" "$RGW_SECRET_KEY|${PGPASSWORD:-$RGW_SECRET_KEY}" "$T_ERR"
 rm -f /etc/offsite/secret_key
