@@ -244,36 +244,36 @@ static bool put_value(FILE *f, const char *key, const char *value)
 	return ok;
 }
 
-/* A private file (0600, mkstemp) with the [client] options. */
-static int write_optfile(struct source *s, const struct source_mysql_dsn *d,
-			 const char *password, struct stream_error *err)
+int source_mysql_write_optfile(char **path, const struct source_mysql_dsn *d,
+			       const char *password, const char *tool,
+			       struct stream_error *err)
 {
 	const char *tmp = getenv("TMPDIR");
 	FILE *f;
 	int fd;
 	bool ok;
 
+	*path = NULL;
 	if (tmp == NULL || *tmp == '\0')
 		tmp = "/tmp";
-	if (asprintf(&s->optfile, "%s/offsite-mysql-XXXXXX", tmp) < 0) {
-		s->optfile = NULL;
+	if (asprintf(path, "%s/offsite-mysql-XXXXXX", tmp) < 0) {
+		*path = NULL;
 		return stream_fail(err, STREAM_ENOMEM, "out of memory");
 	}
-	fd = mkostemp(s->optfile, O_CLOEXEC);
+	fd = mkostemp(*path, O_CLOEXEC);
 	if (fd < 0) {
 		int e = errno;
-		free(s->optfile);
-		s->optfile = NULL;
+		free(*path);
+		*path = NULL;
 		return stream_fail(err, STREAM_EIO,
-				   "cannot create the mysqldump option file "
-				   "in %s: %s",
-				   tmp, strerror(e));
+				   "cannot create the %s option file in %s: %s",
+				   tool, tmp, strerror(e));
 	}
 	f = fdopen(fd, "w");
 	if (f == NULL) {
 		close(fd);
 		return stream_fail(err, STREAM_EIO,
-				   "cannot write the mysqldump option file: %s",
+				   "cannot write the %s option file: %s", tool,
 				   strerror(errno));
 	}
 	ok = fchmod(fd, 0600) == 0 && fputs("[client]\n", f) >= 0 &&
@@ -286,8 +286,8 @@ static int write_optfile(struct source *s, const struct source_mysql_dsn *d,
 		ok = false;
 	if (!ok)
 		return stream_fail(err, STREAM_EIO,
-				   "cannot write the mysqldump option file %s",
-				   s->optfile);
+				   "cannot write the %s option file %s", tool,
+				   *path);
 	return STREAM_OK;
 }
 
@@ -345,7 +345,8 @@ int source_mysql_prepare(struct source *s, const conf *c,
 		goto out;
 
 	if (d.user || password || d.host || d.port || d.socket) {
-		rc = write_optfile(s, &d, password, err);
+		rc = source_mysql_write_optfile(&s->optfile, &d, password,
+						"mysqldump", err);
 		if (rc != STREAM_OK)
 			goto out;
 	}

@@ -317,13 +317,51 @@ out:
 	return rc;
 }
 
-/*
- * CONNINFO for pg_dump's command line: every parameter but the password,
- * which goes to *PASSWORD for the environment. Another secret parameter
- * (sslpassword) has no environment variable: refused.
- */
-static int child_conninfo(char **out, char **password, const char *conninfo,
-			  struct stream_error *err)
+/* Relations in the schemas of users: what a restore would collide with. */
+#define USER_RELATIONS_SQL                                                     \
+	"SELECT pg_catalog.count(*) FROM pg_catalog.pg_class c"                \
+	" JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"            \
+	" WHERE n.nspname <> 'information_schema'"                             \
+	" AND n.nspname !~ '^pg_'"
+
+int source_pg_user_relations(const char *conninfo, long long *count,
+			     struct stream_error *err)
+{
+	const char *kw[3], *val[3];
+	PGconn *conn;
+	PGresult *res = NULL;
+	int n = 0, rc = STREAM_OK;
+
+	*count = -1;
+	if (getenv("PGCONNECT_TIMEOUT") == NULL) {
+		kw[n] = "connect_timeout";
+		val[n++] = PREFLIGHT_CONNECT_TIMEOUT;
+	}
+	kw[n] = "dbname";
+	val[n++] = conninfo ? conninfo : "";
+	kw[n] = NULL;
+	val[n] = NULL;
+	conn = PQconnectdbParams(kw, val, 1);
+	if (conn == NULL || PQstatus(conn) != CONNECTION_OK) {
+		rc = pg_fail(err, "cannot connect to the target database", conn,
+			     NULL);
+		goto out;
+	}
+	res = PQexec(conn, USER_RELATIONS_SQL);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
+		rc = pg_fail(err, "cannot look into the target database", conn,
+			     res);
+		goto out;
+	}
+	*count = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+out:
+	PQclear(res);
+	PQfinish(conn);
+	return rc;
+}
+
+int source_pg_child_conninfo(char **out, char **password, const char *conninfo,
+			     const char *tool, struct stream_error *err)
 {
 	PQconninfoOption *opts;
 	char *errmsg = NULL, *buf = NULL, msg[400];
@@ -361,9 +399,9 @@ static int child_conninfo(char **out, char **password, const char *conninfo,
 		if (o->dispchar != NULL && o->dispchar[0] == '*') {
 			rc = stream_fail(err, STREAM_EIO,
 					 "conninfo: %s cannot be passed to "
-					 "pg_dump without showing it on its "
+					 "%s without showing it on its "
 					 "command line; remove it",
-					 o->keyword);
+					 o->keyword, tool);
 			continue;
 		}
 		fprintf(f, "%s%s='", ftell(f) > 0 ? " " : "", o->keyword);
@@ -418,7 +456,8 @@ int source_pg_prepare(struct source *s, const conf *c,
 					   "tables: an empty table name");
 	}
 
-	rc = child_conninfo(&ci, &password, conninfo ? conninfo : "", err);
+	rc = source_pg_child_conninfo(&ci, &password, conninfo ? conninfo : "",
+				      "pg_dump", err);
 	if (rc != STREAM_OK)
 		return rc;
 	rc = source_env_build(&s->env, err);
