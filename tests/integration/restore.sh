@@ -114,6 +114,14 @@ roundtrip "encrypted, several parts" big.ini bigenc big.txt
 roundtrip "custom format, pg_restore" src.ini custom src.txt
 t_grep "custom format goes through pg_restore" 'into=pg_restore' "$T_ERR"
 
+# An empty conninfo leaves everything to libpq's PG* variables, and
+# pg_restore still restores rather than printing SQL.
+createdb dst_env
+run env PGDATABASE=dst_env "$OFFSITE" -c src.ini restore latest --type custom --to ""
+t_eq "--to '' with PGDATABASE: exit 0" 0 "$T_RC"
+t_eq "pg_restore restored into PGDATABASE" "$(ntables rsrc)" "$(ntables dst_env)"
+t_eq "and printed nothing" "" "$(cat "$T_OUT")"
+
 # The password given in --to travels in the tool's environment only.
 createdb dst_pw
 run env -u PGPASSWORD "$OFFSITE" -c src.ini restore latest --type plain \
