@@ -162,27 +162,23 @@ static int open_target(struct restore *r)
 		.c = r->c, .format = r->b.m.format, .to = r->to};
 	struct stream *null = NULL;
 	struct fetch_result res;
+	const char *what = NULL, *first;
 	long long n = 0;
 	int rc;
 
 	rc = target_prepare(&r->tg, &to, &r->serr);
 	if (rc == STREAM_OK && !r->force) {
-		rc = target_count_objects(r->tg, &n, &r->serr);
+		rc = target_count_objects(r->tg, &n, &what, &r->serr);
 		if (rc == STREAM_OK && n > 0)
 			rc = stream_fail(&r->serr, STREAM_EIO,
 					 "the target database is not empty "
 					 "(%lld %s): restore into an empty "
 					 "one, or give --force",
-					 n,
-					 target_verify_first(r->tg)
-						 ? "tables"
-						 : "relations");
+					 n, what);
 	}
-	if (rc == STREAM_OK && target_verify_first(r->tg)) {
-		log_event(LOG_INFO,
-			  "checking the whole backup before mysql loads it: "
-			  "a MySQL restore cannot be rolled back",
-			  "key", r->b.key, NULL);
+	first = rc == STREAM_OK ? target_verify_first(r->tg) : NULL;
+	if (first != NULL) {
+		log_event(LOG_INFO, first, "key", r->b.key, NULL);
 		rc = stage_null_new(&null, &r->serr);
 		if (rc == STREAM_OK)
 			rc = fetch_run(&res, r->s3, &r->b,

@@ -39,6 +39,7 @@ struct tool {
 	bool committed;
 	bool aborted;
 	atomic_bool cancelled; /* stage_tool_cancel() was called */
+	bool done;	       /* it ended, status 0, before the end */
 	bool drain;	       /* on a failure, keep taking input */
 	int failed;	       /* the tool failed: its code ... */
 	char failed_msg[512];  /* ... and message, for commit */
@@ -231,9 +232,25 @@ static int tool_failed(struct tool *t, const char *when)
 	return stream_fail(t->base.err, STREAM_EIO, "%s", msg);
 }
 
+/* The tool closed its input: done (pg_restore stops reading a tar archive
+ * once it has every table), or failed. */
+static int stopped_reading(struct tool *t)
+{
+	reap(t, 0);
+	if (!atomic_load(&t->cancelled) && t->status.si_code == CLD_EXITED &&
+	    t->status.si_status == 0) {
+		t->done = true;
+		log_event(LOG_DEBUG,
+			  "the tool ended before the end of its input", "tool",
+			  t->name, NULL);
+		return STREAM_OK;
+	}
+	return tool_failed(t, "stopped reading its input: it ");
+}
+
 static int send_all(struct tool *t, const unsigned char *p, size_t len)
 {
-	while (len > 0 && t->failed == STREAM_OK) {
+	while (len > 0 && t->failed == STREAM_OK && !t->done) {
 		ssize_t n = write(t->in_fd, p, len);
 
 		if (n >= 0) {
@@ -244,7 +261,7 @@ static int send_all(struct tool *t, const unsigned char *p, size_t len)
 		if (errno == EINTR)
 			continue;
 		if (errno == EPIPE)
-			return tool_failed(t, "stopped reading its input: it ");
+			return stopped_reading(t);
 		return stream_fail(t->base.err, STREAM_EIO,
 				   "cannot write to %s: %s", t->name,
 				   strerror(errno));

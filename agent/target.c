@@ -18,6 +18,7 @@ enum target_kind { TARGET_PSQL, TARGET_PG_RESTORE, TARGET_MYSQL };
 
 struct target {
 	enum target_kind kind;
+	bool tar; /* pg_restore of a tar archive */
 	char tool[32];
 	char *describe;		 /* for the log: no password */
 	char *conninfo;		 /* postgres: as given, for libpq */
@@ -206,6 +207,7 @@ int target_prepare(struct target **out, const struct target_options *o,
 		rc = prepare_pg(t, o, err);
 	} else if (strcmp(f, "custom") == 0 || strcmp(f, "tar") == 0) {
 		t->kind = TARGET_PG_RESTORE;
+		t->tar = strcmp(f, "tar") == 0;
 		snprintf(t->tool, sizeof(t->tool), "pg_restore");
 		rc = prepare_pg(t, o, err);
 	} else if (strcmp(f, "sql") == 0) {
@@ -236,12 +238,23 @@ const char *target_describe(const struct target *t)
 	return t->describe;
 }
 
-bool target_verify_first(const struct target *t)
+const char *target_verify_first(const struct target *t)
 {
-	return t->kind == TARGET_MYSQL;
+	if (t->kind == TARGET_MYSQL)
+		return "checking the whole backup before mysql loads it: a "
+		       "MySQL restore cannot be rolled back";
+	if (t->tar)
+		return "checking the whole backup before pg_restore loads it: "
+		       "it does not read a tar archive to its end";
+	return NULL;
 }
 
-int target_count_objects(struct target *t, long long *count,
+bool target_rolls_back(const struct target *t)
+{
+	return t->kind != TARGET_MYSQL;
+}
+
+int target_count_objects(struct target *t, long long *count, const char **what,
 			 struct stream_error *err)
 {
 	struct source_argv a = {0};
@@ -249,6 +262,7 @@ int target_count_objects(struct target *t, long long *count,
 	int rc;
 
 	*count = -1;
+	*what = t->kind == TARGET_MYSQL ? "tables" : "relations";
 	if (t->kind != TARGET_MYSQL)
 		return source_pg_user_relations(t->conninfo, count, err);
 	source_argv_add(&a, t->tool);

@@ -21,9 +21,12 @@
  * stage_tool_commit(), so the tool never sees the end of a stream that
  * has not passed every check, and on any failure the tool is killed
  * (SIGTERM to its process group, SIGKILL after a grace, reaped) before
- * its input is closed: the transaction never commits. MySQL dumps cannot
- * be rolled back (DDL commits implicitly): target_verify_first() says so,
- * and restore then checks the whole backup before it starts the tool.
+ * its input is closed: the transaction never commits. Two cases need
+ * the whole backup checked before the tool starts (target_verify_first):
+ * MySQL, which cannot roll a restore back (DDL commits implicitly), and
+ * pg_restore on a tar archive, which commits once it has read the last
+ * table's data and never reads the rest (restore.sql, of any size), so
+ * no held-back tail can stop it.
  */
 #ifndef OFFSITE_AGENT_TARGET_H
 #define OFFSITE_AGENT_TARGET_H
@@ -40,7 +43,8 @@
  * A stream that feeds a program's standard input. write() passes the
  * bytes on, all but the last HOLD, which stay here until
  * stage_tool_commit(); finish() does nothing (the checks after it decide
- * between commit and abort). Errors: STREAM_EIO when the tool cannot be
+ * between commit and abort). A tool that ends with status 0 before the
+ * end of its input is done: the rest is dropped. Errors: STREAM_EIO when the tool cannot be
  * started or stops reading ("psql exited with status 3 (last message:
  * ...)"), STREAM_ENOMEM.
  */
@@ -107,12 +111,16 @@ int target_prepare(struct target **out, const struct target_options *o,
 const char *target_tool(const struct target *t);
 const char *target_describe(const struct target *t);
 
-/* True when the tool cannot roll back (mysql): check the backup first. */
-bool target_verify_first(const struct target *t);
+/* Why the backup must be checked whole before the tool starts (a
+ * sentence for the log), or NULL when streaming it is safe. */
+const char *target_verify_first(const struct target *t);
+
+/* False when a failed restore may have changed the target (mysql). */
+bool target_rolls_back(const struct target *t);
 
 /* The relations (postgres, libpq) or tables (mysql, through the mysql
- * client) already in the target database. */
-int target_count_objects(struct target *t, long long *count,
+ * client) already in the target database; WHAT names them. */
+int target_count_objects(struct target *t, long long *count, const char **what,
 			 struct stream_error *err);
 
 /* Start the tool; *SINK is its tool sink, owned by T. DRAIN as in

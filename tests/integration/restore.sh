@@ -49,6 +49,7 @@ EOF
 write_config src.ini rsrc
 write_config big.ini rbig
 write_config custom.ini rsrc "dump_options = -Fc"
+write_config tar.ini rsrc "dump_options = -Ft"
 sed 's/^key_file = /enabled = true\nkey_file = /' src.ini >src-enc.ini
 sed 's/^key_file = /enabled = true\nkey_file = /' big.ini >big-enc.ini
 
@@ -79,7 +80,7 @@ run() {
 	cat "$T_ERR" >>"$logs"
 }
 
-for cfg in src:plain src-enc:enc big:big big-enc:bigenc custom:custom; do
+for cfg in src:plain src-enc:enc big:big big-enc:bigenc custom:custom tar:tar; do
 	ini=${cfg%%:*}.ini type=${cfg##*:}
 	run "$OFFSITE" -c "$ini" backup --type "$type"
 	t_eq "backup $type: exit 0" 0 "$T_RC"
@@ -113,6 +114,9 @@ roundtrip "plain, several parts" big.ini big big.txt
 roundtrip "encrypted, several parts" big.ini bigenc big.txt
 roundtrip "custom format, pg_restore" src.ini custom src.txt
 t_grep "custom format goes through pg_restore" 'into=pg_restore' "$T_ERR"
+roundtrip "tar format, pg_restore" src.ini tar src.txt
+t_grep "a tar archive is checked whole first" \
+	'checking the whole backup before pg_restore loads it' "$T_ERR"
 
 # An empty conninfo leaves everything to libpq's PG* variables, and
 # pg_restore still restores rather than printing SQL.
@@ -272,7 +276,7 @@ t_grep "the custom backup is ok" "^ok custom/rsrc/" "$T_OUT"
 t_grep "the tampered one FAILED" "^FAILED plain/rsrc/rsrc-plain-[0-9T]+Z\.sql\.gz: " "$T_OUT"
 t_grep "the incomplete one is skipped" \
 	"^skipped plain/rsrc/rsrc-plain-20200101T000000Z\.sql\.gz: no manifest" "$T_OUT"
-t_eq "one line per backup" 4 "$(wc -l <"$T_OUT" | tr -d ' ')"
+t_eq "one line per backup" 5 "$(wc -l <"$T_OUT" | tr -d ' ')"
 run "$OFFSITE" -c src.ini verify plain/rsrc/rsrc-plain-20200101T000000Z.sql.gz
 t_eq "verify of a backup without a manifest: exit 4" 4 "$T_RC"
 t_grep "it says so" '^FAILED .*: no manifest' "$T_OUT"

@@ -199,6 +199,25 @@ static void test_draining_reports_at_commit(void **state)
 	free(data);
 }
 
+static void test_a_tool_done_early_is_fine(void **state)
+{
+	size_t n = 4 * 1024 * 1024, off;
+	unsigned char *data = pattern(65536);
+	struct stream_error err = {0};
+	struct stream *s;
+
+	(void)state;
+	assert_int_equal(start(&s, &err, "head -c 10 >\"$1\"", false),
+			 STREAM_OK);
+	for (off = 0; off < n; off += 65536)
+		assert_int_equal(stream_write(s, data, 65536), STREAM_OK);
+	assert_int_equal(stream_finish(s), STREAM_OK);
+	assert_int_equal(stage_tool_commit(s), STREAM_OK);
+	assert_int_equal(file_size(out_path), 10);
+	stream_free(s);
+	free(data);
+}
+
 static void test_commit_checks_the_status(void **state)
 {
 	struct stream_error err = {0};
@@ -260,6 +279,7 @@ int main(void)
 		cmocka_unit_test(test_free_without_commit_aborts),
 		cmocka_unit_test(test_failing_tool_fails_the_write),
 		cmocka_unit_test(test_draining_reports_at_commit),
+		cmocka_unit_test(test_a_tool_done_early_is_fine),
 		cmocka_unit_test(test_commit_checks_the_status),
 		cmocka_unit_test(test_cancel),
 		cmocka_unit_test(test_a_tool_that_does_not_exist),
