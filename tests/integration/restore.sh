@@ -284,6 +284,32 @@ run "$OFFSITE" -c src.ini verify plain/rsrc/rsrc-plain-20190101T000000Z.sql.gz
 t_eq "verify of a key that is not there: exit 1" 1 "$T_RC"
 t_grep "it says so" '^ERROR .*: no such backup' "$T_OUT"
 
+# A plain pg_dump whose end is missing, with a manifest that agrees with
+# every byte: only the end-of-dump marker can tell.
+nokey=plain/nomark/nomark-plain-20200101T000000Z.sql.gz
+head -n 20 dump.sql >nomark.sql
+gzip -c nomark.sql >nomark.sql.gz
+cat >nomark.manifest <<EOF
+{"format": 1, "key": "$nokey", "type": "plain", "database": "nomark",
+ "plain": {"bytes": $(stat -c %s nomark.sql),
+           "sha256": "$(sha256sum nomark.sql | cut -d' ' -f1)"},
+ "stored": {"bytes": $(stat -c %s nomark.sql.gz),
+            "sha256": "$(sha256sum nomark.sql.gz | cut -d' ' -f1)"},
+ "parts": 0, "encryption": null, "dump": {"driver": "postgres", "format": "plain"}}
+EOF
+t_s3curl PUT "/$bucket/$nokey" -T nomark.sql.gz >/dev/null
+t_s3curl PUT "/$bucket/$nokey.manifest" -T nomark.manifest >/dev/null
+run "$OFFSITE" -c src.ini verify "$nokey"
+t_eq "a plain dump without its end: verify exits 4" 4 "$T_RC"
+t_grep "it names the marker" "^FAILED $nokey: .*end-of-dump marker" "$T_OUT"
+sed -i 's/"format": "plain"/"format": "raw"/' nomark.manifest
+t_s3curl PUT "/$bucket/$nokey.manifest" -T nomark.manifest >/dev/null
+run "$OFFSITE" -c src.ini verify "$nokey"
+t_eq "the same bytes as a command's output: ok" 0 "$T_RC"
+run "$OFFSITE" -c src.ini restore "$nokey" --to "$(target dst_term)"
+t_eq "which no database tool restores: exit 1" 1 "$T_RC"
+t_grep "it says to use -o" 'restore it with -o FILE' "$T_ERR"
+
 t_nogrep "no secret in any log" "$RGW_SECRET_KEY|$PGPASSWORD" "$logs"
 
 t_done
