@@ -227,7 +227,7 @@ static int report_failure(struct restore *r, const char *key)
 {
 	int sig = stop_requested();
 	const char *note = r->tg == NULL ? NULL
-			   : target_verify_first(r->tg) && r->sink != NULL
+			   : !target_rolls_back(r->tg) && r->sink != NULL
 				   ? "mysql may have loaded part of the dump"
 				   : "the target database was left as it was";
 
@@ -301,14 +301,17 @@ static int run_restore(struct restore *r)
 		stop_set_hook(cancel_tool, r->sink);
 	rc = fetch_run(&res, r->s3, &r->b, r->have_key ? &r->ckey : NULL,
 		       r->sink, &r->serr);
+	/* A stop before the commit undoes everything; during it, the tool
+	 * is killed (and the commit fails) unless it already committed;
+	 * after it, the restore is done. */
+	if (rc == STREAM_OK && stop_requested() != 0)
+		rc = stream_fail(&r->serr, STREAM_ECANCEL, "stopped by %s",
+				 strsignal(stop_requested()));
 	if (rc == STREAM_OK && r->tg != NULL)
 		rc = stage_tool_commit(r->sink);
 	stop_set_hook(NULL, NULL);
 	if (rc == STREAM_OK && r->tmp_path != NULL)
 		rc = commit_temp(r);
-	if (rc == STREAM_OK && stop_requested() != 0)
-		rc = stream_fail(&r->serr, STREAM_ECANCEL, "stopped by %s",
-				 strsignal(stop_requested()));
 	if (rc != STREAM_OK) {
 		rc = report_failure(r, key);
 		free(key);
