@@ -44,17 +44,30 @@ static const char usage_restore[] =
 	"usage: offsite restore KEY|latest [--type TYPE]\n"
 	"                       [--to CONNINFO | -o FILE|-] [--force]\n"
 	"\n"
-	"Download a backup, decrypt and decompress it, checking it as it\n"
-	"streams, and load it into a database or write the plain dump.\n"
+	"Download a backup, decrypt and decompress it, and load it into a\n"
+	"database or write the plain dump, checking it as it streams and\n"
+	"against its manifest at the end (sizes, SHA-256 of the stored and\n"
+	"the plain bytes, the end of a pg_dump). A restore that fails\n"
+	"leaves nothing behind. Exit status 4: the backup is not intact.\n"
 	"\n"
 	"  KEY            a backup's key, as `offsite list` shows it\n"
-	"  latest         the newest complete backup\n"
+	"  latest         the newest complete backup of the configured\n"
+	"                 database\n"
 	"  --type TYPE    with latest: the newest backup of this type\n"
-	"  --to CONNINFO  the database to restore into (libpq conninfo\n"
-	"                 or URI; default: the configured database)\n"
-	"  -o FILE        write the plain dump to FILE; - for stdout\n"
+	"  --to CONNINFO  the database to restore into (default: the\n"
+	"                 configured one), which must be empty. PostgreSQL:\n"
+	"                 a libpq conninfo or URI; psql (plain dumps) or\n"
+	"                 pg_restore (custom, tar) load it in one\n"
+	"                 transaction, rolled back on any failure. MySQL:\n"
+	"                 mysql://user@host:port/db; the whole backup is\n"
+	"                 checked before mysql loads it, since MySQL cannot\n"
+	"                 roll a restore back\n"
+	"  -o FILE        write the plain dump to FILE (mode 600); it\n"
+	"                 appears only once every check passed\n"
+	"  -o -           write it to standard output: the exit status is\n"
+	"                 then the only verdict\n"
 	"  --force        restore into a database that is not empty, or\n"
-	"                 overwrite FILE\n";
+	"                 replace FILE (without it: exit 1)\n";
 
 static const char usage_list[] =
 	"usage: offsite list [--type TYPE] [--database DB] [--json]\n"
@@ -88,16 +101,27 @@ static const char usage_status[] =
 	"  --json               print one JSON document\n";
 
 static const char usage_verify[] =
-	"usage: offsite verify KEY|latest|--all\n"
+	"usage: offsite verify KEY|latest|--all [--type TYPE] [--database DB]\n"
 	"\n"
-	"Read a backup back from the bucket and check it end to end,\n"
+	"Read backups back from the bucket and check them end to end,\n"
 	"writing nothing: every encrypted segment's authentication, the\n"
-	"gzip stream, and the SHA-256 of the stored and the plain bytes\n"
-	"against the manifest. The exit status is 4 when a backup fails.\n"
+	"gzip CRCs and lengths, the sizes and SHA-256 of the stored and the\n"
+	"plain bytes against the manifest, and the end-of-dump marker of a\n"
+	"plain pg_dump. One line per backup on standard output:\n"
 	"\n"
-	"  KEY      the backup with this key\n"
-	"  latest   the newest complete backup\n"
-	"  --all    every complete backup\n";
+	"  ok KEY (plain N bytes, stored N bytes)\n"
+	"  FAILED KEY: WHY     the backup is not intact\n"
+	"  ERROR KEY: WHY      it could not be checked (network, key...)\n"
+	"  skipped KEY: WHY    --all: no manifest, an incomplete backup\n"
+	"\n"
+	"The exit status is 4 when a backup failed, else 1 after an error.\n"
+	"\n"
+	"  KEY            the backup with this key\n"
+	"  latest         the newest complete backup of the configured\n"
+	"                 database\n"
+	"  --all          every backup under the prefix\n"
+	"  --type TYPE    with latest or --all: of this type only\n"
+	"  --database DB  with latest or --all: of this database only\n";
 
 static const char usage_presign[] =
 	"usage: offsite presign KEY|latest [--type TYPE] [--expires DURATION]\n"
@@ -199,13 +223,13 @@ const struct cli_command cli_commands[] = {
 	{"backup", "take a dump of the database and upload it", usage_backup,
 	 true, cmd_backup},
 	{"restore", "download a backup and load it into a database or a file",
-	 usage_restore, true, NULL},
+	 usage_restore, true, cmd_restore},
 	{"list", "list the backups in the bucket, newest first", usage_list,
 	 true, cmd_list},
 	{"status", "totals, the newest backup of each type, and its health",
 	 usage_status, true, cmd_status},
 	{"verify", "download a backup and check its integrity end to end",
-	 usage_verify, true, NULL},
+	 usage_verify, true, cmd_verify},
 	{"presign", "print a temporary download URL for a backup",
 	 usage_presign, true, cmd_presign},
 	{"delete", "delete one backup", usage_delete, true, cmd_delete},

@@ -131,19 +131,27 @@ void source_env_set(struct source_argv *env, const char *name,
 int source_spawn(pid_t *pid, char *const *argv, char *const *env, int out,
 		 int err_fd, const char *tool, struct stream_error *err);
 
+/* The same with standard input from IN; IN or OUT -1: /dev/null. For the
+ * tools restore feeds through a pipe. */
+int source_spawn_io(pid_t *pid, char *const *argv, char *const *env, int in,
+		    int out, int err_fd, const char *tool,
+		    struct stream_error *err);
+
+/* Run ARGV = TOOL --version to its end, at most 10 s, and return the
+ * first line of its output (stdout and stderr), blanks collapsed, in
+ * *out (malloc'd). */
+int source_capture_version(char **out, char *const *argv, char *const *env,
+			   const char *tool, struct stream_error *err);
+
 /*
- * Run ARGV to its end, at most 10 s, and return the first line of its
- * output (stdout and stderr together), blanks collapsed, in *out
- * (malloc'd). TOOL names the program in messages ("cannot run mysql:
- * ..."), WHAT the run ("mysql SELECT VERSION()"); a non-zero exit says
- * how it ended and the first line it printed.
+ * The same for any short run, whose output is its stdout: WHAT says
+ * what it does in messages ("TOOL WHAT did not answer within 10 s",
+ * "TOOL WHAT exited with status 1: the first line of its stderr",
+ * redacted).
  */
 int source_capture_line(char **out, char *const *argv, char *const *env,
 			const char *tool, const char *what,
 			struct stream_error *err);
-/* source_capture_line for ARGV = TOOL --version. */
-int source_capture_version(char **out, char *const *argv, char *const *env,
-			   const char *tool, struct stream_error *err);
 
 /* Describe a waitid() status: "exited with status 1", "was killed by
  * signal 9 (KILL)". */
@@ -189,6 +197,21 @@ void source_pg_scan_options(struct source_pg_opts *out, char *const *opts);
 /* TAIL (the last LEN bytes of a plain dump) ends with the marker. */
 bool source_pg_marker_seen(const char *tail, size_t len);
 
+/*
+ * CONNINFO for a PostgreSQL tool's command line (TOOL names it in
+ * messages): every parameter but the password, which goes to *PASSWORD
+ * (NULL when there is none) for the child's PGPASSWORD. Another secret
+ * parameter (sslpassword) has no environment variable: refused. Both
+ * outputs are malloc'd; wipe *PASSWORD before freeing it.
+ */
+int source_pg_child_conninfo(char **out, char **password, const char *conninfo,
+			     const char *tool, struct stream_error *err);
+
+/* Connect to CONNINFO with libpq and count the relations (tables, views,
+ * sequences...) outside the system schemas: 0 for an empty database. */
+int source_pg_user_relations(const char *conninfo, long long *count,
+			     struct stream_error *err);
+
 /* "pg_dump (PostgreSQL) 15.18 (Debian ...)": 1500; 9.6: 906; -1. */
 int source_pg_tool_major(const char *version);
 
@@ -202,5 +225,14 @@ int source_mysql_parse_dsn(struct source_mysql_dsn *out, const char *dsn,
 void source_mysql_dsn_dispose(struct source_mysql_dsn *d);
 /* One option file value, double-quoted and escaped; malloc'd. */
 char *source_mysql_quote(const char *value);
+
+/*
+ * A private option file (mode 0600, in $TMPDIR or /tmp) with the [client]
+ * options of D, PASSWORD instead of D's: *PATH (malloc'd) names it; the
+ * caller removes it. TOOL names its user in messages.
+ */
+int source_mysql_write_optfile(char **path, const struct source_mysql_dsn *d,
+			       const char *password, const char *tool,
+			       struct stream_error *err);
 
 #endif

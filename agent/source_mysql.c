@@ -244,10 +244,9 @@ static bool put_value(FILE *f, const char *key, const char *value)
 	return ok;
 }
 
-/* A private file (0600, mkstemp) with the [client] options, named in
- * *PATH: the caller removes it, even after a failure. */
-static int write_optfile(char **path, const struct source_mysql_dsn *d,
-			 const char *password, struct stream_error *err)
+int source_mysql_write_optfile(char **path, const struct source_mysql_dsn *d,
+			       const char *password, const char *tool,
+			       struct stream_error *err)
 {
 	const char *tmp = getenv("TMPDIR");
 	FILE *f;
@@ -267,15 +266,14 @@ static int write_optfile(char **path, const struct source_mysql_dsn *d,
 		free(*path);
 		*path = NULL;
 		return stream_fail(err, STREAM_EIO,
-				   "cannot create the mysqldump option file "
-				   "in %s: %s",
-				   tmp, strerror(e));
+				   "cannot create the %s option file in %s: %s",
+				   tool, tmp, strerror(e));
 	}
 	f = fdopen(fd, "w");
 	if (f == NULL) {
 		close(fd);
 		return stream_fail(err, STREAM_EIO,
-				   "cannot write the mysqldump option file: %s",
+				   "cannot write the %s option file: %s", tool,
 				   strerror(errno));
 	}
 	ok = fchmod(fd, 0600) == 0 && fputs("[client]\n", f) >= 0 &&
@@ -288,7 +286,7 @@ static int write_optfile(char **path, const struct source_mysql_dsn *d,
 		ok = false;
 	if (!ok)
 		return stream_fail(err, STREAM_EIO,
-				   "cannot write the mysqldump option file %s",
+				   "cannot write the %s option file %s", tool,
 				   *path);
 	return STREAM_OK;
 }
@@ -364,7 +362,8 @@ int source_mysql_prepare(struct source *s, const conf *c,
 		goto out;
 
 	if (has_client_options(&d, password)) {
-		rc = write_optfile(&s->optfile, &d, password, err);
+		rc = source_mysql_write_optfile(&s->optfile, &d, password,
+						"mysqldump", err);
 		if (rc != STREAM_OK)
 			goto out;
 	}
@@ -423,7 +422,8 @@ int source_mysql_check_database(char **detail, const conf *c,
 	if (rc == STREAM_OK)
 		rc = source_env_build(&env, err);
 	if (rc == STREAM_OK && has_client_options(&d, password))
-		rc = write_optfile(&optfile, &d, password, err);
+		rc = source_mysql_write_optfile(&optfile, &d, password, "mysql",
+						err);
 	if (rc != STREAM_OK)
 		goto out;
 	/* The same credentials as mysqldump, through the same kind of
@@ -439,8 +439,7 @@ int source_mysql_check_database(char **detail, const conf *c,
 	rc = source_argv_check(&argv, err);
 	if (rc == STREAM_OK)
 		rc = source_capture_line(&version, argv.v, env.v, "mysql",
-					 "mysql (connecting to the database)",
-					 err);
+					 "(connecting to the database)", err);
 	if (rc != STREAM_OK)
 		goto out;
 	if (asprintf(detail, "server %s, database %s", version, db) < 0) {

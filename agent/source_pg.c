@@ -374,13 +374,44 @@ int source_pg_check_database(char **detail, const conf *c,
 	return STREAM_OK;
 }
 
-/*
- * CONNINFO for pg_dump's command line: every parameter but the password,
- * which goes to *PASSWORD for the environment. Another secret parameter
- * (sslpassword) has no environment variable: refused.
- */
-static int child_conninfo(char **out, char **password, const char *conninfo,
-			  struct stream_error *err)
+/* Relations in the schemas of users: what a restore would collide with. */
+#define USER_RELATIONS_SQL                                                     \
+	"SELECT pg_catalog.count(*) FROM pg_catalog.pg_class c"                \
+	" JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"            \
+	" WHERE n.nspname <> 'information_schema'"                             \
+	" AND n.nspname !~ '^pg_'"
+
+int source_pg_user_relations(const char *conninfo, long long *count,
+			     struct stream_error *err)
+{
+	char msg[PQ_MESSAGE_MAX];
+	PGconn *conn = NULL;
+	PGresult *res = NULL;
+	int rc = STREAM_OK;
+
+	*count = -1;
+	if (pq_connect(&conn, conninfo, PREFLIGHT_CONNECT_TIMEOUT, msg,
+		       sizeof(msg)) != 0)
+		return stream_fail(err, STREAM_EIO,
+				   "cannot connect to the target database: %s",
+				   msg);
+	res = PQexec(conn, USER_RELATIONS_SQL);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
+		pq_message(msg, sizeof(msg), conn, res);
+		rc = stream_fail(err, STREAM_EIO,
+				 "cannot look into the target database: %s",
+				 msg);
+		goto out;
+	}
+	*count = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+out:
+	PQclear(res);
+	PQfinish(conn);
+	return rc;
+}
+
+int source_pg_child_conninfo(char **out, char **password, const char *conninfo,
+			     const char *tool, struct stream_error *err)
 {
 	PQconninfoOption *opts;
 	char *errmsg = NULL, *buf = NULL, msg[400];
@@ -418,9 +449,9 @@ static int child_conninfo(char **out, char **password, const char *conninfo,
 		if (o->dispchar != NULL && o->dispchar[0] == '*') {
 			rc = stream_fail(err, STREAM_EIO,
 					 "conninfo: %s cannot be passed to "
-					 "pg_dump without showing it on its "
+					 "%s without showing it on its "
 					 "command line; remove it",
-					 o->keyword);
+					 o->keyword, tool);
 			continue;
 		}
 		fprintf(f, "%s%s='", ftell(f) > 0 ? " " : "", o->keyword);
@@ -475,7 +506,8 @@ int source_pg_prepare(struct source *s, const conf *c,
 					   "tables: an empty table name");
 	}
 
-	rc = child_conninfo(&ci, &password, conninfo ? conninfo : "", err);
+	rc = source_pg_child_conninfo(&ci, &password, conninfo ? conninfo : "",
+				      "pg_dump", err);
 	if (rc != STREAM_OK)
 		return rc;
 	rc = source_env_build(&s->env, err);

@@ -18,6 +18,8 @@
 
 #include <openssl/crypto.h>
 
+#include "s3/s3.h"
+
 extern char **environ;
 
 /* How long `TOOL --version` may take. */
@@ -196,6 +198,13 @@ int64_t source_now_ms(void)
 int source_spawn(pid_t *pid, char *const *argv, char *const *env, int out,
 		 int err_fd, const char *tool, struct stream_error *err)
 {
+	return source_spawn_io(pid, argv, env, -1, out, err_fd, tool, err);
+}
+
+int source_spawn_io(pid_t *pid, char *const *argv, char *const *env, int in,
+		    int out, int err_fd, const char *tool,
+		    struct stream_error *err)
+{
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t at;
 	sigset_t none, all;
@@ -214,9 +223,16 @@ int source_spawn(pid_t *pid, char *const *argv, char *const *env, int out,
 	sigdelset(&all, SIGSTOP);
 	/* Our descriptors are close-on-exec; closefrom catches the ones a
 	 * library opened without it. */
-	rc = posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	if (rc == 0)
+	if (in >= 0)
+		rc = posix_spawn_file_actions_adddup2(&fa, in, 0);
+	else
+		rc = posix_spawn_file_actions_addopen(&fa, 0, "/dev/null",
+						      O_RDONLY, 0);
+	if (rc == 0 && out >= 0)
 		rc = posix_spawn_file_actions_adddup2(&fa, out, 1);
+	else if (rc == 0)
+		rc = posix_spawn_file_actions_addopen(&fa, 1, "/dev/null",
+						      O_WRONLY, 0);
 	if (rc == 0)
 		rc = posix_spawn_file_actions_adddup2(&fa, err_fd, 2);
 	if (rc == 0)
@@ -331,39 +347,81 @@ static char *first_line(const char *buf, size_t len)
 	return out;
 }
 
-int source_capture_line(char **out, char *const *argv, char *const *env,
-			const char *tool, const char *what,
-			struct stream_error *err)
+/* Output of a short run: the first bytes of one descriptor. */
+struct capture_fd {
+	int fd;
+	char buf[SOURCE_VERSION_MAX];
+	size_t len;
+};
+
+/* Read what is there; false at the end (or an error). */
+static bool capture_read(struct capture_fd *c)
 {
-	char buf[SOURCE_VERSION_MAX], status[128], *said = NULL;
-	int p[2] = {-1, -1}, rc, wst = 0;
+	char scratch[256];
+	ssize_t n;
+
+	/* Keep the first bytes; read and drop the rest. */
+	if (c->len < sizeof(c->buf))
+		n = read(c->fd, c->buf + c->len, sizeof(c->buf) - c->len);
+	else
+		n = read(c->fd, scratch, sizeof(scratch));
+	if (n < 0 && (errno == EINTR || errno == EAGAIN))
+		return true;
+	if (n <= 0)
+		return false;
+	if (c->len < sizeof(c->buf))
+		c->len += (size_t)n;
+	return true;
+}
+
+/*
+ * Run ARGV to its end within VERSION_TIMEOUT_MS; its output in OUT. With
+ * MERGE, stderr is part of the output; else it goes to ERRS, for the
+ * message when the run fails.
+ */
+static int capture(char **out, char *const *argv, char *const *env,
+		   const char *tool, const char *what, bool merge,
+		   struct stream_error *err)
+{
+	struct capture_fd cap[2] = {{.fd = -1}, {.fd = -1}};
+	char status[128], *msg = NULL;
+	int p[2] = {-1, -1}, e[2] = {-1, -1}, rc, wst = 0;
 	int64_t deadline = source_now_ms() + VERSION_TIMEOUT_MS;
-	size_t len = 0;
 	pid_t pid = 0;
 	siginfo_t si;
 
 	*out = NULL;
-	if (pipe2(p, O_CLOEXEC) != 0)
-		return stream_fail(err, STREAM_EIO, "cannot run %s: pipe: %s",
-				   tool, strerror(errno));
-	rc = source_spawn(&pid, argv, env, p[1], p[1], tool, err);
+	if (pipe2(p, O_CLOEXEC) != 0 || (!merge && pipe2(e, O_CLOEXEC) != 0)) {
+		rc = stream_fail(err, STREAM_EIO, "cannot run %s: pipe: %s",
+				 tool, strerror(errno));
+		goto out;
+	}
+	rc = source_spawn(&pid, argv, env, p[1], merge ? p[1] : e[1], tool,
+			  err);
 	close(p[1]);
+	p[1] = -1;
+	if (!merge) {
+		close(e[1]);
+		e[1] = -1;
+	}
 	if (rc != STREAM_OK)
 		goto out;
-	for (;;) {
-		struct pollfd pfd = {.fd = p[0], .events = POLLIN};
+	cap[0].fd = p[0];
+	cap[1].fd = e[0];
+	while (cap[0].fd >= 0 || cap[1].fd >= 0) {
+		struct pollfd pfd[2];
 		int64_t left = deadline - source_now_ms();
-		char scratch[256];
-		ssize_t n;
 
 		if (left <= 0) {
 			(void)kill(-pid, SIGKILL);
 			rc = stream_fail(err, STREAM_EIO,
-					 "%s did not answer within %d s", what,
-					 VERSION_TIMEOUT_MS / 1000);
+					 "%s %s did not answer within %d s",
+					 tool, what, VERSION_TIMEOUT_MS / 1000);
 			break;
 		}
-		if (poll(&pfd, 1, (int)left) < 0) {
+		for (int i = 0; i < 2; i++)
+			pfd[i] = (struct pollfd){cap[i].fd, POLLIN, 0};
+		if (poll(pfd, 2, (int)left) < 0) {
 			if (errno == EINTR)
 				continue;
 			rc = stream_fail(err, STREAM_EIO, "cannot run %s: %s",
@@ -371,19 +429,11 @@ int source_capture_line(char **out, char *const *argv, char *const *env,
 			(void)kill(-pid, SIGKILL);
 			break;
 		}
-		if (pfd.revents == 0)
-			continue;
-		/* Keep the first bytes; read and drop the rest. */
-		if (len < sizeof(buf))
-			n = read(p[0], buf + len, sizeof(buf) - len);
-		else
-			n = read(p[0], scratch, sizeof(scratch));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		if (len < sizeof(buf))
-			len += (size_t)n;
+		for (int i = 0; i < 2; i++) {
+			if (cap[i].fd >= 0 && pfd[i].revents != 0 &&
+			    !capture_read(&cap[i]))
+				cap[i].fd = -1; /* closed below */
+		}
 	}
 	while (waitpid(pid, &wst, 0) < 0 && errno == EINTR)
 		;
@@ -398,33 +448,49 @@ int source_capture_line(char **out, char *const *argv, char *const *env,
 		si.si_status = WTERMSIG(wst);
 	}
 	if (!status_ok(&si)) {
-		/* What it said is why: "ERROR 2002 (HY000): Can't connect". */
+		char why[SOURCE_VERSION_MAX + 8] = "";
+
 		source_status_text(status, sizeof(status), &si);
-		said = first_line(buf, len);
-		rc = stream_fail(err, STREAM_EIO, "%s %s%s%.300s", what, status,
-				 said && *said ? ": " : "", said ? said : "");
-		free(said);
+		msg = first_line(merge ? cap[0].buf : cap[1].buf,
+				 merge ? cap[0].len : cap[1].len);
+		if (msg != NULL && *msg != '\0') {
+			snprintf(why, sizeof(why), ": %s", msg);
+			s3_redact(why, sizeof(why));
+		}
+		rc = stream_fail(err, STREAM_EIO, "%s %s %s%s", tool, what,
+				 status, why);
 		goto out;
 	}
-	*out = first_line(buf, len);
+	*out = first_line(cap[0].buf, cap[0].len);
 	if (*out == NULL)
 		rc = stream_fail(err, STREAM_ENOMEM, "out of memory");
 	else if (**out == '\0')
-		rc = stream_fail(err, STREAM_EIO, "%s printed nothing", what);
+		rc = stream_fail(err, STREAM_EIO, "%s %s printed nothing", tool,
+				 what);
 	if (rc != STREAM_OK) {
 		free(*out);
 		*out = NULL;
 	}
 out:
-	close(p[0]);
+	free(msg);
+	for (int i = 0; i < 2; i++) {
+		if (p[i] >= 0)
+			close(p[i]);
+		if (e[i] >= 0)
+			close(e[i]);
+	}
 	return rc;
 }
 
 int source_capture_version(char **out, char *const *argv, char *const *env,
 			   const char *tool, struct stream_error *err)
 {
-	char what[96];
+	return capture(out, argv, env, tool, "--version", true, err);
+}
 
-	snprintf(what, sizeof(what), "%s --version", tool);
-	return source_capture_line(out, argv, env, tool, what, err);
+int source_capture_line(char **out, char *const *argv, char *const *env,
+			const char *tool, const char *what,
+			struct stream_error *err)
+{
+	return capture(out, argv, env, tool, what, false, err);
 }

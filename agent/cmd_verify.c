@@ -1,0 +1,253 @@
+/*
+ * offsite verify: read backups back and check them end to end, writing
+ * nothing: the restore pipeline into a null sink. One line per backup on
+ * stdout:
+ *
+ *   ok KEY (plain N bytes, stored N bytes)
+ *   FAILED KEY: why          the backup is not intact (exit 4)
+ *   ERROR KEY: why           it could not be checked (exit 1)
+ *   skipped KEY: why         --all: no manifest, an incomplete backup
+ */
+#include "agent/cmd.h"
+
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent/fetch.h"
+#include "agent/log.h"
+#include "agent/stages.h"
+#include "agent/stop.h"
+#include "agent/storage.h"
+#include "retention/retention.h"
+
+enum { OPT_ALL = 256, OPT_TYPE, OPT_DATABASE };
+
+static const struct option verify_options[] = {
+	{"all", no_argument, NULL, OPT_ALL},
+	{"type", required_argument, NULL, OPT_TYPE},
+	{"database", required_argument, NULL, OPT_DATABASE},
+	{NULL, 0, NULL, 0},
+};
+
+struct verify {
+	const conf *c;
+	s3_client *s3;
+	struct crypto_key ckey;
+	bool key_loaded; /* tried: HAVE_KEY says whether there is one */
+	bool have_key;
+	char key_error[512];
+	unsigned ok, failed, errors, skipped;
+};
+
+/* One line on stdout, as it happens. */
+static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void say(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	fflush(stdout);
+}
+
+/* The configured key, loaded the first time a backup needs it. */
+static const struct crypto_key *need_key(struct verify *v,
+					 struct stream_error *err)
+{
+	if (!v->key_loaded) {
+		struct stream_error kerr = {0};
+
+		v->key_loaded = true;
+		if (fetch_load_key(&v->ckey, &v->have_key, v->c, &kerr) != 0)
+			snprintf(v->key_error, sizeof(v->key_error), "%s",
+				 kerr.msg);
+	}
+	if (v->have_key)
+		return &v->ckey;
+	stream_fail(err, STREAM_EIO, "%s",
+		    v->key_error[0] != '\0'
+			    ? v->key_error
+			    : "the backup is encrypted and no key is "
+			      "configured (key_file or passphrase_file in "
+			      "[encryption])");
+	return NULL;
+}
+
+static void verify_one(struct verify *v, const char *key)
+{
+	struct stream_error err = {0};
+	struct fetch_backup b;
+	struct fetch_result res;
+	struct stream *null = NULL;
+	const struct crypto_key *ck = NULL;
+	char secs[32];
+	int rc;
+
+	rc = fetch_open(&b, v->s3, key, &err);
+	if (rc == STREAM_OK) {
+		if (b.encrypted)
+			ck = need_key(v, &err);
+		if (b.encrypted && ck == NULL)
+			rc = err.code;
+		if (rc == STREAM_OK)
+			rc = stage_null_new(&null, &err);
+		if (rc == STREAM_OK)
+			rc = fetch_run(&res, v->s3, &b, ck, null, &err);
+		stream_free(null);
+		fetch_backup_dispose(&b);
+	}
+	if (rc == STREAM_OK) {
+		v->ok++;
+		say("ok %s (plain %llu bytes, stored %llu bytes)\n", key,
+		    (unsigned long long)res.plain_bytes,
+		    (unsigned long long)res.stored_bytes);
+		snprintf(secs, sizeof(secs), "%.1fs", res.seconds);
+		log_event(LOG_INFO, "backup verified", "key", key, "duration",
+			  secs, NULL);
+	} else if (stream_code_is_integrity(rc)) {
+		v->failed++;
+		say("FAILED %s: %s\n", key, err.msg);
+		log_event(LOG_ERROR, "backup failed verification", "key", key,
+			  "error", err.msg, NULL);
+	} else {
+		v->errors++;
+		say("ERROR %s: %s\n", key, err.msg);
+		log_event(LOG_ERROR, "cannot verify the backup", "key", key,
+			  "error", err.msg, NULL);
+	}
+}
+
+static void verify_all(struct verify *v, const char *type, const char *database)
+{
+	struct retention_backups all;
+	s3_error err;
+
+	if (retention_scan(&all, v->s3, v->c->storage.prefix, type, database,
+			   &err) != S3_OK) {
+		log_event(LOG_ERROR, "cannot list backups", "error", err.msg,
+			  NULL);
+		v->errors++;
+		return;
+	}
+	for (size_t i = 0; i < all.n && stop_requested() == 0; i++) {
+		if (!all.items[i].complete) {
+			v->skipped++;
+			say("skipped %s: no manifest (an incomplete backup)\n",
+			    all.items[i].key);
+			continue;
+		}
+		verify_one(v, all.items[i].key);
+	}
+	if (all.n == 0)
+		log_event(LOG_WARN, "no backups found", "prefix",
+			  v->c->storage.prefix, "type", type ? type : "any",
+			  "database", database ? database : "any", NULL);
+	retention_backups_dispose(&all);
+}
+
+int cmd_verify(const struct cli_globals *g, const conf *c, int argc,
+	       char **argv)
+{
+	struct verify v = {0};
+	struct stream_error err = {0};
+	const char *type = NULL, *database = NULL;
+	char *key = NULL, counts[128];
+	bool all = false, st_ready = false;
+	struct storage st;
+	s3_error serr;
+	int ch, rc = EXIT_FAILED;
+
+	(void)g;
+	v.c = c;
+	opterr = 0;
+	optind = 0;
+	while ((ch = getopt_long(argc, argv, ":", verify_options, NULL)) !=
+	       -1) {
+		switch (ch) {
+		case OPT_ALL:
+			all = true;
+			break;
+		case OPT_TYPE:
+			type = optarg;
+			if (!retention_type_valid(type))
+				return cli_usage_error(
+					argv[0],
+					"bad type '%s' (1 to 31 of a-z 0-9 _ -)",
+					type);
+			break;
+		case OPT_DATABASE:
+			database = optarg;
+			if (!retention_database_valid(database))
+				return cli_usage_error(
+					argv[0],
+					"bad database '%s' (A-Z a-z 0-9 _ . -)",
+					database);
+			break;
+		default:
+			return cli_option_error(argv[0], ch, argv);
+		}
+	}
+	if (all ? optind != argc : optind + 1 != argc)
+		return cli_usage_error(
+			argv[0], all		 ? "--all or a KEY, not both"
+				 : optind < argc ? "one KEY or latest, not more"
+						 : "which backup? give a KEY, "
+						   "latest or --all");
+	if (!all && (type || database) && strcmp(argv[optind], "latest") != 0)
+		return cli_usage_error(argv[0], "--type and --database go with "
+						"latest or --all");
+
+	if (stop_start("verify") != 0) {
+		cli_errorf("cannot set up signal handling");
+		return EXIT_FAILED;
+	}
+	if (storage_init(&st, c, &serr) != S3_OK) {
+		log_event(LOG_ERROR, "cannot reach storage", "error", serr.msg,
+			  NULL);
+		goto out;
+	}
+	st_ready = true;
+	/* A stop ends the download under way. */
+	if (storage_client(&v.s3, &st, stop_cancelled, NULL, &serr) != S3_OK) {
+		log_event(LOG_ERROR, "cannot reach storage", "error", serr.msg,
+			  NULL);
+		goto out;
+	}
+	if (all) {
+		verify_all(&v, type, database);
+	} else if (fetch_resolve(&key, v.s3, c->storage.prefix, argv[optind],
+				 type, database ? database : c->database.name,
+				 &err) != STREAM_OK) {
+		say("ERROR %s: %s\n", argv[optind], err.msg);
+		log_event(LOG_ERROR, "cannot verify", "error", err.msg, NULL);
+		v.errors++;
+	} else {
+		verify_one(&v, key);
+	}
+	snprintf(counts, sizeof(counts),
+		 "%u ok, %u failed, %u errors, %u "
+		 "skipped",
+		 v.ok, v.failed, v.errors, v.skipped);
+	log_event(LOG_INFO, "verify finished", "result", counts, NULL);
+	if (stop_requested() != 0)
+		rc = EXIT_FAILED;
+	else if (v.failed > 0)
+		rc = EXIT_INTEGRITY;
+	else if (v.errors > 0)
+		rc = EXIT_FAILED;
+	else
+		rc = EXIT_OK;
+out:
+	stop_end();
+	free(key);
+	if (v.have_key)
+		crypto_key_dispose(&v.ckey);
+	s3_client_free(v.s3);
+	if (st_ready)
+		storage_dispose(&st);
+	return rc;
+}

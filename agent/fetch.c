@@ -1,0 +1,432 @@
+/*
+ * The read-back pipeline: find a backup, read its manifest, stream it
+ * back through the stages and check it against the manifest.
+ */
+#include "agent/fetch.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "agent/cli.h"
+#include "agent/source_internal.h"
+#include "agent/stages.h"
+#include "retention/retention.h"
+
+/* ---- finding the backup ---- */
+
+static int resolve_latest(char **key, s3_client *s3, const char *prefix,
+			  const char *type, const char *database,
+			  struct stream_error *err)
+{
+	struct retention_backups b;
+	const struct retention_backup *latest;
+	s3_error serr;
+	int rc = STREAM_OK;
+
+	if (retention_scan(&b, s3, prefix, type, database, &serr) != S3_OK)
+		return stream_fail(err, STREAM_EIO, "cannot list backups: %s",
+				   serr.msg);
+	latest = retention_latest(&b);
+	if (latest == NULL)
+		rc = stream_fail(err, STREAM_EIO,
+				 "no complete backup of type %s and database "
+				 "%s under prefix '%s'",
+				 type ? type : "any",
+				 database ? database : "any", prefix);
+	else if ((*key = strdup(latest->key)) == NULL)
+		rc = stream_fail(err, STREAM_ENOMEM, "out of memory");
+	retention_backups_dispose(&b);
+	return rc;
+}
+
+int fetch_resolve(char **key, s3_client *s3, const char *prefix,
+		  const char *target, const char *type, const char *database,
+		  struct stream_error *err)
+{
+	struct retention_key k;
+	char *full = NULL;
+
+	*key = NULL;
+	if (strcmp(target, "latest") == 0)
+		return resolve_latest(key, s3, prefix, type, database, err);
+	/* The key as `offsite list` shows it, or without the prefix. */
+	if (retention_key_parse(&k, prefix, target) == RETENTION_OK) {
+		full = strdup(target);
+	} else if (prefix[0] != '\0' &&
+		   asprintf(&full, "%s%s", prefix, target) < 0) {
+		full = NULL;
+	} else if (prefix[0] == '\0' ||
+		   retention_key_parse(&k, prefix, full) != RETENTION_OK) {
+		free(full);
+		return stream_fail(err, STREAM_EIO,
+				   "'%s' is not a backup key (%sTYPE/DB/"
+				   "DB-TYPE-YYYYMMDDTHHMMSSZ.sql.gz[.enc])",
+				   target, prefix);
+	}
+	if (full == NULL)
+		return stream_fail(err, STREAM_ENOMEM, "out of memory");
+	if (k.manifest) {
+		free(full);
+		return stream_fail(err, STREAM_EIO,
+				   "'%s' is a manifest: name its backup, "
+				   "without %s",
+				   target, RETENTION_MANIFEST_SUFFIX);
+	}
+	*key = full;
+	return STREAM_OK;
+}
+
+/* ---- the manifest ---- */
+
+void fetch_backup_dispose(struct fetch_backup *b)
+{
+	free(b->key);
+	manifest_store_free(b->store);
+	memset(b, 0, sizeof(*b));
+}
+
+/* The manifest is missing: is the backup? */
+static int no_manifest(s3_client *s3, const char *key, struct stream_error *err)
+{
+	struct s3_object_info info;
+	s3_error serr;
+	int rc = s3_head_object(&info, s3, key, &serr);
+
+	s3_object_info_dispose(&info);
+	if (rc == S3_ENOTFOUND)
+		return stream_fail(err, STREAM_EIO, "no such backup");
+	if (rc != S3_OK)
+		return stream_fail(err, STREAM_EIO,
+				   "cannot read the backup: %s", serr.msg);
+	return stream_fail(err, STREAM_ECORRUPT,
+			   "no manifest: not a complete backup (its upload "
+			   "did not finish, or the manifest was deleted)");
+}
+
+int fetch_open(struct fetch_backup *b, s3_client *s3, const char *key,
+	       struct stream_error *err)
+{
+	char *mkey = NULL, *text = NULL, why[256];
+	size_t len = 0;
+	s3_error serr;
+	int rc, src;
+
+	memset(b, 0, sizeof(*b));
+	b->key = strdup(key);
+	if (b->key == NULL ||
+	    asprintf(&mkey, "%s%s", key, RETENTION_MANIFEST_SUFFIX) < 0) {
+		mkey = NULL;
+		rc = stream_fail(err, STREAM_ENOMEM, "out of memory");
+		goto out;
+	}
+	/* The key's own suffix says whether it is encrypted. */
+	b->encrypted =
+		strlen(key) > 4 && strcmp(key + strlen(key) - 4, ".enc") == 0;
+	src = s3_get_object_buf(&text, &len, s3, mkey, MANIFEST_MAX, &serr);
+	if (src == S3_ENOTFOUND) {
+		rc = no_manifest(s3, key, err);
+		goto out;
+	}
+	if (src == S3_EPROTO) {
+		rc = stream_fail(err, STREAM_ECORRUPT,
+				 "cannot read the manifest: %s", serr.msg);
+		goto out;
+	}
+	if (src != S3_OK) {
+		rc = stream_fail(err, STREAM_EIO,
+				 "cannot read the manifest: %s", serr.msg);
+		goto out;
+	}
+	if (manifest_parse(&b->m, &b->store, text, len, why, sizeof(why))) {
+		rc = stream_fail(err, STREAM_ECORRUPT, "%s", why);
+		goto out;
+	}
+	if (strcmp(b->m.key, key) != 0) {
+		rc = stream_fail(err, STREAM_ECORRUPT,
+				 "the manifest is another backup's (%.200s)",
+				 b->m.key);
+		goto out;
+	}
+	if (b->m.encrypted != b->encrypted) {
+		rc = stream_fail(err, STREAM_ECORRUPT,
+				 "the manifest says the backup is %s, its key "
+				 "says it is %s",
+				 b->m.encrypted ? "encrypted" : "not encrypted",
+				 b->encrypted ? "encrypted" : "not encrypted");
+		goto out;
+	}
+	rc = STREAM_OK;
+out:
+	free(text);
+	free(mkey);
+	if (rc != STREAM_OK)
+		fetch_backup_dispose(b);
+	return rc;
+}
+
+/* ---- the plain tail: what the end-of-dump check reads ---- */
+
+struct plain_tail {
+	struct stream base;
+	unsigned char head[4];
+	size_t head_len;
+	char tail[SOURCE_TAIL];
+	size_t tail_len;
+};
+
+static int tail_write(struct stream *s, const void *data, size_t len)
+{
+	struct plain_tail *t = (struct plain_tail *)s;
+	const char *p = data;
+
+	/* Until the head is full, every byte so far went into it. */
+	for (size_t i = 0; i < len && t->head_len < sizeof(t->head); i++)
+		t->head[t->head_len++] = (unsigned char)p[i];
+	if (len >= SOURCE_TAIL) {
+		memcpy(t->tail, p + len - SOURCE_TAIL, SOURCE_TAIL);
+		t->tail_len = SOURCE_TAIL;
+	} else {
+		if (t->tail_len + len > SOURCE_TAIL) {
+			size_t keep = SOURCE_TAIL - len;
+			memmove(t->tail, t->tail + t->tail_len - keep, keep);
+			t->tail_len = keep;
+		}
+		memcpy(t->tail + t->tail_len, p, len);
+		t->tail_len += len;
+	}
+	return stream_emit(s, data, len);
+}
+
+static int tail_finish(struct stream *s)
+{
+	return stream_finish(s->next);
+}
+
+static void tail_free(struct stream *s)
+{
+	free(s);
+}
+
+static const struct stream_ops tail_ops = {
+	.name = "tail",
+	.write = tail_write,
+	.finish = tail_finish,
+	.free = tail_free,
+};
+
+static int tail_new(struct stream **out, struct stream *next,
+		    struct stream_error *err)
+{
+	struct plain_tail *t = calloc(1, sizeof(*t));
+
+	*out = NULL;
+	if (t == NULL)
+		return stream_fail(err, STREAM_ENOMEM, "out of memory");
+	t->base.ops = &tail_ops;
+	t->base.next = next;
+	t->base.err = err;
+	*out = &t->base;
+	return STREAM_OK;
+}
+
+/* A plain dump that pg_dump compressed itself (-Z) has no marker to see:
+ * gzip, lz4 and zstd output start with their magic, SQL never does. */
+static bool compressed(const struct plain_tail *t)
+{
+	static const unsigned char magic[][4] = {
+		{0x1f, 0x8b, 0, 0},
+		{0x04, 0x22, 0x4d, 0x18},
+		{0x28, 0xb5, 0x2f, 0xfd},
+	};
+	static const size_t mlen[] = {2, 4, 4};
+
+	for (size_t i = 0; i < sizeof(mlen) / sizeof(*mlen); i++) {
+		if (t->head_len >= mlen[i] &&
+		    memcmp(t->head, magic[i], mlen[i]) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* ---- the run ---- */
+
+struct get_ctx {
+	struct stream *head;
+	uint64_t received, expected;
+	struct stream_error *err;
+};
+
+static int on_data(void *ctx, const void *data, size_t len)
+{
+	struct get_ctx *g = ctx;
+
+	/* Appended bytes need not reach the sink to be refused. */
+	if (len > g->expected - g->received) {
+		stream_fail(g->err, STREAM_ECORRUPT,
+			    "the object is larger than its manifest says "
+			    "(%llu bytes)",
+			    (unsigned long long)g->expected);
+		return 1;
+	}
+	g->received += len;
+	return stream_write(g->head, data, len) != STREAM_OK;
+}
+
+struct chain {
+	struct stream *hash_stored, *decrypt, *gunzip, *hash_plain, *tail;
+};
+
+static void chain_free(struct chain *ch)
+{
+	stream_free(ch->hash_stored);
+	stream_free(ch->decrypt);
+	stream_free(ch->gunzip);
+	stream_free(ch->hash_plain);
+	stream_free(ch->tail);
+}
+
+static int chain_build(struct chain *ch, const struct crypto_key *key,
+		       struct stream *sink, struct stream_error *err)
+{
+	int rc = tail_new(&ch->tail, sink, err);
+
+	if (rc == STREAM_OK)
+		rc = stage_hash_new(&ch->hash_plain, ch->tail, err);
+	if (rc == STREAM_OK)
+		rc = stage_gunzip_new(&ch->gunzip, ch->hash_plain, err);
+	if (rc == STREAM_OK && key != NULL)
+		rc = stage_decrypt_new(&ch->decrypt, ch->gunzip, err, key);
+	if (rc == STREAM_OK)
+		rc = stage_hash_new(&ch->hash_stored,
+				    ch->decrypt ? ch->decrypt : ch->gunzip,
+				    err);
+	return rc;
+}
+
+/* The digests and sizes against the manifest, then the marker. */
+static int check(struct fetch_result *res, const struct chain *ch,
+		 const struct manifest *m, struct stream_error *err)
+{
+	char hex[65];
+	uint64_t n = 0;
+
+	if (stage_hash_result(ch->hash_stored, hex, &n) != STREAM_OK)
+		return err->code;
+	res->stored_bytes = n;
+	if (n != m->stored_bytes)
+		return stream_fail(err, STREAM_ECORRUPT,
+				   "stored size is %llu bytes, the manifest "
+				   "says %llu",
+				   (unsigned long long)n,
+				   (unsigned long long)m->stored_bytes);
+	if (strcmp(hex, m->stored_sha256) != 0)
+		return stream_fail(err, STREAM_ECORRUPT,
+				   "SHA-256 of the stored bytes is %s, the "
+				   "manifest says %s",
+				   hex, m->stored_sha256);
+	if (stage_hash_result(ch->hash_plain, hex, &n) != STREAM_OK)
+		return err->code;
+	res->plain_bytes = n;
+	if (n != m->plain_bytes)
+		return stream_fail(err, STREAM_ECORRUPT,
+				   "plain size is %llu bytes, the manifest "
+				   "says %llu",
+				   (unsigned long long)n,
+				   (unsigned long long)m->plain_bytes);
+	if (strcmp(hex, m->plain_sha256) != 0)
+		return stream_fail(err, STREAM_ECORRUPT,
+				   "SHA-256 of the plain dump is %s, the "
+				   "manifest says %s",
+				   hex, m->plain_sha256);
+	if (m->format != NULL && strcmp(m->format, "plain") == 0) {
+		const struct plain_tail *t =
+			(const struct plain_tail *)ch->tail;
+
+		if (!compressed(t) &&
+		    !source_pg_marker_seen(t->tail, t->tail_len))
+			return stream_fail(err, STREAM_ECORRUPT,
+					   "the pg_dump output does not end "
+					   "with its end-of-dump marker");
+	}
+	return STREAM_OK;
+}
+
+int fetch_run(struct fetch_result *res, s3_client *s3,
+	      const struct fetch_backup *b, const struct crypto_key *key,
+	      struct stream *sink, struct stream_error *err)
+{
+	struct chain ch = {0};
+	struct get_ctx g = {0};
+	struct timespec t0, t1;
+	s3_error serr;
+	int rc, src;
+
+	memset(res, 0, sizeof(*res));
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (b->encrypted && key == NULL)
+		return stream_fail(err, STREAM_EIO,
+				   "the backup is encrypted and no key is "
+				   "configured (key_file or passphrase_file "
+				   "in [encryption])");
+	rc = chain_build(&ch, b->encrypted ? key : NULL, sink, err);
+	if (rc != STREAM_OK)
+		goto out;
+	g.head = ch.hash_stored;
+	g.expected = b->m.stored_bytes;
+	g.err = err;
+	src = s3_get_object(NULL, s3, b->key, 0, 0, on_data, &g, &serr);
+	if (src != S3_OK) {
+		if (err->code != STREAM_OK)
+			rc = err->code; /* a stage or the sink said why */
+		else if (src == S3_EABORTED)
+			rc = stream_fail(err, STREAM_ECANCEL,
+					 "download stopped: %s", serr.msg);
+		else if (src == S3_ENOTFOUND)
+			rc = stream_fail(err, STREAM_ECORRUPT,
+					 "the backup object is gone (its "
+					 "manifest is there)");
+		else
+			rc = stream_fail(err, STREAM_EIO, "download failed: %s",
+					 serr.msg);
+		goto out;
+	}
+	rc = stream_finish(ch.hash_stored);
+	if (rc == STREAM_OK)
+		rc = check(res, &ch, &b->m, err);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	res->seconds = (double)(t1.tv_sec - t0.tv_sec) +
+		       (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+out:
+	chain_free(&ch);
+	return rc;
+}
+
+int fetch_load_key(struct crypto_key *key, bool *have, const conf *c,
+		   struct stream_error *err)
+{
+	struct crypto_error cerr = {{0}};
+	int rc;
+
+	*have = false;
+	if (c->encryption.key_file != NULL)
+		rc = crypto_key_load_file(key, c->encryption.key_file, &cerr);
+	else if (c->encryption.passphrase_file != NULL)
+		/* The scrypt cost is each file's; the default fills the key. */
+		rc = crypto_key_load_passphrase(
+			key, c->encryption.passphrase_file, NULL, &cerr);
+	else
+		return 0;
+	if (rc != CRYPTO_OK) {
+		stream_fail(err, STREAM_EIO, "%s", cerr.msg);
+		return -1;
+	}
+	*have = true;
+	return 0;
+}
+
+int fetch_exit_code(int code)
+{
+	return stream_code_is_integrity(code) ? EXIT_INTEGRITY : EXIT_FAILED;
+}

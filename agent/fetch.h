@@ -1,0 +1,88 @@
+/*
+ * fetch: the read-back pipeline shared by restore and verify.
+ *
+ *   GET -> [sha256 stored] -> [decrypt] -> gunzip -> [sha256 plain] -> sink
+ *
+ * The object streams through the stages as it arrives (a broken GET
+ * resumes where it stopped, from the same object only). At the end the
+ * sizes and SHA-256 digests of the stored and the plain bytes are
+ * compared with the manifest's, and a plain pg_dump must end with its
+ * end-of-dump marker. The sink may already hold every byte when a check
+ * fails: the caller decides what a failure undoes (a tool killed before
+ * its input ends, a temporary file removed).
+ *
+ * Errors are stream codes with the chain's message: the integrity codes
+ * (stream_code_is_integrity: a tag, a CRC, a size or digest that does not
+ * match, a missing marker, a missing or unreadable manifest) mean the
+ * backup is not intact (exit 4); STREAM_EIO is the network, the bucket or
+ * the sink; STREAM_ECANCEL a stop request.
+ */
+#ifndef OFFSITE_AGENT_FETCH_H
+#define OFFSITE_AGENT_FETCH_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "agent/crypto.h"
+#include "agent/manifest.h"
+#include "agent/stream.h"
+#include "conf/conf.h"
+#include "s3/s3.h"
+
+/* A backup to read back: its key and its manifest. */
+struct fetch_backup {
+	char *key;
+	bool encrypted; /* the key ends in .enc */
+	struct manifest m;
+	struct manifest_store *store;
+};
+
+/*
+ * Find the backup: TARGET is a key (with or without PREFIX) or "latest",
+ * the newest complete backup of TYPE and DATABASE (NULL: any). *KEY is a
+ * new string. Errors, all STREAM_EIO: no complete backup, the listing
+ * failed, a key that does not follow the layout (nothing of ours).
+ */
+int fetch_resolve(char **key, s3_client *s3, const char *prefix,
+		  const char *target, const char *type, const char *database,
+		  struct stream_error *err);
+
+/*
+ * Read KEY's manifest into B and check that it belongs to KEY and agrees
+ * with it about encryption. A missing manifest is STREAM_ECORRUPT ("no
+ * manifest: not a complete backup") when the backup itself is there, and
+ * STREAM_EIO ("no such backup") when it is not.
+ */
+int fetch_open(struct fetch_backup *b, s3_client *s3, const char *key,
+	       struct stream_error *err);
+void fetch_backup_dispose(struct fetch_backup *b);
+
+struct fetch_result {
+	uint64_t stored_bytes;
+	uint64_t plain_bytes;
+	double seconds;
+};
+
+/*
+ * Stream B through the stages into SINK (not owned; finished here, with
+ * the chain) and check everything. KEY decrypts it (may be NULL for an
+ * unencrypted backup). RES is filled on success.
+ */
+int fetch_run(struct fetch_result *res, s3_client *s3,
+	      const struct fetch_backup *b, const struct crypto_key *key,
+	      struct stream *sink, struct stream_error *err);
+
+/*
+ * The key of [encryption] (key_file, else passphrase_file), whether or
+ * not encryption is enabled for new backups: *HAVE is false when neither
+ * is set. A key that cannot be loaded is a configuration error: -1 with
+ * its message in ERR. Dispose of the key with crypto_key_dispose().
+ */
+int fetch_load_key(struct crypto_key *key, bool *have, const conf *c,
+		   struct stream_error *err);
+
+/* The exit status for a failure with stream code CODE: EXIT_INTEGRITY for
+ * the integrity codes, else EXIT_FAILED. */
+int fetch_exit_code(int code);
+
+#endif

@@ -1,0 +1,69 @@
+#!/bin/bash
+# restore and verify on the command line, before any network: each usage
+# mistake is exit 2 with one line that says what is wrong, and -o never
+# replaces an existing file without --force (exit 1).
+# shellcheck source=tests/lib.sh
+. "$(dirname "$0")/../lib.sh"
+unset OFFSITE_CONFIG
+
+# A bucket on a port nobody listens on: nothing here may get that far.
+cat >"$T_DIR/offsite.ini" <<EOF
+[storage]
+endpoint = http://127.0.0.1:9
+bucket = backups
+access_key = AKIDEXAMPLE
+
+[database]
+conninfo = dbname=app
+EOF
+cfg=$T_DIR/offsite.ini
+
+usage() { # DESC MESSAGE ARGS...
+	local desc=$1 msg=$2
+	shift 2
+	t_run "$OFFSITE" -c "$cfg" "$@"
+	t_eq "$desc: exit 2" 2 "$T_RC"
+	t_eq "$desc: message" "$msg" "$(cat "$T_ERR")"
+}
+
+usage "restore without a key" \
+	"offsite restore: which backup? give a KEY or latest (see offsite restore --help)" \
+	restore
+usage "restore with two keys" \
+	"offsite restore: one KEY or latest, not more (see offsite restore --help)" \
+	restore a b
+usage "restore --to and -o" \
+	"offsite restore: --to and -o: give one place to restore to (see offsite restore --help)" \
+	restore latest --to dbname=x -o out.sql
+usage "restore --type with a key" \
+	"offsite restore: --type goes with latest only (see offsite restore --help)" \
+	restore daily/app/app-daily-20261120T010000Z.sql.gz --type daily
+usage "restore with a bad type" \
+	"offsite restore: bad type 'Daily' (1 to 31 of a-z 0-9 _ -) (see offsite restore --help)" \
+	restore latest --type Daily
+usage "restore -o without a value" \
+	"offsite restore: option '-o' needs a value (see offsite restore --help)" \
+	restore latest -o
+usage "verify without a key" \
+	"offsite verify: which backup? give a KEY, latest or --all (see offsite verify --help)" \
+	verify
+usage "verify --all and a key" \
+	"offsite verify: --all or a KEY, not both (see offsite verify --help)" \
+	verify --all latest
+usage "verify --database with a key" \
+	"offsite verify: --type and --database go with latest or --all (see offsite verify --help)" \
+	verify daily/app/app-daily-20261120T010000Z.sql.gz --database app
+usage "verify with a bad database" \
+	"offsite verify: bad database '../x' (A-Z a-z 0-9 _ . -) (see offsite verify --help)" \
+	verify --all --database ../x
+
+echo "keep me" >"$T_DIR/exists.sql"
+t_run "$OFFSITE" -c "$cfg" restore latest -o "$T_DIR/exists.sql"
+t_eq "-o over an existing file: exit 1" 1 "$T_RC"
+t_eq "-o over an existing file: message" \
+	"offsite: $T_DIR/exists.sql exists: not overwriting it without --force" \
+	"$(cat "$T_ERR")"
+t_eq "-o over an existing file: the file is unchanged" "keep me" \
+	"$(cat "$T_DIR/exists.sql")"
+
+t_done
