@@ -29,29 +29,16 @@ static const struct option delete_options[] = {
 static int find_latest(char **key, s3_client *s3, const conf *c,
 		       const char *type)
 {
-	struct retention_backups b;
-	const struct retention_backup *latest;
 	s3_error err;
 
-	*key = NULL;
-	if (retention_scan(&b, s3, c->storage.prefix, type, c->database.name,
-			   &err) != S3_OK) {
-		log_event(LOG_ERROR, "cannot list backups", "error", err.msg,
-			  NULL);
-		return EXIT_FAILED;
-	}
-	latest = retention_latest(&b);
-	if (!latest) {
-		log_event(LOG_ERROR, "no complete backup found", "type",
-			  type ? type : "any", "database",
-			  c->database.name ? c->database.name : "any", "prefix",
-			  c->storage.prefix, NULL);
-		retention_backups_dispose(&b);
-		return EXIT_FAILED;
-	}
-	*key = strdup(latest->key);
-	retention_backups_dispose(&b);
-	return *key ? EXIT_OK : EXIT_FAILED;
+	if (retention_find_latest(key, s3, c->storage.prefix, type,
+				  c->database.name, &err) == S3_OK)
+		return EXIT_OK;
+	log_event(LOG_ERROR,
+		  err.code == S3_ENOTFOUND ? "no complete backup found"
+					   : "cannot list backups",
+		  "error", err.msg, NULL);
+	return EXIT_FAILED;
 }
 
 /* Whether KEY exists: 0 and *FOUND, or EXIT_FAILED (logged). */

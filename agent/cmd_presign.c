@@ -98,35 +98,20 @@ static int disposition(char **out, const char *name)
 		       : 0;
 }
 
-/* Resolve "latest" (of TYPE, of the configured database). */
+/* The newest complete backup of the configured database (of TYPE). */
 static int find_latest(char **key, s3_client *s3, const conf *c,
 		       const char *type)
 {
-	struct retention_backups b;
-	const struct retention_backup *latest;
 	s3_error err;
-	int rc;
 
-	*key = NULL;
-	rc = retention_scan(&b, s3, c->storage.prefix, type, c->database.name,
-			    &err);
-	if (rc) {
-		log_event(LOG_ERROR, "cannot list backups", "error", err.msg,
-			  NULL);
-		return EXIT_FAILED;
-	}
-	latest = retention_latest(&b);
-	if (!latest) {
-		log_event(LOG_ERROR, "no complete backup found", "type",
-			  type ? type : "any", "database",
-			  c->database.name ? c->database.name : "any", "prefix",
-			  c->storage.prefix, NULL);
-		retention_backups_dispose(&b);
-		return EXIT_FAILED;
-	}
-	*key = strdup(latest->key);
-	retention_backups_dispose(&b);
-	return *key ? EXIT_OK : EXIT_FAILED;
+	if (retention_find_latest(key, s3, c->storage.prefix, type,
+				  c->database.name, &err) == S3_OK)
+		return EXIT_OK;
+	log_event(LOG_ERROR,
+		  err.code == S3_ENOTFOUND ? "no complete backup found"
+					   : "cannot list backups",
+		  "error", err.msg, NULL);
+	return EXIT_FAILED;
 }
 
 static void audit(const char *key, time_t at, long expires)

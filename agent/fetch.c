@@ -16,31 +16,6 @@
 
 /* ---- finding the backup ---- */
 
-static int resolve_latest(char **key, s3_client *s3, const char *prefix,
-			  const char *type, const char *database,
-			  struct stream_error *err)
-{
-	struct retention_backups b;
-	const struct retention_backup *latest;
-	s3_error serr;
-	int rc = STREAM_OK;
-
-	if (retention_scan(&b, s3, prefix, type, database, &serr) != S3_OK)
-		return stream_fail(err, STREAM_EIO, "cannot list backups: %s",
-				   serr.msg);
-	latest = retention_latest(&b);
-	if (latest == NULL)
-		rc = stream_fail(err, STREAM_EIO,
-				 "no complete backup of type %s and database "
-				 "%s under prefix '%s'",
-				 type ? type : "any",
-				 database ? database : "any", prefix);
-	else if ((*key = strdup(latest->key)) == NULL)
-		rc = stream_fail(err, STREAM_ENOMEM, "out of memory");
-	retention_backups_dispose(&b);
-	return rc;
-}
-
 int fetch_resolve(char **key, s3_client *s3, const char *prefix,
 		  const char *target, const char *type, const char *database,
 		  struct stream_error *err)
@@ -49,8 +24,16 @@ int fetch_resolve(char **key, s3_client *s3, const char *prefix,
 	char *full = NULL;
 
 	*key = NULL;
-	if (strcmp(target, "latest") == 0)
-		return resolve_latest(key, s3, prefix, type, database, err);
+	if (strcmp(target, "latest") == 0) {
+		s3_error serr;
+		if (retention_find_latest(key, s3, prefix, type, database,
+					  &serr) == S3_OK)
+			return STREAM_OK;
+		return stream_fail(err,
+				   serr.code == S3_ENOMEM ? STREAM_ENOMEM
+							  : STREAM_EIO,
+				   "%s", serr.msg);
+	}
 	/* The key as `offsite list` shows it, or without the prefix. */
 	if (retention_key_parse(&k, prefix, target) == RETENTION_OK) {
 		full = strdup(target);

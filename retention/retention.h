@@ -122,6 +122,15 @@ void retention_uploads_dispose(struct retention_uploads *u);
 const struct retention_backup *
 retention_latest(const struct retention_backups *b);
 
+/*
+ * The key of the newest complete backup under PREFIX, of TYPE and
+ * DATABASE when not NULL, in *key (malloc'd). S3_ENOTFOUND, with a
+ * message naming what was looked for, when there is none.
+ */
+int retention_find_latest(char **key, s3_client *c, const char *prefix,
+			  const char *type, const char *database,
+			  s3_error *err);
+
 /* ==== lifecycle rules (lifecycle.c) ====
  *
  * Ours are one Expiration rule per backup type, filtered by the type's

@@ -207,3 +207,32 @@ out:
 		retention_uploads_dispose(out);
 	return rc;
 }
+
+int retention_find_latest(char **key, s3_client *c, const char *prefix,
+			  const char *type, const char *database, s3_error *err)
+{
+	struct retention_backups b;
+	const struct retention_backup *latest;
+	int rc;
+
+	*key = NULL;
+	rc = retention_scan(&b, c, prefix, type, database, err);
+	if (rc != S3_OK)
+		return rc;
+	latest = retention_latest(&b);
+	if (!latest) {
+		memset(err, 0, sizeof(*err));
+		err->code = rc = S3_ENOTFOUND;
+		snprintf(err->msg, sizeof(err->msg),
+			 "no complete backup of type %s and database %s under "
+			 "prefix '%s'",
+			 type ? type : "any", database ? database : "any",
+			 prefix);
+	} else if (!(*key = strdup(latest->key))) {
+		memset(err, 0, sizeof(*err));
+		err->code = rc = S3_ENOMEM;
+		snprintf(err->msg, sizeof(err->msg), "out of memory");
+	}
+	retention_backups_dispose(&b);
+	return rc;
+}
