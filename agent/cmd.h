@@ -47,8 +47,7 @@ int cmd_verify(const struct cli_globals *g, const conf *c, int argc,
 	       char **argv);
 
 /* offsite list: the backups in the bucket, newest first. */
-int cmd_list(const struct cli_globals *g, const conf *c, int argc,
-	     char **argv);
+int cmd_list(const struct cli_globals *g, const conf *c, int argc, char **argv);
 
 /* offsite status: totals, the newest backup per type, and a health
  * check on its age. */
