@@ -103,7 +103,7 @@ typedef struct conf {
 	} database;
 
 	struct {
-		int level; /* 0..9, default 6 */
+		int level; /* 0..9, default 2 (agent/stages.h) */
 	} compression;
 
 	struct {

@@ -169,7 +169,7 @@ static void test_defaults(void **state)
 	assert_null(c->database.tables);
 	assert_null(c->database.dump_options);
 	assert_int_equal(c->database.timeout, 0);
-	assert_int_equal(c->compression.level, 1);
+	assert_int_equal(c->compression.level, 2);
 	assert_false(c->encryption.enabled);
 	assert_null(c->encryption.key_file);
 	assert_null(c->encryption.passphrase_file);
