@@ -30,7 +30,7 @@ DESTDIR  ?=
 WERROR   ?= 1
 VERSION  := 0.1.0
 
-PKGS := libcurl openssl libxml-2.0 zlib libpq inih jansson libisal
+PKGS := libcurl openssl libxml-2.0 zlib libpq inih jansson libisal libdeflate
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
 TEST_LIBS  := $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)

@@ -25,7 +25,7 @@ struct manifest {
 	char stored_sha256[65];
 	unsigned parts; /* 0: a single PutObject */
 	uint64_t largest_part;
-	const char *compression_engine; /* "zlib", "isa-l" */
+	const char *compression_engine; /* "zlib", "isal", "libdeflate" */
 	int compression_level;
 	bool encrypted;
 	char key_id[17];    /* hex, when encrypted */

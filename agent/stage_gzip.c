@@ -1,6 +1,7 @@
 /*
  * The gzip stage: standard gzip, as independent members of BLOCK_SIZE
- * input bytes each, compressed by zlib or ISA-L, on worker threads.
+ * input bytes each, compressed by zlib, ISA-L or libdeflate, on worker
+ * threads.
  *
  * Why members: a block compressed alone needs nothing from the blocks
  * before it, so N threads compress N blocks at once, and the result is
@@ -24,9 +25,14 @@
 
 #define ZLIB_CONST
 #include <isa-l/igzip_lib.h>
+#include <libdeflate.h>
 #include <zlib.h>
 
-/* ---- error translation: zlib, ISA-L (one function each) ---- */
+/* libdeflate's own levels: 0 (stored) .. 12 (its slowest). */
+#define LIBDEFLATE_MIN_LEVEL 0
+#define LIBDEFLATE_MAX_LEVEL 12
+
+/* ---- error translation: zlib, ISA-L, libdeflate (one function each) ---- */
 
 int stage_zlib_fail(struct stream_error *err, int rc, const char *zmsg,
 		    const char *what)
@@ -82,35 +88,63 @@ static int isal_fail(struct stream_error *err, int rc)
 	}
 }
 
+/* libdeflate reports two failures only: no compressor (NULL from the
+ * allocator: memory, as the level was checked before) and no room (0
+ * bytes written, which its own bound rules out). */
+enum ld_failure {
+	LD_NO_MEMORY,
+	LD_NO_ROOM,
+};
+
+static int ld_fail(struct stream_error *err, enum ld_failure what)
+{
+	if (what == LD_NO_MEMORY)
+		return stream_fail(err, STREAM_ENOMEM,
+				   "gzip: libdeflate: out of memory");
+	return stream_fail(err, STREAM_EIO,
+			   "gzip: libdeflate: output larger than its bound");
+}
+
 /* ---- options ---- */
 
 /* The engine and its own level for O, or -1 when out of range. */
 static int resolve(const struct gzip_options *o, enum gzip_engine *engine,
 		   int *level)
 {
+	int min, max;
+
 	switch (o->engine) {
 	case GZIP_ENGINE_AUTO:
 		if (o->level < 0 || o->level > 9)
 			return -1;
-		*engine = o->level >= 1 && o->level <= 3 ? GZIP_ENGINE_ISAL
-							 : GZIP_ENGINE_ZLIB;
+		if (o->level == 0)
+			*engine = GZIP_ENGINE_ZLIB; /* stored */
+		else if (o->level == 1)
+			*engine = GZIP_ENGINE_ISAL;
+		else
+			*engine = GZIP_ENGINE_LIBDEFLATE;
 		*level = o->level;
 		return 0;
 	case GZIP_ENGINE_ZLIB:
-		if (o->level < 0 || o->level > 9)
-			return -1;
-		*engine = GZIP_ENGINE_ZLIB;
-		*level = o->level;
-		return 0;
+		min = 0;
+		max = 9;
+		break;
 	case GZIP_ENGINE_ISAL:
-		if (o->level < ISAL_DEF_MIN_LEVEL ||
-		    o->level > ISAL_DEF_MAX_LEVEL)
-			return -1;
-		*engine = GZIP_ENGINE_ISAL;
-		*level = o->level;
-		return 0;
+		min = ISAL_DEF_MIN_LEVEL;
+		max = ISAL_DEF_MAX_LEVEL;
+		break;
+	case GZIP_ENGINE_LIBDEFLATE:
+		min = LIBDEFLATE_MIN_LEVEL;
+		max = LIBDEFLATE_MAX_LEVEL;
+		break;
+	default:
+		return -1;
 	}
-	return -1;
+	if (o->level < min || o->level > max)
+		return -1;
+	*engine = o->engine;
+	*level = o->level;
+	return 0;
 }
 
 const char *stage_gzip_engine_name(const struct gzip_options *o,
@@ -120,7 +154,14 @@ const char *stage_gzip_engine_name(const struct gzip_options *o,
 
 	if (resolve(o, &engine, engine_level) != 0)
 		return NULL;
-	return engine == GZIP_ENGINE_ISAL ? "isal" : "zlib";
+	switch (engine) {
+	case GZIP_ENGINE_ISAL:
+		return "isal";
+	case GZIP_ENGINE_LIBDEFLATE:
+		return "libdeflate";
+	default:
+		return "zlib";
+	}
 }
 
 /* ---- one compressor: a block in, one gzip member out ---- */
@@ -132,6 +173,7 @@ struct deflater {
 	bool z_ready;
 	uint8_t *level_buf; /* ISA-L's work memory for levels 1..3 */
 	uint32_t level_buf_size;
+	struct libdeflate_compressor *ld;
 };
 
 static uint32_t isal_level_buf_size(int level)
@@ -165,6 +207,12 @@ static int deflater_init(struct deflater *d, enum gzip_engine engine, int level,
 		d->z_ready = true;
 		return STREAM_OK;
 	}
+	if (engine == GZIP_ENGINE_LIBDEFLATE) {
+		d->ld = libdeflate_alloc_compressor(level);
+		if (!d->ld)
+			return ld_fail(err, LD_NO_MEMORY);
+		return STREAM_OK;
+	}
 	d->level_buf_size = isal_level_buf_size(level);
 	if (d->level_buf_size > 0) {
 		d->level_buf = calloc(1, d->level_buf_size);
@@ -182,10 +230,12 @@ static void deflater_dispose(struct deflater *d)
 	d->z_ready = false;
 	free(d->level_buf);
 	d->level_buf = NULL;
+	libdeflate_free_compressor(d->ld);
+	d->ld = NULL;
 }
 
 /* Compress IN[0..LEN) into one gzip member in OUT (CAP bytes, at least
- * out_bound(LEN)); *OUT_LEN is its size. Errors go to ERR. */
+ * out_bound(ENGINE, LEN)); *OUT_LEN is its size. Errors go to ERR. */
 static int deflater_run(struct deflater *d, uint8_t *in, size_t len,
 			uint8_t *out, size_t cap, size_t *out_len,
 			struct stream_error *err)
@@ -210,6 +260,14 @@ static int deflater_run(struct deflater *d, uint8_t *in, size_t len,
 		*out_len = cap - d->z.avail_out;
 		return STREAM_OK;
 	}
+	if (d->engine == GZIP_ENGINE_LIBDEFLATE) {
+		/* A whole buffer in, one whole gzip member out: what a
+		 * block is here. */
+		*out_len = libdeflate_gzip_compress(d->ld, in, len, out, cap);
+		if (*out_len == 0)
+			return ld_fail(err, LD_NO_ROOM);
+		return STREAM_OK;
+	}
 	memset(&zs, 0, sizeof(zs));
 	isal_deflate_stateless_init(&zs);
 	zs.level = (uint32_t)d->level;
@@ -230,13 +288,16 @@ static int deflater_run(struct deflater *d, uint8_t *in, size_t len,
 }
 
 /*
- * Room for one member of LEN input bytes, whatever the engine or level:
+ * Room for one member of LEN input bytes, whatever the level. libdeflate
+ * states its bound (for any of its compressors: NULL). zlib and ISA-L:
  * stored blocks cost 5 bytes per 64 KiB, the gzip wrapper 18, and both
- * engines fall back to stored blocks rather than expand further. The
- * margin (1/8 + 1 KiB) is far above both.
+ * fall back to stored blocks rather than expand further; the margin
+ * (1/8 + 1 KiB) is far above both.
  */
-static size_t out_bound(size_t len)
+static size_t out_bound(enum gzip_engine engine, size_t len)
 {
+	if (engine == GZIP_ENGINE_LIBDEFLATE)
+		return libdeflate_gzip_compress_bound(NULL, len);
 	return len + len / 8 + 1024;
 }
 
@@ -574,7 +635,7 @@ int stage_gzip_new(struct stream **out, struct stream *next,
 	g->base.next = next;
 	g->base.err = err;
 	g->block = o->block_size;
-	g->out_cap = out_bound(o->block_size);
+	g->out_cap = out_bound(engine, o->block_size);
 	g->nworkers = threads > 1 ? threads : 0;
 	g->nslots = threads > 1 ? 2 * threads : 1;
 

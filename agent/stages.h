@@ -82,15 +82,23 @@ int stage_fd_new(struct stream **out, struct stream_error *err,
  * LEVEL is the configuration's [compression] level, 0..9. With the AUTO
  * engine it picks the engine:
  *   0     stored (zlib level 0: no compression, a valid gzip file);
- *   1..3  ISA-L levels 1..3;
- *   4..9  zlib levels 4..9.
- * Level 1, the default, costs a tenth of `gzip -6`'s CPU and stores less
- * (tests/bench, 200 MB pg_dump-like text, CPU-ms per input MB / ratio:
- * gzip -6 22.0 / 4.18; ISA-L 1: 2.1 / 4.26, 2: 2.3 / 4.26, 3: 3.2 / 4.29;
- * zlib 6: 16.7 / 4.18, zlib 9: 22.3 / 4.20). Above 3, levels buy nothing
- * but CPU on such data; they stay for gzip's familiar ratio/speed.
+ *   1     ISA-L level 1, the fastest;
+ *   2..9  libdeflate levels 2..9.
+ * Level 2, the default, is the lowest that stores less than `gzip -6`
+ * on both benchmark data sets (tests/bench; CPU-ms per input MB on one
+ * thread / ratio; CPU on a shared 2-core machine, +-15 %):
+ *                  e2e pg_dump, 196 MB   mkdata.sh, 200 MB
+ *   gzip -6        25.6 / 4.231          22.1 / 4.184
+ *   zlib 6         20.4 / 4.223          18.1 / 4.175
+ *   ISA-L 1         2.5 / 4.162           2.4 / 4.257
+ *   libdeflate 2    7.3 / 4.397           7.5 / 4.483
+ *   libdeflate 6   10.3 / 4.544           8.5 / 4.571
+ *   libdeflate 9   36.5 / 4.701          26.4 / 4.682
+ * ISA-L 1 is the choice when CPU matters more than bytes; levels above 2
+ * buy a few % of ratio for more CPU, 8 and 9 for as much as gzip -6's.
  * A fixed engine takes the level as that engine's own: zlib 0..9, ISA-L
- * 0..3 (ISA-L's 0 is its fastest compression, not stored).
+ * 0..3 (ISA-L's 0 is its fastest compression, not stored), libdeflate
+ * 0..12 (0 stores; 10..12 take 8.6 MiB per thread).
  *
  * THREADS: 0 means the number of online CPUs; 1 compresses on the
  * caller's thread, without any threads. With N > 1, N worker threads
@@ -99,20 +107,22 @@ int stage_fd_new(struct stream **out, struct stream_error *err,
  * thread (inside write() and finish()), so the next stage needs no
  * locking. At most 2 x N blocks are in flight: memory is about
  * 2 x N x 2.1 x BLOCK_SIZE plus each engine's state (ISA-L: up to
- * 0.4 MiB; zlib: 0.3 MiB); at the defaults on 2 CPUs, ~9 MiB (on 64,
- * ~270 MiB: cap THREADS on large hosts). Every write() may block waiting
- * for the oldest block when all are in flight. The workers block every
- * signal; they are joined by stream_free() (at most one block's work).
- * With zlib the output bytes depend only on the input and the options
- * (not on THREADS or the write sizes). With ISA-L they were seen to
- * differ, rarely, between runs on the same input: a different but valid
- * match choice, the same data once decompressed. Do not expect two
- * backups of the same data to have the same stored SHA-256.
+ * 0.4 MiB; zlib: 0.3 MiB; libdeflate 2..9: 0.65 MiB); at the defaults
+ * on 2 CPUs, ~10 MiB (on 64, ~310 MiB: cap THREADS on large hosts).
+ * Every write() may block waiting for the oldest block when all are in
+ * flight. The workers block every signal; they are joined by
+ * stream_free() (at most one block's work). With zlib and libdeflate the
+ * output bytes depend only on the input and the options (not on THREADS
+ * or the write sizes). With ISA-L they were seen to differ, rarely,
+ * between runs on the same input: a different but valid match choice,
+ * the same data once decompressed. Do not expect two backups of the same
+ * data to have the same stored SHA-256.
  */
 enum gzip_engine {
 	GZIP_ENGINE_AUTO = 0,
 	GZIP_ENGINE_ZLIB,
 	GZIP_ENGINE_ISAL,
+	GZIP_ENGINE_LIBDEFLATE,
 };
 
 #define GZIP_BLOCK_MIN	 1u
@@ -120,14 +130,14 @@ enum gzip_engine {
 #define GZIP_THREADS_MAX 64
 
 struct gzip_options {
-	int level;		 /* 0..9 (AUTO, ZLIB) or 0..3 (ISAL) */
+	int level; /* AUTO, ZLIB 0..9; ISAL 0..3; LIBDEFLATE 0..12 */
 	enum gzip_engine engine; /* AUTO: from the level, see above */
 	unsigned threads;	 /* 0: online CPUs; 1: no threads; max 64 */
 	size_t block_size;	 /* input bytes per member, 1 B..64 MiB */
 };
 #define GZIP_OPTIONS_INIT                                                      \
 	{                                                                      \
-		.level = 1, .engine = GZIP_ENGINE_AUTO, .threads = 0,          \
+		.level = 2, .engine = GZIP_ENGINE_AUTO, .threads = 0,          \
 		.block_size = 1024u * 1024                                     \
 	}
 
@@ -135,7 +145,8 @@ int stage_gzip_new(struct stream **out, struct stream *next,
 		   struct stream_error *err, const struct gzip_options *o);
 
 /* The engine and the engine's level that OPTIONS resolve to, for logs
- * and the backup's metadata ("isal", "zlib"). */
+ * and the backup's metadata ("zlib", "isal", "libdeflate"); NULL when
+ * OPTIONS are out of range. */
 const char *stage_gzip_engine_name(const struct gzip_options *o,
 				   int *engine_level);
 

@@ -82,8 +82,8 @@ typedef struct conf {
 		char *session_token; /* from session_token_file or the environment; wiped */
 		char *session_token_file;
 		char *ca_file;
-		uint64_t part_size; /* bytes; default 16 MiB; 5 MiB .. 5 GiB */
-		unsigned max_parts; /* default 10000; 1 .. 10000 */
+		uint64_t part_size;   /* bytes; default 8 MiB; 5 MiB .. 5 GiB */
+		unsigned max_parts;   /* default 10000; 1 .. 10000 */
 		unsigned concurrency; /* default 4; 1 .. 64 */
 		uint64_t max_size;    /* stored bytes; 0 = no limit */
 	} storage;
@@ -103,7 +103,7 @@ typedef struct conf {
 	} database;
 
 	struct {
-		int level; /* 0..9, default 6 */
+		int level; /* 0..9, default 2 (agent/stages.h) */
 	} compression;
 
 	struct {

@@ -6,16 +6,18 @@
  *
  *   cc -O2 -std=c11 -D_GNU_SOURCE -I. -o /tmp/gzipbench \
  *      tests/bench/gzipbench.c agent/stage_gzip.c agent/stage_gunzip.c \
- *      agent/stage_hash.c agent/stream.c -lisal -lz -lcrypto -lpthread
+ *      agent/stage_hash.c agent/stream.c -lisal -ldeflate -lz -lcrypto \
+ *      -lpthread
  *   tests/bench/mkdata.sh 200 /tmp/dump.sql
  *   /tmp/gzipbench /tmp/dump.sql                  (the default set)
  *   /tmp/gzipbench /tmp/dump.sql gzip zlib:6:1 isal:1:1 auto:1:2
  *
- * A configuration is ENGINE:LEVEL:THREADS (engine auto, zlib or isal), or
- * "gzip" for the gzip program at -6 (gzip -6 -c FILE > /dev/null). The
- * file is read into memory first and fed in 64 KiB writes, as a pipe
- * reader would; CPU time is the process's (all threads) or the child's.
- * Each output is then checked: gunzip stage + SHA-256 against the input.
+ * A configuration is ENGINE:LEVEL:THREADS (engine auto, zlib, isal or
+ * libdeflate), or "gzip" for the gzip program at -6 (gzip -6 -c FILE >
+ * /dev/null). The file is read into memory first and fed in 64 KiB
+ * writes, as a pipe reader would; CPU time is the process's (all
+ * threads) or the child's. Each output is then checked: gunzip stage +
+ * SHA-256 against the input.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -201,6 +203,8 @@ static int parse(const char *spec, struct gzip_options *o)
 		o->engine = GZIP_ENGINE_ZLIB;
 	else if (strcmp(engine, "isal") == 0)
 		o->engine = GZIP_ENGINE_ISAL;
+	else if (strcmp(engine, "libdeflate") == 0)
+		o->engine = GZIP_ENGINE_LIBDEFLATE;
 	else
 		return -1;
 	return 0;
@@ -209,15 +213,18 @@ static int parse(const char *spec, struct gzip_options *o)
 int main(int argc, char **argv)
 {
 	static const char *const defaults[] = {
-		"gzip",	    "zlib:6:1", "zlib:1:1", "isal:1:1",
-		"isal:2:1", "isal:3:1", "auto:1:2", "zlib:6:2",
+		"gzip",		  "zlib:6:1",	    "zlib:1:1",
+		"isal:1:1",	  "isal:2:1",	    "isal:3:1",
+		"libdeflate:1:1", "libdeflate:2:1", "libdeflate:3:1",
+		"libdeflate:4:1", "libdeflate:6:1", "auto:1:2",
+		"auto:2:2",	  "zlib:6:2",
 	};
 	const char *const *specs = defaults;
 	size_t nspecs = sizeof(defaults) / sizeof(defaults[0]), i, len;
 	struct gzip_options o;
 	struct result r;
 	unsigned char *data;
-	char want[65], label[64];
+	char want[65], label[80];
 	const char *name;
 	double mb;
 	int lvl;
@@ -235,13 +242,13 @@ int main(int argc, char **argv)
 		return 1;
 	mb = (double)len / 1e6;
 	printf("%s: %.1f MB\n", argv[1], mb);
-	printf("%-22s %9s %9s %12s %8s\n", "config", "MB/s", "cpu s",
+	printf("%-32s %9s %9s %12s %8s\n", "config", "MB/s", "cpu s",
 	       "cpu ms/MB", "ratio");
 	for (i = 0; i < nspecs; i++) {
 		if (strcmp(specs[i], "gzip") == 0) {
 			if (run_gzip_program(argv[1], &r) != 0)
 				return 1;
-			printf("%-22s", "gzip -6 (the program)");
+			printf("%-32s", "gzip -6 (the program)");
 		} else {
 			if (parse(specs[i], &o) != 0) {
 				fprintf(stderr, "bad config %s\n", specs[i]);
@@ -252,7 +259,7 @@ int main(int argc, char **argv)
 			name = stage_gzip_engine_name(&o, &lvl);
 			snprintf(label, sizeof(label), "%s = %s %d", specs[i],
 				 name, lvl);
-			printf("%-22s", label);
+			printf("%-32s", label);
 		}
 		printf(" %9.1f %9.2f %12.2f %8.3f\n", mb / r.wall, r.cpu,
 		       r.cpu * 1000 / mb, (double)len / (double)r.out);

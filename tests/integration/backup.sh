@@ -124,6 +124,50 @@ t_eq "a dump tool killed mid-stream: exit 1" 1 "$T_RC"
 t_grep "it says by what" 'signal 9|killed' "$T_ERR"
 check_nothing_left "dump killed" killed/
 
+# pg_dump itself, run by the postgres driver, fails partway: a wrapper
+# named pg_dump, first in PATH, passes on the first 20 MB of a real dump
+# and dies by SIGKILL; another passes on all of it but the end-of-dump
+# marker, and exits 0. The database dumps to ~30 MB of hashes (~13 MB
+# gzipped): the multipart upload has begun when the dump fails.
+createdb backup_big
+psql -X -q -v ON_ERROR_STOP=1 -d backup_big -c "create table hashes as
+	select i, md5(i::text) || md5((-i)::text) as h
+	from generate_series(1, 400000) as i"
+mkdir -p pgkilled pgnomarker
+cat >pgkilled/pg_dump <<EOF
+#!/bin/sh
+[ "\$1" = --version ] && exec "$PG_BIN/pg_dump" "\$@"
+"$PG_BIN/pg_dump" "\$@" | head -c 20000000
+kill -KILL \$\$
+EOF
+cat >pgnomarker/pg_dump <<EOF
+#!/bin/sh
+[ "\$1" = --version ] && exec "$PG_BIN/pg_dump" "\$@"
+"$PG_BIN/pg_dump" "\$@" | sed '/^-- PostgreSQL database dump complete\$/,\$d'
+EOF
+chmod +x pgkilled/pg_dump pgnomarker/pg_dump
+write_config pgbig.ini "conninfo = host=$PGHOST port=$PGPORT dbname=backup_big user=$PGUSER"
+
+t_run env PATH="$T_DIR/pgkilled:$PATH" "$OFFSITE" -c pgbig.ini backup --type pgkilled
+t_eq "pg_dump killed mid-stream: exit 1" 1 "$T_RC"
+t_grep "it says pg_dump was killed" 'pg_dump was killed by signal 9' "$T_ERR"
+t_grep "the multipart upload it had begun is aborted" 'multipart upload aborted' "$T_ERR"
+t_nogrep "no secret in the log" "$RGW_SECRET_KEY|$PGPASSWORD" "$T_ERR"
+check_nothing_left "pg_dump killed" pgkilled/
+
+t_run env PATH="$T_DIR/pgnomarker:$PATH" "$OFFSITE" -c pgbig.ini backup --type pgnomarker
+t_eq "pg_dump exits 0 without its end-of-dump marker: exit 1" 1 "$T_RC"
+t_grep "it says the marker is missing" 'pg_dump output ended without the end-of-dump marker' "$T_ERR"
+t_grep "the multipart upload is aborted" 'multipart upload aborted' "$T_ERR"
+check_nothing_left "no end-of-dump marker" pgnomarker/
+
+# The same database and configuration with the real pg_dump: stored.
+t_run "$OFFSITE" -c pgbig.ini backup --type pgbig
+t_eq "with the real pg_dump the same backup succeeds" 0 "$T_RC"
+bigkey=$(keys_under pgbig/ | grep '\.sql\.gz$')
+manifest=$(t_s3curl GET "/$bucket/$bigkey.manifest" | sed '$d')
+t_grep "in more than one part" '"parts": [2-9]' <(echo "$manifest")
+
 # SIGTERM to offsite mid-upload: the dump writes 12 MB, then blocks on a
 # FIFO; once the multipart upload exists, the test sends SIGTERM.
 mkfifo hold

@@ -156,7 +156,7 @@ static void test_defaults(void **state)
 	assert_null(c->storage.session_token);
 	assert_null(c->storage.session_token_file);
 	assert_null(c->storage.ca_file);
-	assert_int_equal(c->storage.part_size, 16 << 20);
+	assert_int_equal(c->storage.part_size, 8 << 20);
 	assert_int_equal(c->storage.max_parts, 10000);
 	assert_int_equal(c->storage.concurrency, 4);
 	assert_int_equal(c->database.driver, CONF_DRIVER_POSTGRES);
@@ -169,7 +169,7 @@ static void test_defaults(void **state)
 	assert_null(c->database.tables);
 	assert_null(c->database.dump_options);
 	assert_int_equal(c->database.timeout, 0);
-	assert_int_equal(c->compression.level, 1);
+	assert_int_equal(c->compression.level, 2);
 	assert_false(c->encryption.enabled);
 	assert_null(c->encryption.key_file);
 	assert_null(c->encryption.passphrase_file);
@@ -374,7 +374,7 @@ static void test_layout(void **state)
 	c = parse_ok(MIN_CONF "[storage]\nregion =\npart_size =\n"
 			      "addressing = Virtual\n");
 	assert_string_equal(c->storage.region, "us-east-1");
-	assert_int_equal(c->storage.part_size, 16 << 20);
+	assert_int_equal(c->storage.part_size, 8 << 20);
 	assert_int_equal(c->storage.addressing, CONF_ADDRESSING_VIRTUAL);
 	conf_free(c);
 
@@ -1120,7 +1120,7 @@ static void test_describe(void **state)
 			fail_msg("no row for %s", want);
 		assert_non_null(k->help);
 	}
-	assert_non_null(strstr(buf, "| `[storage]` | `part_size` | `16MiB` |"));
+	assert_non_null(strstr(buf, "| `[storage]` | `part_size` | `8MiB` |"));
 	assert_non_null(strstr(buf, "| `[storage]` | `bucket` | (required) |"));
 	assert_non_null(strstr(buf, "| `[retention]` | `days.TYPE` |"));
 	assert_non_null(strstr(buf, "`AWS_REGION`, `AWS_DEFAULT_REGION`"));

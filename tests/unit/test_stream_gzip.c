@@ -1,9 +1,9 @@
 /*
  * gzip, gunzip, hash and the sinks: round trips at hostile sizes (1-byte
  * writes, random writes, empty input, a block and a byte either side,
- * several blocks), with 1 and 4 threads and each engine; output that the
- * gzip program reads; gunzip's errors, each code and message exact; the
- * SHA-256 vectors.
+ * several blocks), with 1 and 4 threads and each engine (zlib, ISA-L,
+ * libdeflate) and level range; output that the gzip program reads;
+ * gunzip's errors, each code and message exact; the SHA-256 vectors.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -394,10 +394,9 @@ struct engine {
 };
 
 static const struct engine engines[] = {
-	{GZIP_ENGINE_ZLIB, 6},
-	{GZIP_ENGINE_ISAL, 1},
-	{GZIP_ENGINE_ISAL, 3},
-	{GZIP_ENGINE_AUTO, 0}, /* stored */
+	{GZIP_ENGINE_ZLIB, 6},	     {GZIP_ENGINE_ISAL, 1},
+	{GZIP_ENGINE_ISAL, 3},	     {GZIP_ENGINE_LIBDEFLATE, 2},
+	{GZIP_ENGINE_LIBDEFLATE, 9}, {GZIP_ENGINE_AUTO, 0}, /* stored */
 };
 
 /* One round trip: gzip with O and PAT, then our gunzip (1-byte and
@@ -501,8 +500,9 @@ static void test_gzip_empty_is_gzip(void **state)
 	}
 }
 
-/* With zlib (and stored), the same input gives the same bytes, whatever
- * the threads and the writes: each member depends on its block alone.
+/* With zlib, libdeflate (and stored), the same input gives the same
+ * bytes, whatever the threads and the writes: each member depends on its
+ * block alone.
  * Not asserted for ISA-L: its output was seen to differ, rarely (~1 run
  * in 100), between runs on the same block: a different but valid match
  * choice, the same data once decompressed (see stages.h). */
@@ -541,10 +541,12 @@ static void test_gzip_reproducible(void **state)
 static void test_gzip_incompressible(void **state)
 {
 	static const struct engine all[] = {
-		{GZIP_ENGINE_ISAL, 0}, {GZIP_ENGINE_ISAL, 1},
-		{GZIP_ENGINE_ISAL, 2}, {GZIP_ENGINE_ISAL, 3},
-		{GZIP_ENGINE_ZLIB, 0}, {GZIP_ENGINE_ZLIB, 1},
-		{GZIP_ENGINE_ZLIB, 9},
+		{GZIP_ENGINE_ISAL, 0},	     {GZIP_ENGINE_ISAL, 1},
+		{GZIP_ENGINE_ISAL, 2},	     {GZIP_ENGINE_ISAL, 3},
+		{GZIP_ENGINE_ZLIB, 0},	     {GZIP_ENGINE_ZLIB, 1},
+		{GZIP_ENGINE_ZLIB, 9},	     {GZIP_ENGINE_LIBDEFLATE, 0},
+		{GZIP_ENGINE_LIBDEFLATE, 1}, {GZIP_ENGINE_LIBDEFLATE, 2},
+		{GZIP_ENGINE_LIBDEFLATE, 9}, {GZIP_ENGINE_LIBDEFLATE, 12},
 	};
 	struct gzip_options o = GZIP_OPTIONS_INIT;
 	struct stream_error err = {0};
@@ -570,6 +572,40 @@ static void test_gzip_incompressible(void **state)
 			STREAM_OK);
 		assert_int_equal(back_len, len);
 		assert_memory_equal(back, data, len);
+		free(back);
+		free(gz);
+	}
+	free(data);
+}
+
+/* Every level libdeflate has, through the stage on 2 threads: our
+ * gunzip and the gzip program read each; the levels that compress give
+ * fewer bytes than the input, level 0 (stored) a few more. */
+static void test_gzip_libdeflate_levels(void **state)
+{
+	struct gzip_options o = GZIP_OPTIONS_INIT;
+	struct stream_error err = {0};
+	size_t len = 6 * BLOCK + 7, gz_len, back_len;
+	uint8_t *data = make_data(len, 5), *gz, *back;
+
+	(void)state;
+	o.engine = GZIP_ENGINE_LIBDEFLATE;
+	o.block_size = BLOCK;
+	o.threads = 2;
+	for (o.level = 0; o.level <= 12; o.level++) {
+		assert_int_equal(
+			gzip_buf(&o, data, len, RANDOM, &gz, &gz_len, &err),
+			STREAM_OK);
+		if (o.level == 0)
+			assert_true(gz_len > len);
+		else
+			assert_true(gz_len < len * 3 / 4);
+		assert_int_equal(
+			gunzip_buf(gz, gz_len, RANDOM, &back, &back_len, &err),
+			STREAM_OK);
+		assert_int_equal(back_len, len);
+		assert_memory_equal(back, data, len);
+		expect_gzip_program_reads(gz, gz_len, data, len);
 		free(back);
 		free(gz);
 	}
@@ -662,10 +698,12 @@ static void test_gzip_options(void **state)
 	int level;
 
 	(void)state;
-	/* the mapping of the configuration's level */
+	/* the mapping of the configuration's level: 0 stored (zlib), 1
+	 * ISA-L, 2..9 libdeflate, each at the same level */
 	for (o.level = 0; o.level <= 9; o.level++) {
-		const char *want =
-			o.level >= 1 && o.level <= 3 ? "isal" : "zlib";
+		const char *want = o.level == 0	  ? "zlib"
+				   : o.level == 1 ? "isal"
+						  : "libdeflate";
 		assert_string_equal(stage_gzip_engine_name(&o, &level), want);
 		assert_int_equal(level, o.level);
 	}
@@ -683,6 +721,32 @@ static void test_gzip_options(void **state)
 	o.level = 0; /* ISA-L's own level 0 is valid */
 	assert_string_equal(stage_gzip_engine_name(&o, &level), "isal");
 
+	/* libdeflate's own levels: 0..12 */
+	o.engine = GZIP_ENGINE_LIBDEFLATE;
+	o.level = 12;
+	assert_string_equal(stage_gzip_engine_name(&o, &level), "libdeflate");
+	assert_int_equal(level, 12);
+	o.level = 0;
+	assert_string_equal(stage_gzip_engine_name(&o, &level), "libdeflate");
+	memset(&err, 0, sizeof(err));
+	o.level = 13;
+	assert_null(stage_gzip_engine_name(&o, &level));
+	assert_int_equal(stage_gzip_new(&gz, NULL, &err, &o), STREAM_EIO);
+	assert_null(gz);
+	assert_string_equal(err.msg, "gzip: bad options: level 13");
+	memset(&err, 0, sizeof(err));
+	o.level = -1;
+	assert_int_equal(stage_gzip_new(&gz, NULL, &err, &o), STREAM_EIO);
+	assert_string_equal(err.msg, "gzip: bad options: level -1");
+
+	/* an engine that does not exist */
+	memset(&err, 0, sizeof(err));
+	o.engine = (enum gzip_engine)42;
+	o.level = 1;
+	assert_null(stage_gzip_engine_name(&o, &level));
+	assert_int_equal(stage_gzip_new(&gz, NULL, &err, &o), STREAM_EIO);
+	o.engine = GZIP_ENGINE_ISAL;
+
 	memset(&err, 0, sizeof(err));
 	o.block_size = 0;
 	assert_int_equal(stage_gzip_new(&gz, NULL, &err, &o), STREAM_EIO);
@@ -694,10 +758,10 @@ static void test_gzip_options(void **state)
 	assert_int_equal(stage_gzip_new(&gz, NULL, &err, &o), STREAM_EIO);
 	assert_string_equal(err.msg, "gzip: bad options: 65 threads");
 
-	/* the defaults: the configuration's default level, ISA-L 1 */
+	/* the defaults: the configuration's default level, libdeflate 2 */
 	o = (struct gzip_options)GZIP_OPTIONS_INIT;
-	assert_string_equal(stage_gzip_engine_name(&o, &level), "isal");
-	assert_int_equal(level, 1);
+	assert_string_equal(stage_gzip_engine_name(&o, &level), "libdeflate");
+	assert_int_equal(level, 2);
 	assert_int_equal(o.threads, 0);
 	assert_int_equal(o.block_size, 1024 * 1024);
 }
@@ -1003,6 +1067,7 @@ int main(void)
 		cmocka_unit_test(test_gzip_empty_is_gzip),
 		cmocka_unit_test(test_gzip_reproducible),
 		cmocka_unit_test(test_gzip_incompressible),
+		cmocka_unit_test(test_gzip_libdeflate_levels),
 		cmocka_unit_test(test_gzip_members),
 		cmocka_unit_test(test_gzip_next_fails),
 		cmocka_unit_test(test_gzip_options),

@@ -234,22 +234,27 @@ static void test_part_sizes(void **state)
 	unsigned i;
 
 	(void)state;
-	/* Defaults: 16 MiB parts for a long while, then growing, and
-	 * 10,000 parts reach 5 TiB. */
-	assert_int_equal(upload_part_size(16 * MiB, 10000, 1), 16 * MiB);
-	assert_int_equal(upload_part_size(16 * MiB, 10000, 100), 16 * MiB);
+	/* Defaults: 8 MiB parts for the first 8 GiB and more (1,000
+	 * parts), then growing, and 10,000 parts reach 5 TiB. */
+	assert_int_equal(upload_part_size(8 * MiB, 10000, 1), 8 * MiB);
+	assert_int_equal(upload_part_size(8 * MiB, 10000, 1000), 8 * MiB);
+	assert_true(upload_part_size(8 * MiB, 10000, 2000) > 8 * MiB);
 	for (i = 1; i <= 10000; i++) {
-		uint64_t p = upload_part_size(16 * MiB, 10000, i);
-		assert_true(p >= 16 * MiB && p <= UPLOAD_MAX_PART);
+		uint64_t p = upload_part_size(8 * MiB, 10000, i);
+		assert_true(p >= 8 * MiB && p <= UPLOAD_MAX_PART);
 		assert_true(i == 1 ||
-			    p >= upload_part_size(16 * MiB, 10000, i - 1));
+			    p >= upload_part_size(8 * MiB, 10000, i - 1));
 		total += p;
 	}
+	assert_true(total >= UPLOAD_TARGET);
+	/* The same from 16 MiB parts. */
+	for (total = 0, i = 1; i <= 10000; i++)
+		total += upload_part_size(16 * MiB, 10000, i);
 	assert_true(total >= UPLOAD_TARGET);
 	/* A store that allows 1,000 parts cannot reach 5 TiB (1,000 parts
 	 * of 5 GiB are 4.9 TiB): the parts grow fast enough to come close. */
 	for (total = 0, i = 1; i <= 1000; i++)
-		total += upload_part_size(16 * MiB, 1000, i);
+		total += upload_part_size(8 * MiB, 1000, i);
 	assert_true(total >= UPLOAD_TARGET / 10 * 9);
 	/* Too few parts to reach it: grow as fast as allowed. */
 	assert_int_equal(upload_part_size(5 * MiB, 4, 1), 5 * MiB);
