@@ -26,6 +26,8 @@
 #include "agent/lock.h"
 #include "agent/log.h"
 #include "agent/manifest.h"
+#include "agent/metrics.h"
+#include "agent/notify.h"
 #include "agent/source.h"
 #include "agent/stages.h"
 #include "agent/storage.h"
@@ -488,6 +490,46 @@ static void record_run(struct run *r, int rc)
 	(void)catalog_record(r->c, &e);
 }
 
+/* ---- after the run: metrics and the webhook; neither changes it ---- */
+
+static double run_elapsed(const struct run *r)
+{
+	struct timespec t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (double)(t1.tv_sec - r->t0.tv_sec) +
+	       (double)(t1.tv_nsec - r->t0.tv_nsec) / 1e9;
+}
+
+static void observe_run(struct run *r, int rc)
+{
+	struct metrics_run m = {0};
+	struct notify_event e = {0};
+	char sha[65];
+
+	if (r->dry_run)
+		return;
+	m.type = e.type = r->type;
+	m.database = e.database = r->database;
+	m.ended = e.time = time(NULL);
+	m.duration = e.duration = rc == EXIT_OK ? r->secs : run_elapsed(r);
+	m.success = e.success = rc == EXIT_OK;
+	m.has_bytes = e.has_bytes = rc == EXIT_OK;
+	if (rc == EXIT_OK) {
+		stage_hash_result(r->hash_plain, sha, &m.plain_bytes);
+		stage_hash_result(r->hash_stored, sha, &m.stored_bytes);
+	}
+	e.plain_bytes = m.plain_bytes;
+	e.stored_bytes = m.stored_bytes;
+	e.host = r->host;
+	e.key = r->key;
+	e.error = r->why[0]	    ? r->why
+		  : r->serr.msg[0] ? r->serr.msg
+				   : "failed";
+	(void)metrics_write(r->c->metrics.textfile, &m);
+	(void)notify_run(r->c, &e);
+}
+
 int cmd_backup(const struct cli_globals *g, const conf *c, int argc,
 	       char **argv)
 {
@@ -582,6 +624,7 @@ int cmd_backup(const struct cli_globals *g, const conf *c, int argc,
 	rc = run_backup(&r);
 	signals_stop(&sig);
 	record_run(&r, rc);
+	observe_run(&r, rc);
 out:
 	free_chain(&r);
 	s3_client_free(r.s3);
