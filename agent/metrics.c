@@ -76,9 +76,8 @@ static int series_cmp(const void *a, const void *b)
 	return c ? c : strcmp(x->database, y->database);
 }
 
-static struct metrics_series *find_series(struct metrics_set *set,
-					  const char *type,
-					  const char *database)
+static struct metrics_series *
+find_series(struct metrics_set *set, const char *type, const char *database)
 {
 	struct metrics_series key = {0};
 
@@ -350,8 +349,7 @@ int metrics_format(char **out, const struct metrics_set *set)
 				text_addf(&t, "%" PRId64 "\n", s->last_run);
 				break;
 			case M_LAST_SUCCESS:
-				text_addf(&t, "%" PRId64 "\n",
-					  s->last_success);
+				text_addf(&t, "%" PRId64 "\n", s->last_success);
 				break;
 			case M_DURATION:
 				text_addf(&t, "%.3f\n", s->duration);
@@ -363,8 +361,7 @@ int metrics_format(char **out, const struct metrics_set *set)
 				text_addf(&t, "%" PRIu64 "\n", s->plain_bytes);
 				break;
 			default:
-				text_addf(&t, "%" PRIu64 "\n",
-					  s->stored_bytes);
+				text_addf(&t, "%" PRIu64 "\n", s->stored_bytes);
 				break;
 			}
 		}
@@ -503,8 +500,8 @@ out:
 		close(lock_fd);
 	if (rc) {
 		char detail[256];
-		snprintf(detail, sizeof(detail), "%s%s%s", why,
-			 err ? ": " : "", err ? strerror(err) : "");
+		snprintf(detail, sizeof(detail), "%s%s%s", why, err ? ": " : "",
+			 err ? strerror(err) : "");
 		log_event(LOG_WARN, "metrics not written", "file", path,
 			  "error", detail, NULL);
 	}

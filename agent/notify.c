@@ -15,9 +15,8 @@
 
 static int set_bytes(json_t *o, const char *name, bool known, uint64_t v)
 {
-	return json_object_set_new(o, name,
-				   known ? json_integer((json_int_t)v)
-					 : json_null());
+	return json_object_set_new(
+		o, name, known ? json_integer((json_int_t)v) : json_null());
 }
 
 static int set_str(json_t *o, const char *name, const char *v)
@@ -48,8 +47,8 @@ json_t *notify_json(const struct notify_event *e)
 	bad |= set_str(o, "error", e->success ? NULL : error);
 	bad |= set_bytes(o, "plain_bytes", e->has_bytes, e->plain_bytes);
 	bad |= set_bytes(o, "stored_bytes", e->has_bytes, e->stored_bytes);
-	bad |= json_object_set_new(o, "duration",
-				   json_real(e->duration < 0 ? 0 : e->duration));
+	bad |= json_object_set_new(
+		o, "duration", json_real(e->duration < 0 ? 0 : e->duration));
 	bad |= set_str(o, "time", report_time(ts, e->time));
 	if (bad) {
 		json_decref(o);
@@ -70,8 +69,8 @@ static size_t drop_answer(char *data, size_t size, size_t n, void *ctx)
 
 /* One attempt: 0 for a 2xx; else -1 with WHY, and *RETRY when another
  * attempt could help (transport error, 5xx). */
-static int post_once(const char *url, const char *body, char *why,
-		     size_t size, bool *retry)
+static int post_once(const char *url, const char *body, char *why, size_t size,
+		     bool *retry)
 {
 	char errbuf[CURL_ERROR_SIZE] = "";
 	struct curl_slist *hdrs = NULL;
