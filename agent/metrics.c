@@ -268,8 +268,9 @@ int metrics_update(struct metrics_set *set, const struct metrics_run *run)
 	s->success = run->success;
 	if (run->success)
 		s->last_success = (int64_t)run->ended;
-	s->has_bytes = run->has_bytes;
+	/* A failure keeps the sizes of the last success. */
 	if (run->success && run->has_bytes) {
+		s->has_bytes = true;
 		s->plain_bytes = run->plain_bytes;
 		s->stored_bytes = run->stored_bytes;
 	}

@@ -56,8 +56,8 @@ struct metrics_run {
 	time_t ended;
 	double duration;
 	bool success;
-	bool has_bytes;
-	uint64_t plain_bytes; /* used when SUCCESS */
+	bool has_bytes;	      /* a backup that succeeded: the sizes below */
+	uint64_t plain_bytes; /* used when SUCCESS and HAS_BYTES */
 	uint64_t stored_bytes;
 };
 

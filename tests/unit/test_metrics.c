@@ -47,12 +47,12 @@ static void test_one_run(void **state)
 	char *t = format_runs(&daily_ok, 1, "");
 
 	(void)state;
-	assert_non_null(strstr(
-		t, "# HELP offsite_last_run_timestamp_seconds "));
-	assert_non_null(strstr(
-		t, "# TYPE offsite_last_run_timestamp_seconds gauge\n"
-		   "offsite_last_run_timestamp_seconds{type=\"daily\","
-		   "database=\"app\"} 1795426200\n"));
+	assert_non_null(
+		strstr(t, "# HELP offsite_last_run_timestamp_seconds "));
+	assert_non_null(
+		strstr(t, "# TYPE offsite_last_run_timestamp_seconds gauge\n"
+			  "offsite_last_run_timestamp_seconds{type=\"daily\","
+			  "database=\"app\"} 1795426200\n"));
 	assert_non_null(strstr(t, "offsite_last_success_timestamp_seconds{"
 				  "type=\"daily\",database=\"app\"} "
 				  "1795426200\n"));
@@ -123,6 +123,7 @@ static void test_failure_keeps_success(void **state)
 	failed.ended += 3600;
 	failed.success = false;
 	failed.duration = 3;
+	failed.has_bytes = false; /* a failed run has no sizes */
 	failed.plain_bytes = failed.stored_bytes = 1;
 	t1 = format_runs(&daily_ok, 1, "");
 	t2 = format_runs(&failed, 1, t1);
@@ -224,13 +225,13 @@ static void test_write_file(void **state)
 	assert_non_null(mkdtemp(dir));
 	snprintf(path, sizeof(path), "%s/offsite.prom", dir);
 	assert_int_equal(metrics_write(path, &daily_ok), 0);
-	assert_int_equal(metrics_write(path, &(struct metrics_run){
-						     .type = "weekly",
-						     .database = "app",
-						     .ended = 1,
-						     .success = true,
-						     .has_bytes = true}),
-			 0);
+	assert_int_equal(
+		metrics_write(path, &(struct metrics_run){.type = "weekly",
+							  .database = "app",
+							  .ended = 1,
+							  .success = true,
+							  .has_bytes = true}),
+		0);
 	assert_int_equal(stat(path, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0644);
 	f = fopen(path, "r");
@@ -238,7 +239,8 @@ static void test_write_file(void **state)
 	n = fread(buf, 1, sizeof(buf) - 1, f);
 	fclose(f);
 	buf[n] = '\0';
-	assert_non_null(strstr(buf, "{type=\"daily\",database=\"app\"} 250000"));
+	assert_non_null(
+		strstr(buf, "{type=\"daily\",database=\"app\"} 250000"));
 	assert_non_null(strstr(buf, "{type=\"weekly\",database=\"app\"} 1\n"));
 	snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid());
 	assert_int_not_equal(access(tmp, F_OK), 0);

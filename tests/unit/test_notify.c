@@ -60,8 +60,8 @@ static void test_json(void **state)
 	assert_string_equal(json_string_value(json_object_get(doc, "event")),
 			    "backup.succeeded");
 	assert_true(json_is_null(json_object_get(doc, "error")));
-	assert_int_equal(json_integer_value(json_object_get(doc, "plain_bytes")),
-			 400);
+	assert_int_equal(
+		json_integer_value(json_object_get(doc, "plain_bytes")), 400);
 	assert_string_equal(json_string_value(json_object_get(doc, "key")),
 			    failed.key);
 	json_decref(doc);
