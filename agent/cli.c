@@ -25,6 +25,7 @@
 static const char usage_backup[] =
 	"usage: offsite backup [--type TYPE] [--stdin --name NAME] "
 	"[--dry-run]\n"
+	"                      [--progress|--no-progress]\n"
 	"\n"
 	"Dump the configured database, compress the dump, encrypt it if\n"
 	"encryption is enabled, and upload it as one backup. Nothing is\n"
@@ -38,7 +39,14 @@ static const char usage_backup[] =
 	"                 dump tool, e.g. pg_dumpall | offsite backup ...\n"
 	"  --name NAME    the database name in the key (needed with --stdin)\n"
 	"  --dry-run      check the config, the dump tool and the bucket;\n"
-	"                 upload nothing\n";
+	"                 upload nothing\n"
+	"  --progress     show a live progress line on standard error even\n"
+	"                 when it is not a terminal\n"
+	"  --no-progress  no progress line, even on a terminal\n"
+	"\n"
+	"After the run, [metrics] textfile is rewritten and [notify]\n"
+	"webhook is called (on failure, or always with on_success); neither\n"
+	"changes the exit status.\n";
 
 static const char usage_restore[] =
 	"usage: offsite restore KEY|latest [--type TYPE]\n"

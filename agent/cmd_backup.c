@@ -26,19 +26,31 @@
 #include "agent/lock.h"
 #include "agent/log.h"
 #include "agent/manifest.h"
+#include "agent/metrics.h"
+#include "agent/notify.h"
+#include "agent/progress.h"
 #include "agent/source.h"
 #include "agent/stages.h"
 #include "agent/storage.h"
 #include "agent/upload.h"
 #include "retention/retention.h"
 
-enum { OPT_TYPE = 256, OPT_STDIN, OPT_NAME, OPT_DRY_RUN };
+enum {
+	OPT_TYPE = 256,
+	OPT_STDIN,
+	OPT_NAME,
+	OPT_DRY_RUN,
+	OPT_PROGRESS,
+	OPT_NO_PROGRESS
+};
 
 static const struct option backup_options[] = {
 	{"type", required_argument, NULL, OPT_TYPE},
 	{"stdin", no_argument, NULL, OPT_STDIN},
 	{"name", required_argument, NULL, OPT_NAME},
 	{"dry-run", no_argument, NULL, OPT_DRY_RUN},
+	{"progress", no_argument, NULL, OPT_PROGRESS},
+	{"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
 	{NULL, 0, NULL, 0},
 };
 
@@ -221,6 +233,8 @@ struct run {
 	struct stream_error serr;
 	struct stream *hash_plain, *gzip, *encrypt, *hash_stored, *sink;
 	struct stream *head;
+	struct progress *progress;	      /* NULL: no live line */
+	struct stream *tap_read, *tap_stored; /* progress counters */
 	struct gzip_options gz;
 	const char *meta[12];
 	struct s3_put_options put;
@@ -272,7 +286,14 @@ static int build_chain(struct run *r)
 	}
 	if (rc)
 		return rc;
-	rc = stage_hash_new(&r->hash_stored, r->sink, &r->serr);
+	if (r->progress) {
+		rc = progress_tap_new(&r->tap_stored, r->sink, &r->serr,
+				      r->progress, PROGRESS_STORED);
+		if (rc)
+			return rc;
+	}
+	rc = stage_hash_new(&r->hash_stored,
+			    r->tap_stored ? r->tap_stored : r->sink, &r->serr);
 	if (rc)
 		return rc;
 	r->head = r->hash_stored;
@@ -294,17 +315,27 @@ static int build_chain(struct run *r)
 	if (rc)
 		return rc;
 	r->head = r->hash_plain;
+	if (r->progress) {
+		rc = progress_tap_new(&r->tap_read, r->head, &r->serr,
+				      r->progress, PROGRESS_READ);
+		if (rc)
+			return rc;
+		r->head = r->tap_read;
+	}
 	return STREAM_OK;
 }
 
 static void free_chain(struct run *r)
 {
+	stream_free(r->tap_read);
+	stream_free(r->tap_stored);
 	stream_free(r->hash_plain);
 	stream_free(r->gzip);
 	stream_free(r->encrypt);
 	stream_free(r->hash_stored);
 	stream_free(r->sink); /* aborts an unfinished upload */
 	r->hash_plain = r->gzip = r->encrypt = r->hash_stored = r->sink = NULL;
+	r->tap_read = r->tap_stored = NULL;
 }
 
 static int write_manifest(struct run *r, struct source *src, double secs)
@@ -359,6 +390,12 @@ out:
 	return rc;
 }
 
+/* For the progress line: the part writer's parts. */
+static void sink_parts(void *ctx, unsigned *in_flight, unsigned *done)
+{
+	upload_parts(ctx, in_flight, done);
+}
+
 static int run_backup(struct run *r)
 {
 	const conf *c = r->c;
@@ -389,6 +426,10 @@ static int run_backup(struct run *r)
 			  NULL);
 		return EXIT_FAILED;
 	}
+	if (progress_start(r->progress, r->dry_run ? NULL : sink_parts,
+			   r->sink))
+		log_event(LOG_WARN, "no progress line: cannot start its thread",
+			  NULL);
 
 	so.use_stdin = r->use_stdin;
 	so.database = r->database;
@@ -406,6 +447,7 @@ static int run_backup(struct run *r)
 				 strsignal(atomic_load(&stop_signal)));
 	if (rc == STREAM_OK)
 		rc = stream_finish(r->head);
+	progress_stop(r->progress); /* the log has the terminal again */
 	if (rc != STREAM_OK) {
 		if (atomic_load(&stop_signal) > 0 &&
 		    r->serr.code != STREAM_ECANCEL)
@@ -488,11 +530,50 @@ static void record_run(struct run *r, int rc)
 	(void)catalog_record(r->c, &e);
 }
 
+/* ---- after the run: metrics and the webhook; neither changes it ---- */
+
+static double run_elapsed(const struct run *r)
+{
+	struct timespec t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (double)(t1.tv_sec - r->t0.tv_sec) +
+	       (double)(t1.tv_nsec - r->t0.tv_nsec) / 1e9;
+}
+
+static void observe_run(struct run *r, int rc)
+{
+	struct metrics_run m = {0};
+	struct notify_event e = {0};
+	char sha[65];
+
+	if (r->dry_run)
+		return;
+	m.type = e.type = r->type;
+	m.database = e.database = r->database;
+	m.ended = e.time = time(NULL);
+	m.duration = e.duration = rc == EXIT_OK ? r->secs : run_elapsed(r);
+	m.success = e.success = rc == EXIT_OK;
+	m.has_bytes = e.has_bytes = rc == EXIT_OK;
+	if (rc == EXIT_OK) {
+		stage_hash_result(r->hash_plain, sha, &m.plain_bytes);
+		stage_hash_result(r->hash_stored, sha, &m.stored_bytes);
+	}
+	e.plain_bytes = m.plain_bytes;
+	e.stored_bytes = m.stored_bytes;
+	e.host = r->host;
+	e.key = r->key;
+	e.error = r->why[0] ? r->why : r->serr.msg[0] ? r->serr.msg : "failed";
+	(void)metrics_write(r->c->metrics.textfile, &m);
+	(void)notify_run(r->c, &e);
+}
+
 int cmd_backup(const struct cli_globals *g, const conf *c, int argc,
 	       char **argv)
 {
 	struct run r = {0};
 	struct signals sig = {0};
+	enum progress_mode progress = PROGRESS_AUTO;
 	char lock_path[4096];
 	int ch, rc = EXIT_FAILED, lock_fd = -1, lrc;
 
@@ -516,6 +597,12 @@ int cmd_backup(const struct cli_globals *g, const conf *c, int argc,
 			break;
 		case OPT_DRY_RUN:
 			r.dry_run = true;
+			break;
+		case OPT_PROGRESS:
+			progress = PROGRESS_ON;
+			break;
+		case OPT_NO_PROGRESS:
+			progress = PROGRESS_OFF;
 			break;
 		default:
 			return cli_option_error(argv[0], ch, argv);
@@ -575,6 +662,10 @@ int cmd_backup(const struct cli_globals *g, const conf *c, int argc,
 		cli_errorf("cannot name the backup");
 		goto out;
 	}
+	if (progress_new(&r.progress, progress, STDERR_FILENO)) {
+		cli_errorf("out of memory");
+		goto out;
+	}
 	if (signals_start(&sig)) {
 		cli_errorf("cannot set up signal handling");
 		goto out;
@@ -582,7 +673,9 @@ int cmd_backup(const struct cli_globals *g, const conf *c, int argc,
 	rc = run_backup(&r);
 	signals_stop(&sig);
 	record_run(&r, rc);
+	observe_run(&r, rc);
 out:
+	progress_free(r.progress);
 	free_chain(&r);
 	s3_client_free(r.s3);
 	if (r.st_ready)

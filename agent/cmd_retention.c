@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "agent/log.h"
+#include "agent/metrics.h"
 #include "agent/storage.h"
 #include "retention/retention.h"
 
@@ -248,6 +249,22 @@ out:
 	return rc;
 }
 
+/* [metrics] textfile: the prune run as the series type "prune",
+ * database "*"; a file that cannot be written costs a warning. */
+static void prune_metrics(const conf *c, int rc, const struct timespec *t0)
+{
+	struct metrics_run m = {.type = METRICS_PRUNE_TYPE,
+				.database = METRICS_PRUNE_DATABASE};
+	struct timespec t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	m.ended = time(NULL);
+	m.duration = (double)(t1.tv_sec - t0->tv_sec) +
+		     (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
+	m.success = rc == EXIT_OK;
+	(void)metrics_write(c->metrics.textfile, &m);
+}
+
 int cmd_retention(const struct cli_globals *g, const conf *c, int argc,
 		  char **argv)
 {
@@ -255,6 +272,7 @@ int cmd_retention(const struct cli_globals *g, const conf *c, int argc,
 	enum action a = SHOW;
 	bool dry_run = false, found = false;
 	s3_client *s3 = NULL;
+	struct timespec t0;
 	s3_error err;
 	size_t i;
 	int ch, rc;
@@ -293,12 +311,17 @@ int cmd_retention(const struct cli_globals *g, const conf *c, int argc,
 				       "show changes nothing: --dry-run is "
 				       "for apply, remove and prune");
 
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (storage_open(&s3, c, &err) != S3_OK) {
 		log_event(LOG_ERROR, "cannot reach storage", "error", err.msg,
 			  NULL);
-		return EXIT_FAILED;
+		rc = EXIT_FAILED;
+	} else {
+		rc = a == PRUNE ? prune(s3, c, dry_run)
+				: rules(s3, c, a, dry_run);
+		s3_client_free(s3);
 	}
-	rc = a == PRUNE ? prune(s3, c, dry_run) : rules(s3, c, a, dry_run);
-	s3_client_free(s3);
+	if (a == PRUNE && !dry_run)
+		prune_metrics(c, rc, &t0);
 	return rc;
 }

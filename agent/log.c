@@ -5,6 +5,7 @@
 
 #include "s3/s3.h"
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <string.h>
@@ -20,6 +21,19 @@
 static enum log_level log_level = LOG_INFO;
 static enum log_format log_format = LOG_FORMAT_TEXT;
 static FILE *log_fp; /* NULL: stderr */
+
+/* The hook and its context, swapped together under HOOK_LOCK. */
+static pthread_mutex_t hook_lock = PTHREAD_MUTEX_INITIALIZER;
+static void (*hook_fn)(void *ctx, bool before);
+static void *hook_ctx;
+
+void log_set_hook(void (*hook)(void *ctx, bool before), void *ctx)
+{
+	pthread_mutex_lock(&hook_lock);
+	hook_fn = hook;
+	hook_ctx = ctx;
+	pthread_mutex_unlock(&hook_lock);
+}
 
 static const char *const level_names[] = {"error", "warn", "info", "debug"};
 
@@ -302,10 +316,16 @@ static void write_line(enum log_level level, const char *msg,
 	n = log_format_line(line, LOG_LINE_MAX, log_format, ts, level, msg, kv,
 			    npairs);
 	line[n++] = '\n';
+	pthread_mutex_lock(&hook_lock);
+	if (hook_fn)
+		hook_fn(hook_ctx, true);
 	/* One fwrite of the whole line: stdio locks the stream around it. */
 	if (fwrite(line, 1, n, fp) != n || fflush(fp) != 0) {
 		/* Nowhere left to report a failing log. */
 	}
+	if (hook_fn)
+		hook_fn(hook_ctx, false);
+	pthread_mutex_unlock(&hook_lock);
 }
 
 void log_event(enum log_level level, const char *msg, ...)

@@ -24,6 +24,7 @@
 #ifndef OFFSITE_AGENT_LOG_H
 #define OFFSITE_AGENT_LOG_H
 
+#include <stdbool.h>
 #include <stdio.h>
 
 #define LOG_LINE_MAX 8192
@@ -52,6 +53,14 @@ void log_event(enum log_level level, const char *msg, ...)
 /* printf-style message with no key/value pairs. */
 void log_msgf(enum log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+
+/*
+ * HOOK (NULL: none) is called around each line written: with BEFORE true
+ * just before, with BEFORE false just after, from the thread that logs.
+ * The progress line uses it to step aside on the terminal. It must not
+ * log, and CTX must outlive it: set NULL before freeing CTX.
+ */
+void log_set_hook(void (*hook)(void *ctx, bool before), void *ctx);
 
 /*
  * Format one line into BUF (for tests): same output as log_event without

@@ -407,6 +407,16 @@ void upload_result(const struct stream *s, struct upload_result *r)
 	r->largest_part = u->largest;
 }
 
+void upload_parts(struct stream *s, unsigned *in_flight, unsigned *done)
+{
+	struct upload *u = (struct upload *)s;
+
+	pthread_mutex_lock(&u->lock);
+	*in_flight = u->in_flight;
+	*done = u->ndone;
+	pthread_mutex_unlock(&u->lock);
+}
+
 static void upload_free(struct stream *s)
 {
 	struct upload *u = (struct upload *)s;

@@ -56,6 +56,10 @@ int upload_new(struct stream **out, struct stream_error *err,
 /* After a successful finish: what was stored. */
 void upload_result(const struct stream *s, struct upload_result *r);
 
+/* While it runs, from any thread: parts queued or uploading, and parts
+ * stored so far. */
+void upload_parts(struct stream *s, unsigned *in_flight, unsigned *done);
+
 /*
  * Abort the multipart upload if one was started and not completed; waits
  * for the workers. Idempotent. Returns 0, or -1 if the abort itself
