@@ -13,6 +13,10 @@ if [ "$(id -u)" -ne 0 ]; then
 	t_pass "# SKIP installing a package needs root"
 	t_done
 fi
+# The package is the machine's, not this run's: two test runs on one
+# machine take turns (the lock goes with this shell).
+exec 9>/tmp/offsite-deb-test.lock
+flock 9
 if dpkg-query -W -f='${db:Status-Abbrev}' offsite 2>/dev/null | grep -q '^.i'; then
 	t_fail "no offsite package is installed before the test" \
 		"remove it first: dpkg --purge offsite"
