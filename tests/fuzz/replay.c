@@ -101,7 +101,8 @@ static int replay_dir(const char *dir, unsigned long *count)
 			goto out;
 		names[n++] = path;
 	}
-	qsort(names, n, sizeof(*names), name_cmp);
+	if (n > 0)
+		qsort(names, n, sizeof(*names), name_cmp);
 	rc = 0;
 	for (size_t i = 0; i < n; i++)
 		if (replay_file(names[i], count) != 0)
