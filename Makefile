@@ -3,6 +3,10 @@
 #   make                 build ./offsite
 #   make check           ASan+UBSan build, then every test (unit, cli, integration)
 #   make check-unit      the tests that need no server
+#   make check-valgrind  the unit suite and the fuzz corpus replay, built
+#                        without sanitizers, under valgrind
+#   make fuzz            libFuzzer (clang) on every fuzz target, FUZZ_SECONDS
+#                        each (default 60), on a copy of its corpus
 #   make lint            clang-format check, include-rule check, gcc -fanalyzer
 #   make deps            install the Debian packages the build and tests need
 #   make demo            the main job on throwaway local servers
@@ -72,12 +76,29 @@ HARDEN_LD := -pie -Wl,-z,relro,-z,now
 SANITIZE := -fsanitize=address,undefined -fno-sanitize-recover=all \
 	    -fno-omit-frame-pointer
 
-# Two builds side by side: release (./offsite) and check (sanitizers).
+# The builds, side by side: release (./offsite), check (sanitizers),
+# valgrind (no sanitizers: valgrind cannot run ASan's code) and fuzz
+# (clang, libFuzzer's coverage instrumentation; FUZZ_CC, default clang).
 MODE ?= release
+FUZZ_CC ?= clang
 ifeq ($(MODE),check)
 BUILD    := build/check
 OPT      := -O1 -g $(SANITIZE)
 MODE_LD  := $(SANITIZE)
+else ifeq ($(MODE),valgrind)
+BUILD    := build/valgrind
+OPT      := -O1 -g
+MODE_LD  :=
+else ifeq ($(MODE),fuzz)
+CC       := $(FUZZ_CC)
+BUILD    := build/fuzz
+OPT      := -O1 -g -fsanitize=fuzzer-no-link,address,undefined \
+	    -fno-sanitize-recover=all -fno-omit-frame-pointer
+MODE_LD  := -fsanitize=fuzzer,address,undefined
+# gcc's flow checks, which clang does not have; and clang does not take
+# the tree's "fall through" comments (gcc checks those in every build).
+WARNINGS := $(filter-out -Wduplicated-cond -Wlogical-op \
+	      -Wimplicit-fallthrough,$(WARNINGS))
 else
 BUILD    := build/release
 OPT      := -O2 -g $(HARDEN)
@@ -102,8 +123,15 @@ ITEST_SRC := $(wildcard tests/integration/itest_*.c)
 ITEST_BIN := $(ITEST_SRC:tests/integration/%.c=$(BUILD)/tests/%)
 TOOL_SRC  := $(wildcard tests/harness/*.c)
 TOOL_BIN  := $(TOOL_SRC:tests/harness/%.c=$(BUILD)/tests/%)
+# Fuzz targets: each is linked twice, with libFuzzer (make fuzz) and with
+# the replay driver, which runs it over its corpus in every make check.
+FUZZ_SRC  := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_NAMES := $(FUZZ_SRC:tests/fuzz/%.c=%)
+FUZZ_BIN  := $(FUZZ_NAMES:%=build/fuzz/tests/%)
+REPLAY_BIN := $(FUZZ_NAMES:%=$(BUILD)/tests/replay_%)
+FUZZ_SECONDS ?= 60
 
-.PHONY: all check check-unit check-build lint format deps demo bench install uninstall deb clean
+.PHONY: all check check-unit check-build check-valgrind fuzz lint format deps demo bench install uninstall deb clean
 
 all: offsite
 
@@ -133,6 +161,17 @@ $(BUILD)/tests/itest_%: tests/integration/itest_%.c $(SUPPORT_OBJ) $(BUILD)/libo
 		$(SUPPORT_OBJ) $(BUILD)/liboffsite.a $(TEST_LIBS) $(PKG_LIBS) \
 		$(LDLIBS)
 
+$(BUILD)/tests/replay_fuzz_%: tests/fuzz/fuzz_%.c $(BUILD)/tests/fuzz/replay.o $(BUILD)/liboffsite.a
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< \
+		$(BUILD)/tests/fuzz/replay.o $(BUILD)/liboffsite.a $(PKG_LIBS) \
+		$(LDLIBS)
+
+build/fuzz/tests/fuzz_%: tests/fuzz/fuzz_%.c build/fuzz/liboffsite.a
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< \
+		build/fuzz/liboffsite.a $(PKG_LIBS) $(LDLIBS)
+
 $(BUILD)/tests/%: tests/harness/%.c
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $<
@@ -140,13 +179,24 @@ $(BUILD)/tests/%: tests/harness/%.c
 # Everything the tests run, built with sanitizers.
 check-build:
 	@$(MAKE) --no-print-directory MODE=check build/check/offsite \
-		$(patsubst build/release/%,build/check/%,$(UNIT_BIN) $(ITEST_BIN) $(TOOL_BIN))
+		$(patsubst build/release/%,build/check/%,$(UNIT_BIN) $(ITEST_BIN) $(TOOL_BIN) $(REPLAY_BIN))
 
 check: check-build
 	@bash tests/run --build build/check
 
 check-unit: check-build
 	@bash tests/run --build build/check --no-servers
+
+# The tests that need no server, and the corpus replay, under valgrind
+# (tests/valgrind.supp says why each suppression is there).
+check-valgrind:
+	@$(MAKE) --no-print-directory MODE=valgrind \
+		$(patsubst build/release/%,build/valgrind/%,$(UNIT_BIN) $(REPLAY_BIN))
+	@bash tests/valgrind --build build/valgrind
+
+fuzz:
+	@$(MAKE) --no-print-directory MODE=fuzz $(FUZZ_BIN)
+	@bash tests/fuzz/run --seconds $(FUZZ_SECONDS) $(FUZZ_NAMES)
 
 lint:
 	@bash tests/lint
