@@ -2,7 +2,8 @@
 # No secret in any output, at the most verbose level, with every secret
 # in play: the secret access key, a session token, the database password,
 # the encryption key, request signatures and a presigned URL's signature.
-# A backup, a listing, a presign and a request that fails with
+# A backup, a listing, a presign, a verify, a restore (with a password in
+# its conninfo) and a request that fails with
 # SignatureDoesNotMatch (the path that could log what was signed) each
 # run with -v and [log] level = debug, in text and in JSON.
 #
@@ -86,6 +87,16 @@ for format in text json; do
 	no_secrets "$format: presign" "$T_ERR"
 	code=$(curl -s -o /dev/null -w '%{http_code}' "$url")
 	t_eq "$format: radosgw accepts the URL with its token" 200 "$code"
+
+	t_run "$OFFSITE" -c "$format.ini" -v verify latest
+	t_eq "$format: verify exits 0" 0 "$T_RC"
+	no_secrets "$format: verify" "$T_OUT" "$T_ERR"
+
+	createdb "secrets_$format"
+	t_run "$OFFSITE" -c "$format.ini" -v restore latest \
+		--to "host=$PGHOST port=$PGPORT dbname=secrets_$format user=$PGUSER password=$PGPASSWORD"
+	t_eq "$format: restore, with a password in --to, exits 0" 0 "$T_RC"
+	no_secrets "$format: restore" "$T_OUT" "$T_ERR"
 
 	# The wrong secret: radosgw answers SignatureDoesNotMatch with what
 	# it computed, which the client may compare with what it signed.
