@@ -6,6 +6,7 @@
 
 #include "agent/cmd.h"
 #include "agent/log.h"
+#include "retention/retention.h"
 #include "s3/s3.h"
 
 #include <curl/curl.h>
@@ -311,6 +312,26 @@ int cli_usage_error(const char *command, const char *fmt, ...)
 	snprintf(msg, sizeof(msg), "%s (see offsite %s --help)", what, command);
 	put_error(command, msg, sizeof(msg));
 	return EXIT_USAGE;
+}
+
+int cli_check_type(const char *command, const char *type)
+{
+	if (retention_type_valid(type))
+		return 0;
+	return cli_usage_error(command,
+			       "bad type '%s' (1 to 31 of a-z 0-9 _ -, not "
+			       "'%s')",
+			       type, RETENTION_ABORT_RULE);
+}
+
+int cli_check_database(const char *command, const char *database)
+{
+	if (retention_database_valid(database))
+		return 0;
+	return cli_usage_error(command,
+			       "bad database '%s' (1 to 127 of A-Z a-z 0-9 _ "
+			       ". -)",
+			       database);
 }
 
 /* What is wrong with the option getopt_long just rejected (CH is '?' or

@@ -71,6 +71,14 @@ int cli_usage_error(const char *command, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
 /*
+ * A backup type or database name from the command line (--type, --name,
+ * --database): 0 when it fits the bucket layout, else EXIT_USAGE after
+ * cli_usage_error says what is allowed.
+ */
+int cli_check_type(const char *command, const char *type);
+int cli_check_database(const char *command, const char *database);
+
+/*
  * Report the option getopt_long just rejected (its return value CH, '?' or
  * ':', with ARGV and optind/optopt as it left them) with cli_usage_error;
  * returns EXIT_USAGE. Commands call getopt_long with opterr = 0 and an

@@ -613,17 +613,13 @@ int cmd_backup(const struct cli_globals *g, const conf *c, int argc,
 				       argv[optind]);
 	if (c->database.driver == CONF_DRIVER_STDIN)
 		r.use_stdin = true;
-	if (!retention_type_valid(r.type))
-		return cli_usage_error(argv[0],
-				       "bad type '%s' (1 to 31 of a-z 0-9 _ -)",
-				       r.type);
+	if (cli_check_type(argv[0], r.type))
+		return EXIT_USAGE;
 	if (!r.database)
 		return cli_usage_error(argv[0], "no database name: set name in "
 						"[database] or give --name");
-	if (!retention_database_valid(r.database))
-		return cli_usage_error(argv[0],
-				       "bad name '%s' (A-Z a-z 0-9 _ . -)",
-				       r.database);
+	if (cli_check_database(argv[0], r.database))
+		return EXIT_USAGE;
 
 	lrc = lock_acquire(&lock_fd, lock_path, sizeof(lock_path), r.database);
 	if (lrc == LOCK_HELD) {

@@ -104,11 +104,8 @@ int cmd_delete(const struct cli_globals *g, const conf *c, int argc,
 		switch (ch) {
 		case OPT_TYPE:
 			type = optarg;
-			if (!retention_type_valid(type))
-				return cli_usage_error(
-					argv[0],
-					"bad type '%s' (1 to 31 of a-z 0-9 _ -)",
-					type);
+			if (cli_check_type(argv[0], type))
+				return EXIT_USAGE;
 			break;
 		case OPT_FORCE:
 			force = true;

@@ -345,11 +345,8 @@ int cmd_restore(const struct cli_globals *g, const conf *c, int argc,
 		switch (ch) {
 		case OPT_TYPE:
 			r.type = optarg;
-			if (!retention_type_valid(r.type))
-				return cli_usage_error(
-					argv[0],
-					"bad type '%s' (1 to 31 of a-z 0-9 _ -)",
-					r.type);
+			if (cli_check_type(argv[0], r.type))
+				return EXIT_USAGE;
 			break;
 		case OPT_TO:
 			r.to = optarg;

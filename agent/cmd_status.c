@@ -183,20 +183,13 @@ int cmd_status(const struct cli_globals *g, const conf *c, int argc,
 		switch (ch) {
 		case OPT_TYPE:
 			ro.type = optarg;
-			if (!retention_type_valid(ro.type))
-				return cli_usage_error(
-					argv[0],
-					"bad type '%s' (1 to 31 of a-z 0-9 _ -)",
-					ro.type);
+			if (cli_check_type(argv[0], ro.type))
+				return EXIT_USAGE;
 			break;
 		case OPT_DATABASE:
 			ro.database = optarg;
-			if (!retention_database_valid(ro.database))
-				return cli_usage_error(
-					argv[0],
-					"bad database name '%s' (1 to 127 of "
-					"A-Z a-z 0-9 _ . -)",
-					ro.database);
+			if (cli_check_database(argv[0], ro.database))
+				return EXIT_USAGE;
 			break;
 		case OPT_MAX_AGE:
 			if (conf_parse_duration(optarg, &ro.max_age) !=

@@ -173,19 +173,13 @@ int cmd_verify(const struct cli_globals *g, const conf *c, int argc,
 			break;
 		case OPT_TYPE:
 			type = optarg;
-			if (!retention_type_valid(type))
-				return cli_usage_error(
-					argv[0],
-					"bad type '%s' (1 to 31 of a-z 0-9 _ -)",
-					type);
+			if (cli_check_type(argv[0], type))
+				return EXIT_USAGE;
 			break;
 		case OPT_DATABASE:
 			database = optarg;
-			if (!retention_database_valid(database))
-				return cli_usage_error(
-					argv[0],
-					"bad database '%s' (A-Z a-z 0-9 _ . -)",
-					database);
+			if (cli_check_database(argv[0], database))
+				return EXIT_USAGE;
 			break;
 		default:
 			return cli_option_error(argv[0], ch, argv);

@@ -39,7 +39,7 @@ usage "restore --type with a key" \
 	"offsite restore: --type goes with latest only (see offsite restore --help)" \
 	restore daily/app/app-daily-20261120T010000Z.sql.gz --type daily
 usage "restore with a bad type" \
-	"offsite restore: bad type 'Daily' (1 to 31 of a-z 0-9 _ -) (see offsite restore --help)" \
+	"offsite restore: bad type 'Daily' (1 to 31 of a-z 0-9 _ -, not 'abort-incomplete') (see offsite restore --help)" \
 	restore latest --type Daily
 usage "restore -o without a value" \
 	"offsite restore: option '-o' needs a value (see offsite restore --help)" \
@@ -54,7 +54,7 @@ usage "verify --database with a key" \
 	"offsite verify: --type and --database go with latest or --all (see offsite verify --help)" \
 	verify daily/app/app-daily-20261120T010000Z.sql.gz --database app
 usage "verify with a bad database" \
-	"offsite verify: bad database '../x' (A-Z a-z 0-9 _ . -) (see offsite verify --help)" \
+	"offsite verify: bad database '../x' (1 to 127 of A-Z a-z 0-9 _ . -) (see offsite verify --help)" \
 	verify --all --database ../x
 
 echo "keep me" >"$T_DIR/exists.sql"
