@@ -42,14 +42,15 @@ struct script {
 	size_t n;
 	const char *body;
 	size_t body_len;
-	long date_offset; /* seconds added to every Date */
+	long date_offset;  /* seconds added to every Date */
+	enum action after; /* past the script */
 };
 
 static void handler(void *ctx, const struct fake_request *req,
 		    struct fake_conn *conn)
 {
 	struct script *s = ctx;
-	enum action a = req->index < s->n ? s->actions[req->index] : A_OK;
+	enum action a = req->index < s->n ? s->actions[req->index] : s->after;
 	char extra[512], date[64], range[64];
 	const char *xml;
 
@@ -289,6 +290,30 @@ static void test_dropped_connection_retried(void **state)
 	assert_int_equal(s3_put_object(f->client, "x", "abc", 3, NULL, &err),
 			 S3_OK);
 	assert_int_equal(fake_server_count(f->server), 2);
+}
+
+/* A server that is gone: retried until the budget of waits is spent,
+ * then a clean failure that says so. */
+static void test_retry_budget_bounds_an_outage(void **state)
+{
+	struct fixture *f = *state;
+	s3_options o = S3_OPTIONS_INIT;
+	struct timespec t0, t1;
+	unsigned n;
+	s3_error err;
+
+	o.max_attempts = 1000;
+	o.retry_budget_ms = 40; /* each wait is at most 5 ms here */
+	f->script.after = A_DROP;
+	start(f, &o);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_not_equal(s3_put_object(f->client, "x", "a", 1, NULL, &err),
+			     S3_OK);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	n = fake_server_count(f->server);
+	assert_true(n >= 8 && n < 1000);
+	assert_non_null(strstr(err.msg, "(retry budget spent)"));
+	assert_true(t1.tv_sec - t0.tv_sec < 5);
 }
 
 struct sink {
@@ -553,6 +578,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_attempts_bounded, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(
+			test_retry_budget_bounds_an_outage, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dropped_connection_retried,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_get_resumes_after_reset,
