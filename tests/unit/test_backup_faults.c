@@ -415,7 +415,10 @@ static void test_part_reset_retried(void **state)
 	backup(r);
 	assert_stored(r);
 	assert_int_equal(count(r, "PUT", "partNumber=2&"), 2);
-	assert_log(r, "part 2: Failure when receiving data from the peer");
+	/* Who sent it again depends on timing: our retry ("part 2: Failure
+	 * when receiving data from the peer"), or libcurl itself, which
+	 * resends a request on a reused connection that died unanswered. */
+	assert_null(strstr(r->log, "level=error"));
 }
 
 static void test_unreachable_then_back(void **state)
