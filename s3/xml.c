@@ -146,7 +146,8 @@ bool s3xml_is(const xmlNode *n, const char *name)
 {
 	return n && n->type == XML_ELEMENT_NODE &&
 	       xmlStrEqual(n->name, (const xmlChar *)name) &&
-	       (!n->ns || xmlStrEqual(n->ns->href, (const xmlChar *)S3XML_NS));
+	       (!n->ns || xmlStrEqual(n->ns->href, (const xmlChar *)S3XML_NS) ||
+		xmlStrEqual(n->ns->href, (const xmlChar *)S3XML_NS_S3RVER));
 }
 
 int s3xml_root(xmlNode **root, xmlDoc *doc, const char *name)

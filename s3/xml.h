@@ -30,6 +30,9 @@
 #include "s3/s3.h"
 
 #define S3XML_NS "http://s3.amazonaws.com/doc/2006-03-01/"
+/* S3rver writes its ListBucketResult in this misspelling of S3XML_NS;
+ * elements in it are read as S3's own. Any other namespace is refused. */
+#define S3XML_NS_S3RVER "http://doc.s3.amazonaws.com/2006-03-01/"
 
 /*
  * Every parser refuses a body larger than this (S3XML_EPARSE). A full

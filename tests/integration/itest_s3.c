@@ -1,8 +1,14 @@
 /*
- * The s3 library against the harness's real radosgw, which checks every
- * signature, payload hash and Content-MD5: objects with odd names, paged
- * listings, metadata, batch delete, multipart upload and abort, lifecycle,
- * presigned URLs fetched with plain curl, and virtual-hosted addressing.
+ * The s3 library against a real S3 server that checks every signature:
+ * objects with odd names, paged listings, metadata, batch delete,
+ * multipart upload and abort, lifecycle, presigned URLs fetched with plain
+ * curl, and virtual-hosted addressing.
+ *
+ * ITEST_S3_SERVER picks the server: "rgw" (the default; Ceph radosgw,
+ * which also checks payload hashes and Content-MD5) or "s3rver" (S3rver,
+ * a second implementation). S3rver has no lifecycle, no abort, no
+ * ListParts and no ListMultipartUploads: what needs them is skipped there,
+ * and the skip shows in the TAP output.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -10,6 +16,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,27 +27,80 @@
 
 static char bucket[64];
 
+/* The server under test, from the environment the harness exports. */
+static struct {
+	const char *name;
+	const char *endpoint;
+	const char *region;
+	const char *access_key;
+	const char *secret_key;
+	/* The endpoint whose host, prefixed with "BUCKET.", reaches the
+	 * bucket: radosgw's rgw_dns_name is "localhost", S3rver's service
+	 * endpoint "s3.localhost"; curl sends *.localhost to loopback. */
+	char vhost_endpoint[128];
+	bool full; /* lifecycle, abort, ListParts, ListMultipartUploads */
+} srv;
+
+static int server_from_env(void)
+{
+	const char *which = getenv("ITEST_S3_SERVER");
+	const char *v;
+
+	if (!which || strcmp(which, "rgw") == 0) {
+		srv.name = "rgw";
+		srv.endpoint = getenv("RGW_ENDPOINT");
+		srv.region = getenv("RGW_REGION");
+		srv.access_key = getenv("RGW_ACCESS_KEY");
+		srv.secret_key = getenv("RGW_SECRET_KEY");
+		v = getenv("RGW_PORT");
+		snprintf(srv.vhost_endpoint, sizeof(srv.vhost_endpoint),
+			 "http://localhost:%s", v ? v : "");
+		srv.full = true;
+	} else if (strcmp(which, "s3rver") == 0) {
+		srv.name = "s3rver";
+		srv.endpoint = getenv("S3RVER_ENDPOINT");
+		srv.region = getenv("S3RVER_REGION");
+		srv.access_key = getenv("S3RVER_ACCESS_KEY");
+		srv.secret_key = getenv("S3RVER_SECRET_KEY");
+		v = getenv("S3RVER_VHOST_ENDPOINT");
+		snprintf(srv.vhost_endpoint, sizeof(srv.vhost_endpoint), "%s",
+			 v ? v : "");
+		srv.full = false;
+	} else {
+		fprintf(stderr, "ITEST_S3_SERVER: unknown server '%s'\n",
+			which);
+		return -1;
+	}
+	if (!srv.endpoint || !srv.region || !srv.access_key ||
+	    !srv.secret_key) {
+		fprintf(stderr, "%s: endpoint, region or keys not set\n",
+			srv.name);
+		return -1;
+	}
+	return 0;
+}
+
+/* Skip the running test, saying why, when the server lacks a feature. */
+static void needs_full_server(const char *what)
+{
+	if (srv.full)
+		return;
+	printf("# %s: %s not supported, radosgw only\n", srv.name, what);
+	skip();
+}
+
 static s3_client *client_with(bool virtual_hosted, const char *secret)
 {
 	s3_options o = S3_OPTIONS_INIT;
 	s3_client *c;
 	s3_error err;
-	char endpoint[128];
 
-	if (virtual_hosted) {
-		/* radosgw's rgw_dns_name is "localhost"; curl sends
-		 * *.localhost to the loopback address itself. */
-		snprintf(endpoint, sizeof(endpoint), "http://localhost:%s",
-			 getenv("RGW_PORT"));
-		o.endpoint = endpoint;
-	} else {
-		o.endpoint = getenv("RGW_ENDPOINT");
-	}
-	o.region = getenv("RGW_REGION");
+	o.endpoint = virtual_hosted ? srv.vhost_endpoint : srv.endpoint;
+	o.region = srv.region;
 	o.bucket = bucket;
 	o.virtual_hosted = virtual_hosted;
-	o.access_key = getenv("RGW_ACCESS_KEY");
-	o.secret_key = secret ? secret : getenv("RGW_SECRET_KEY");
+	o.access_key = srv.access_key;
+	o.secret_key = secret ? secret : srv.secret_key;
 	o.max_attempts = 2;
 	if (s3_client_new(&c, &o, &err) != S3_OK)
 		fail_msg("s3_client_new: %s", err.msg);
@@ -53,7 +113,7 @@ static int group_setup(void **state)
 	s3_error err;
 
 	(void)state;
-	if (!getenv("RGW_ENDPOINT"))
+	if (server_from_env())
 		return -1;
 	snprintf(bucket, sizeof(bucket), "itest-s3-%ld-%d", (long)time(NULL),
 		 (int)getpid());
@@ -115,6 +175,12 @@ static void test_odd_keys_round_trip(void **state)
 		struct sink s = {0};
 		char body[128];
 
+		/* S3rver's router cannot find a key with an empty segment. */
+		if (!srv.full && strstr(keys[i], "//")) {
+			printf("# %s: key '%s' not supported, skipped\n",
+			       srv.name, keys[i]);
+			continue;
+		}
 		snprintf(body, sizeof(body), "body of %s", keys[i]);
 		if (s3_put_object(c, keys[i], body, strlen(body), NULL, &err))
 			fail_msg("put '%s': %s", keys[i], err.msg);
@@ -226,7 +292,8 @@ static void test_list_pagination_and_delete(void **state)
 		assert_int_equal(e->size, 1);
 		n++;
 	}
-	assert_int_equal(rc, 0);
+	if (rc != 0)
+		fail_msg("list: %s", err.msg);
 	assert_int_equal(n, 25);
 	s3_list_free(it);
 
@@ -292,16 +359,23 @@ static void test_multipart(void **state)
 					     len, &err))
 			fail_msg("upload part: %s", err.msg);
 	}
-	assert_int_equal(
-		s3_multipart_list_parts(&listed, &n, c, "mp/obj", id, &err),
-		S3_OK);
-	assert_int_equal(n, 3);
-	assert_int_equal(listed[2].size, 1000);
-	s3_parts_free(listed, n);
-	assert_int_equal(s3_multipart_list(&ups, &n, c, "mp/", &err), S3_OK);
-	assert_int_equal(n, 1);
-	assert_string_equal(ups[0].upload_id, id);
-	s3_uploads_free(ups, n);
+	if (srv.full) {
+		assert_int_equal(s3_multipart_list_parts(&listed, &n, c,
+							 "mp/obj", id, &err),
+				 S3_OK);
+		assert_int_equal(n, 3);
+		assert_int_equal(listed[2].size, 1000);
+		s3_parts_free(listed, n);
+		assert_int_equal(s3_multipart_list(&ups, &n, c, "mp/", &err),
+				 S3_OK);
+		assert_int_equal(n, 1);
+		assert_string_equal(ups[0].upload_id, id);
+		s3_uploads_free(ups, n);
+	} else {
+		printf("# %s: ListParts and ListMultipartUploads not "
+		       "supported, not checked\n",
+		       srv.name);
+	}
 
 	if (s3_multipart_complete(c, "mp/obj", id, parts, 3, &err))
 		fail_msg("complete: %s", err.msg);
@@ -316,13 +390,27 @@ static void test_multipart(void **state)
 		free(parts[i].etag);
 	free(id);
 	free(s.data);
+	free(data);
+}
 
+static void test_multipart_abort(void **state)
+{
+	s3_client *c = *state;
+	const size_t part = 5 * 1024 * 1024;
+	char *data, *id, *etag;
+	struct s3_upload *ups;
+	struct s3_object_info info;
+	size_t n;
+	s3_error err;
+
+	needs_full_server("AbortMultipartUpload");
+	data = calloc(1, part);
+	assert_non_null(data);
 	/* Abort leaves nothing behind: no upload, no object. */
 	assert_int_equal(s3_multipart_create(&id, c, "mp/aborted", NULL, &err),
 			 S3_OK);
-	assert_int_equal(s3_multipart_upload_part(&parts[0].etag, c,
-						  "mp/aborted", id, 1, data,
-						  part, &err),
+	assert_int_equal(s3_multipart_upload_part(&etag, c, "mp/aborted", id, 1,
+						  data, part, &err),
 			 S3_OK);
 	assert_int_equal(s3_multipart_abort(c, "mp/aborted", id, &err), S3_OK);
 	assert_int_equal(s3_multipart_list(&ups, &n, c, "mp/", &err), S3_OK);
@@ -330,7 +418,7 @@ static void test_multipart(void **state)
 	s3_uploads_free(ups, n);
 	assert_int_equal(s3_head_object(&info, c, "mp/aborted", &err),
 			 S3_ENOTFOUND);
-	free(parts[0].etag);
+	free(etag);
 	free(id);
 	free(data);
 }
@@ -355,6 +443,7 @@ static void test_lifecycle_round_trip(void **state)
 	size_t i;
 	bool seen_daily = false, seen_abort = false;
 
+	needs_full_server("lifecycle configuration");
 	assert_int_equal(s3_lifecycle_get(&got, c, &err), S3_OK);
 	assert_int_equal(got.nrules, 0);
 	s3_lifecycle_dispose(&got);
@@ -473,19 +562,129 @@ static void test_wrong_secret_refused(void **state)
 	s3_client_free(wrong);
 }
 
+/* Read FILE whole into BUF of SIZE bytes (NUL-terminated). */
+static void slurp(const char *file, char *buf, size_t size)
+{
+	FILE *f = fopen(file, "r");
+	size_t n;
+
+	assert_non_null(f);
+	n = fread(buf, 1, size - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+}
+
+/*
+ * S3rver routes BUCKET.s3.localhost to the bucket, but checks a SigV4
+ * signature against a canonical URI that starts with the bucket, as if
+ * the request were path-style: a correctly signed virtual-hosted request
+ * is refused. Show both, so that a fixed S3rver fails here and the full
+ * test can be turned on for it. S3rver lets anyone read.
+ */
+static void s3rver_virtual_hosted(s3_client *c, s3_client *v)
+{
+	char tmp[] = "/tmp/offsite-itest-XXXXXX";
+	char url[256], body[64];
+	s3_error err;
+	int fd = mkstemp(tmp);
+
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(
+		s3_put_object(c, "vhost/anon", "routed", 6, NULL, &err), S3_OK);
+	snprintf(url, sizeof(url), "http://%s.%s/vhost/anon", bucket,
+		 srv.vhost_endpoint + strlen("http://"));
+	assert_int_equal(curl_status(url, tmp), 200);
+	slurp(tmp, body, sizeof(body));
+	assert_string_equal(body, "routed");
+	unlink(tmp);
+
+	assert_int_equal(s3_put_object(v, "vhost/obj one", "v", 1, NULL, &err),
+			 S3_EHTTP);
+	assert_int_equal(err.http_status, 403);
+	assert_string_equal(err.s3_code, "SignatureDoesNotMatch");
+	printf("# %s: signed virtual-hosted requests refused (the bucket "
+	       "is signed into the path), radosgw only\n",
+	       srv.name);
+}
+
+/* Put, get, list and a presigned GET through BUCKET.host addressing, and
+ * each way between the two styles: one bucket, whatever the addressing. */
 static void test_virtual_hosted(void **state)
 {
-	s3_client *v = client_with(true, NULL);
+	s3_client *c = *state, *v = client_with(true, NULL);
+	struct s3_presign_options po = {.expires = 60};
 	struct s3_object_info info;
+	const struct s3_list_entry *e;
+	struct sink s = {0};
+	char tmp[] = "/tmp/offsite-itest-XXXXXX";
+	char body[64];
+	s3_list *it;
 	s3_error err;
+	char *url;
+	size_t n = 0;
+	int rc, fd;
 
-	(void)state;
-	if (s3_put_object(v, "vhost/obj one", "v", 1, NULL, &err))
+	if (!srv.full) {
+		s3rver_virtual_hosted(c, v);
+		s3_client_free(v);
+		skip();
+	}
+	if (s3_put_object(v, "vhost/obj one", "vhosted", 7, NULL, &err))
 		fail_msg("virtual-hosted put: %s", err.msg);
 	assert_int_equal(s3_head_object(&info, v, "vhost/obj one", &err),
 			 S3_OK);
-	assert_int_equal(info.size, 1);
+	assert_int_equal(info.size, 7);
 	s3_object_info_dispose(&info);
+	assert_int_equal(s3_get_object(NULL, v, "vhost/obj one", 0, 0, collect,
+				       &s, &err),
+			 S3_OK);
+	assert_int_equal(s.len, 7);
+	assert_memory_equal(s.data, "vhosted", 7);
+	free(s.data);
+	s = (struct sink){0};
+
+	/* Written path-style, read virtual-hosted, and the other way. */
+	assert_int_equal(s3_get_object(NULL, c, "vhost/obj one", 0, 0, collect,
+				       &s, &err),
+			 S3_OK);
+	assert_int_equal(s.len, 7);
+	free(s.data);
+	s = (struct sink){0};
+	assert_int_equal(
+		s3_put_object(c, "vhost/path two", "pathed", 6, NULL, &err),
+		S3_OK);
+	assert_int_equal(s3_get_object(NULL, v, "vhost/path two", 0, 0, collect,
+				       &s, &err),
+			 S3_OK);
+	assert_int_equal(s.len, 6);
+	assert_memory_equal(s.data, "pathed", 6);
+	free(s.data);
+
+	assert_int_equal(s3_list_new(&it, v, "vhost/", NULL, &err), S3_OK);
+	while ((rc = s3_list_next(&e, it, &err)) == 1) {
+		assert_true(strcmp(e->key, "vhost/obj one") == 0 ||
+			    strcmp(e->key, "vhost/path two") == 0);
+		n++;
+	}
+	if (rc != 0)
+		fail_msg("virtual-hosted list: %s", err.msg);
+	assert_int_equal(n, 2);
+	s3_list_free(it);
+
+	/* A presigned URL names the bucket in its host, and works. */
+	fd = mkstemp(tmp);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(s3_presign_get(&url, v, "vhost/path two", &po, &err),
+			 S3_OK);
+	assert_non_null(strstr(url, bucket));
+	assert_null(strstr(url, "localhost:0"));
+	assert_int_equal(curl_status(url, tmp), 200);
+	slurp(tmp, body, sizeof(body));
+	assert_string_equal(body, "pathed");
+	free(url);
+	unlink(tmp);
 	s3_client_free(v);
 }
 
@@ -503,12 +702,15 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_multipart, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_multipart_abort, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_lifecycle_round_trip,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_presigned_urls, setup,
 						teardown),
 		cmocka_unit_test(test_wrong_secret_refused),
-		cmocka_unit_test(test_virtual_hosted),
+		cmocka_unit_test_setup_teardown(test_virtual_hosted, setup,
+						teardown),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, NULL);

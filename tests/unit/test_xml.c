@@ -403,6 +403,25 @@ static void test_list_objects_malformed(void **state)
 	assert_int_equal(
 		s3xml_parse_list_objects_v2(aws_error, LEN(aws_error), &l),
 		S3XML_EERRORDOC);
+	/* S3rver's misspelt namespace is S3's; a near miss is not. */
+	assert_int_equal(
+		s3xml_parse_list_objects_v2(
+			STR("<ListBucketResult xmlns=\"http://doc.s3.amazonaws"
+			    ".com/2006-03-01/\"><IsTruncated>true</IsTruncated>"
+			    "<NextContinuationToken>t</NextContinuationToken>"
+			    "</ListBucketResult>"),
+			&l),
+		S3XML_OK);
+	assert_true(l.is_truncated);
+	assert_string_equal(l.next_continuation_token, "t");
+	s3xml_list_objects_dispose(&l);
+	assert_int_equal(
+		s3xml_parse_list_objects_v2(
+			STR("<ListBucketResult xmlns=\"http://doc.s3.amazonaws"
+			    ".com/2006-03-01\"><IsTruncated>false</IsTruncated>"
+			    "</ListBucketResult>"),
+			&l),
+		S3XML_ESHAPE);
 	/* Not XML, cut short, empty. */
 	assert_int_equal(
 		s3xml_parse_list_objects_v2(STR("Service Unavailable"), &l),
