@@ -266,9 +266,19 @@ static void test_a_tool_that_does_not_exist(void **state)
 	o.argv = argv;
 	o.env = environ;
 	o.name = "offsite-no-such-tool";
-	assert_int_equal(stage_tool_new(&s, &err, &o), STREAM_EIO);
-	assert_null(s);
-	assert_non_null(strstr(err.msg, "cannot run offsite-no-such-tool"));
+	if (stage_tool_new(&s, &err, &o) == STREAM_EIO) {
+		assert_null(s);
+		assert_non_null(
+			strstr(err.msg, "cannot run offsite-no-such-tool"));
+		return;
+	}
+	/* Under valgrind, posix_spawn's vfork-like clone becomes a fork and
+	 * cannot report the failed exec: the child exits 127 instead, and
+	 * the restore must still fail. */
+	assert_non_null(s);
+	assert_int_equal(stream_finish(s), STREAM_OK);
+	assert_int_not_equal(stage_tool_commit(s), STREAM_OK);
+	stream_free(s);
 }
 
 int main(void)
