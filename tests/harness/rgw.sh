@@ -18,21 +18,10 @@
 # - rgw lc debug interval: a lifecycle "day" lasts RGW_LC_DAY seconds.
 # - no mgr: nothing here needs one.
 
+source "$(dirname "${BASH_SOURCE[0]}")/procs.sh"
+
 rgw_log() {
 	echo "rgw: $*" >&2
-}
-
-# Poll CMD until it succeeds, at most SECONDS seconds (0.1 s apart).
-rgw_wait() {
-	local seconds=$1
-	shift
-	local deadline=$((SECONDS + seconds))
-	until "$@" >/dev/null 2>&1; do
-		if [ $SECONDS -ge $deadline ]; then
-			return 1
-		fi
-		sleep 0.1
-	done
 }
 
 rgw_spawn() {
@@ -115,7 +104,7 @@ rgw_start() {
 		return 1
 	}
 	rgw_spawn "$dir" mon.a ceph-mon -c "$conf" -f -i a
-	if ! rgw_wait 30 timeout 5 ceph -c "$conf" mon stat; then
+	if ! harness_wait 30 timeout 5 ceph -c "$conf" mon stat; then
 		rgw_log "mon did not answer"
 		return 1
 	fi
@@ -131,13 +120,13 @@ rgw_start() {
 		return 1
 	}
 	rgw_spawn "$dir" "osd.$id" ceph-osd -c "$conf" -f -i "$id"
-	if ! rgw_wait 60 rgw_osd_up "$conf"; then
+	if ! harness_wait 60 rgw_osd_up "$conf"; then
 		rgw_log "osd did not come up"
 		return 1
 	fi
 
 	rgw_spawn "$dir" rgw radosgw -c "$conf" -f -n client.rgw
-	if ! rgw_wait 60 curl -sf -o /dev/null "http://127.0.0.1:$rgw_port/"; then
+	if ! harness_wait 60 curl -sf -o /dev/null "http://127.0.0.1:$rgw_port/"; then
 		rgw_log "radosgw did not answer on port $rgw_port"
 		return 1
 	fi
@@ -166,27 +155,9 @@ rgw_osd_up() {
 }
 
 rgw_stop() {
-	local dir=$1 pid
-	[ -f "$dir/pids" ] || return 0
-	# Newest first: radosgw, then the OSD, then the mon.
-	for pid in $(tac "$dir/pids"); do
-		kill -TERM "$pid" 2>/dev/null || true
-	done
-	# The cluster is throwaway: a short grace, then KILL (radosgw alone
-	# takes seconds to wind down on TERM).
-	for pid in $(tac "$dir/pids"); do
-		if ! rgw_wait 2 rgw_gone "$pid"; then
-			kill -KILL "$pid" 2>/dev/null || true
-			rgw_wait 5 rgw_gone "$pid" || true
-		fi
-	done
-	: >"$dir/pids"
+	# Newest first: radosgw, then the OSD, then the mon. The cluster is
+	# throwaway: a short grace, then KILL (radosgw alone takes seconds to
+	# wind down on TERM).
+	harness_stop_pids "$1/pids" 2 tac
 }
 
-# Gone, or a zombie waiting for us to reap it (then reap it).
-rgw_gone() {
-	local state
-	state=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) || return 0
-	[ "$state" = Z ] || return 1
-	wait "$1" 2>/dev/null || true
-}

@@ -21,21 +21,10 @@
 
 S3RVER_VERSION=4.0.4
 
+source "$(dirname "${BASH_SOURCE[0]}")/procs.sh"
+
 s3rver_log() {
 	echo "s3rver: $*" >&2
-}
-
-# Poll CMD until it succeeds, at most SECONDS seconds (0.1 s apart).
-s3rver_wait() {
-	local seconds=$1
-	shift
-	local deadline=$((SECONDS + seconds))
-	until "$@" >/dev/null 2>&1; do
-		if [ $SECONDS -ge $deadline ]; then
-			return 1
-		fi
-		sleep 0.1
-	done
 }
 
 s3rver_cli() {
@@ -74,7 +63,7 @@ s3rver_start() {
 			>>"$dir/log/s3rver.out" 2>&1 &
 		pid=$!
 		echo "$pid" >>"$dir/pids"
-		if s3rver_wait 30 s3rver_poll "$pid" "$port" &&
+		if harness_wait 30 s3rver_poll "$pid" "$port" &&
 			s3rver_alive "$pid"; then
 			break
 		fi
@@ -94,31 +83,13 @@ s3rver_start() {
 	EOF
 }
 
-# For s3rver_wait: done when it answers, or when it has died.
+# For harness_wait: done when it answers, or when it has died.
 s3rver_poll() {
 	s3rver_alive "$1" || return 0
 	curl -s -o /dev/null "http://127.0.0.1:$2/"
 }
 
 s3rver_stop() {
-	local dir=$1 pid
-	[ -f "$dir/pids" ] || return 0
-	for pid in $(cat "$dir/pids"); do
-		kill -TERM "$pid" 2>/dev/null || true
-	done
-	for pid in $(cat "$dir/pids"); do
-		if ! s3rver_wait 5 s3rver_gone "$pid"; then
-			kill -KILL "$pid" 2>/dev/null || true
-			s3rver_wait 5 s3rver_gone "$pid" || true
-		fi
-	done
-	: >"$dir/pids"
+	harness_stop_pids "$1/pids" 5
 }
 
-# Gone, or a zombie waiting for us to reap it (then reap it).
-s3rver_gone() {
-	local state
-	state=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) || return 0
-	[ "$state" = Z ] || return 1
-	wait "$1" 2>/dev/null || true
-}
