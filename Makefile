@@ -2,6 +2,8 @@
 #
 #   make                 build ./offsite
 #   make check           ASan+UBSan build, then every test (unit, cli, integration)
+#                        (STRESS=1: beside a CPU hog on every core; each test
+#                        file stopped after TEST_TIMEOUT seconds, default 600)
 #   make check-unit      the tests that need no server
 #   make check-valgrind  the unit suite and the fuzz corpus replay, built
 #                        without sanitizers, under valgrind
