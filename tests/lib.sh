@@ -6,14 +6,28 @@
 #
 #   t_run CMD...                  run CMD, keep stdout in $T_OUT, stderr in
 #                                 $T_ERR (file names), exit status in $T_RC
+#                                 (124: stopped after T_RUN_TIMEOUT s)
 #   t_ok DESC CMD...              pass if CMD succeeds
 #   t_eq DESC EXPECTED ACTUAL     pass if the strings are equal
 #   t_grep DESC PATTERN FILE      pass if FILE has a line matching PATTERN (grep -E)
 #   t_nogrep DESC PATTERN FILE    pass if no line of FILE matches
+#   t_until SECONDS CMD...        poll CMD (10 times a second) until it
+#                                 succeeds; 1 if it did not within SECONDS
+#   t_wait SECONDS PID            wait for the background job PID, at most
+#                                 SECONDS; its status, or 124 (then PID was
+#                                 killed: TERM, 5 s, KILL)
 #
 # $OFFSITE is the binary under test; $T_DIR a private temp directory.
+#
+# Nothing waits for good: every wait in a test is bounded (t_until,
+# t_wait, t_run, timeout), curl gives up after T_CURL_MAX_TIME seconds (default
+# 120), and tests/run stops a script that passes its time limit with TERM,
+# on which the script exits, so that its EXIT trap runs.
 
 set -u
+# shellcheck source=tests/harness/procs.sh
+source "$(dirname "${BASH_SOURCE[0]}")/harness/procs.sh"
+trap 'exit 143' TERM
 T_N=0
 T_FAILED=0
 T_DIR=${T_DIR:-$(mktemp -d)}
@@ -38,9 +52,18 @@ t_fail() {
 	done
 }
 
+# A program (not a shell function) gets T_RUN_TIMEOUT seconds (default
+# 300); then it is stopped and T_RC is 124.
 t_run() {
 	T_RC=0
-	"$@" >"$T_OUT" 2>"$T_ERR" </dev/null || T_RC=$?
+	if [ "$(type -t "$1")" = file ]; then
+		timeout -k 10 "${T_RUN_TIMEOUT:-300}" "$@" \
+			>"$T_OUT" 2>"$T_ERR" </dev/null || T_RC=$?
+		[ $T_RC -ne 124 ] ||
+			echo "t_run: stopped after ${T_RUN_TIMEOUT:-300} s: $1" >>"$T_ERR"
+	else
+		"$@" >"$T_OUT" 2>"$T_ERR" </dev/null || T_RC=$?
+	fi
 }
 
 t_ok() {
@@ -80,6 +103,33 @@ t_nogrep() {
 t_done() {
 	echo "1..$T_N"
 	exit 0
+}
+
+t_until() {
+	harness_wait "$@"
+}
+
+t_wait() {
+	local seconds=$1 pid=$2 timer rc
+	sleep "$seconds" &
+	timer=$!
+	harness_wait_either "$pid" "$timer"
+	rc=$?
+	if [ "$HARNESS_WHO" = "$timer" ]; then
+		echo "# gave up waiting for PID $pid after $seconds s: stopping it"
+		kill -TERM "$pid" 2>/dev/null
+		harness_wait 5 harness_gone "$pid" || kill -KILL "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+		return 124
+	fi
+	kill "$timer" 2>/dev/null
+	wait "$timer" 2>/dev/null
+	return $rc
+}
+
+# A server that accepts and never answers fails a test; it does not hang it.
+curl() {
+	command curl --max-time "${T_CURL_MAX_TIME:-120}" "$@"
 }
 
 # Signed S3 request with curl's own SigV4, independent of our s3/ code:
