@@ -98,14 +98,12 @@ write_config kill.ini "driver = command" "name = kill" \
 	"command = sh -c 'echo \$\$ >$T_DIR/kill.pid; head -c 12000000 /dev/urandom; exec sleep 600'"
 "$OFFSITE" -c kill.ini backup --type kill >kill.out 2>kill.err &
 pid=$!
-for _ in $(seq 300); do
-	[ "$(uploads_left)" -gt 0 ] && break
-	sleep 0.1
-done
+upload_begun() { [ "$(uploads_left)" -gt 0 ]; }
+t_until 60 upload_begun
 t_eq "the upload was under way" 1 "$(uploads_left)"
 kill -KILL "$pid"
 rc=0
-{ wait "$pid"; } 2>/dev/null || rc=$?
+t_wait 60 "$pid" 2>/dev/null || rc=$?
 t_eq "SIGKILL: offsite died by it" 137 "$rc"
 [ -s kill.pid ] && kill -KILL "$(cat kill.pid)" 2>/dev/null
 t_eq "SIGKILL: no object stored" "" "$(keys_under kill/)"
@@ -122,22 +120,24 @@ t_s3curl DELETE "/$bucket/$kkey?uploadId=$id" >/dev/null
 t_eq "(the test aborted it)" 0 "$(uploads_left)"
 
 # ---- two runs of the same database at once ----
+# The first run's dump prints a line, then reads a FIFO until the test
+# releases it. The release opens the FIFO for writing, which waits until
+# the dump has it open for reading (so it cannot come too early and leave
+# the dump waiting for a writer), and closes it: the dump reads its end.
 mkfifo hold
 write_config twice.ini "driver = command" "name = twice" \
 	"command = sh -c 'echo first; cat $T_DIR/hold'"
 "$OFFSITE" -c twice.ini backup --type twice >first.out 2>first.err &
 pid=$!
-for _ in $(seq 300); do
-	flock -n offsite-twice.lock true || break
-	sleep 0.1
-done
-t_ok "the first run holds the lock" bash -c "! flock -n offsite-twice.lock true"
+locked() { ! flock -n offsite-twice.lock true; }
+t_until 60 locked
+t_ok "the first run holds the lock" locked
 run "$OFFSITE" -c twice.ini backup --type twice
 t_eq "a second run at the same time: exit 3" 3 "$T_RC"
 t_grep "it says another is running" "another backup of 'twice' is running" "$T_ERR"
-exec 3<>hold 3>&- # the first run's dump ends
+t_ok "the first run's dump is released" timeout 60 sh -c ': >hold'
 rc=0
-wait "$pid" || rc=$?
+t_wait 120 "$pid" || rc=$?
 t_eq "the first run completes: exit 0" 0 "$rc"
 t_eq "one backup stored, with its manifest" 2 "$(keys_under twice/ | wc -l | tr -d ' ')"
 t_eq "no multipart upload left" 0 "$(uploads_left)"
