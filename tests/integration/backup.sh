@@ -169,21 +169,22 @@ manifest=$(t_s3curl GET "/$bucket/$bigkey.manifest" | sed '$d')
 t_grep "in more than one part" '"parts": [2-9]' <(echo "$manifest")
 
 # SIGTERM to offsite mid-upload: the dump writes 12 MB, then blocks on a
-# FIFO; once the multipart upload exists, the test sends SIGTERM.
+# FIFO; once the multipart upload exists, the test sends SIGTERM. The test
+# holds the FIFO's write end from the start (so the dump's open of it never
+# waits) and closes it at the end: a reader left behind sees its end.
 mkfifo hold
+exec 3<>hold
 write_config term.ini "driver = command" "name = term" \
 	"command = sh -c 'head -c 12000000 /dev/urandom; cat $T_DIR/hold'"
 "$OFFSITE" -c term.ini backup --type term >term.out 2>term.err &
 pid=$!
-for _ in $(seq 300); do
-	[ "$(uploads_left)" -gt 0 ] && break
-	sleep 0.1
-done
+upload_begun() { [ "$(uploads_left)" -gt 0 ]; }
+t_until 60 upload_begun
 t_eq "the upload was under way" 1 "$(uploads_left)"
 kill -TERM "$pid"
 rc=0
-wait "$pid" || rc=$?
-exec 3<>hold 3>&- # unblock a reader, if any is left
+t_wait 120 "$pid" || rc=$?
+exec 3>&-
 t_ok "SIGTERM: a non-zero exit" test "$rc" -ne 0
 t_grep "it says it was stopped" 'stop requested' term.err
 check_nothing_left "SIGTERM" term/

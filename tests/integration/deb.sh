@@ -16,7 +16,11 @@ fi
 # The package is the machine's, not this run's: two test runs on one
 # machine take turns (the lock goes with this shell).
 exec 9>/tmp/offsite-deb-test.lock
-flock 9
+if ! flock -w 300 9; then
+	t_fail "another run's package test ends within 300 s" \
+		"/tmp/offsite-deb-test.lock is still held"
+	t_done
+fi
 if dpkg-query -W -f='${db:Status-Abbrev}' offsite 2>/dev/null | grep -q '^.i'; then
 	t_fail "no offsite package is installed before the test" \
 		"remove it first: dpkg --purge offsite"

@@ -155,28 +155,26 @@ createdb dst_term
 mkfifo holder
 psql -X -q -d dst_term <holder >/dev/null 2>&1 &
 holder_pid=$!
-exec 5>holder
+exec 5<>holder # never waits: this end is open whether psql's is yet or not
 echo "BEGIN; DROP SCHEMA public CASCADE; SELECT 'held';" >&5
-sql() { psql -X -A -t -d dst_term -c "$1"; }
-for _ in $(seq 300); do
+sql() { timeout 30 psql -X -A -t -d dst_term -c "$1"; }
+holding() {
 	[ "$(sql "SELECT count(*) FROM pg_stat_activity WHERE datname = 'dst_term'
-		AND state = 'idle in transaction'")" = 1 ] && break
-	sleep 0.1
-done
+		AND state = 'idle in transaction'")" = 1 ]
+}
+t_until 60 holding
 "$OFFSITE" -c src.ini restore latest --type plain --to "$(target dst_term)" \
 	>term.out 2>term.err &
 pid=$!
-for _ in $(seq 300); do
-	[ "$(sql "SELECT count(*) FROM pg_locks WHERE NOT granted")" -gt 0 ] && break
-	sleep 0.1
-done
+waiting() { [ "$(sql "SELECT count(*) FROM pg_locks WHERE NOT granted")" -gt 0 ]; }
+t_until 60 waiting
 t_eq "psql waits on the held schema" 1 "$(sql "SELECT count(*) FROM pg_locks WHERE NOT granted")"
 kill -TERM "$pid"
 rc=0
-wait "$pid" || rc=$?
+t_wait 120 "$pid" || rc=$?
 echo "ROLLBACK;" >&5
 exec 5>&-
-wait "$holder_pid"
+t_wait 60 "$holder_pid"
 cat term.err >>"$logs"
 t_eq "SIGTERM: exit 1" 1 "$rc"
 t_grep "it says it was stopped" 'msg="restore stopped" .*signal=Terminated' term.err

@@ -128,10 +128,8 @@ t_eq "both backups and their manifests are there" 4 \
 	"$(keys_under "$expiry" "" | wc -l)"
 # Poll the observable condition, bounded: radosgw's lifecycle thread
 # runs every lifecycle day.
-for _ in $(seq 1 240); do
-	[ -z "$(keys_under "$expiry" short/)" ] && break
-	sleep 0.5
-done
+expired() { [ -z "$(keys_under "$expiry" short/)" ]; }
+t_until 120 expired
 t_eq "the 1-day type's backup and manifest expired" "" \
 	"$(keys_under "$expiry" short/)"
 t_eq "the other type's backup and manifest stay" 2 \
