@@ -13,6 +13,9 @@
 # MariaDB refuses to run as root without --user; when the harness is
 # root, the server runs as the unprivileged "nobody", like PostgreSQL.
 # --no-defaults everywhere: the host's /etc/mysql is never read.
+# Every step is bounded in time.
+
+source "$(dirname "${BASH_SOURCE[0]}")/procs.sh"
 
 mysql_log() {
 	echo "mysql: $*" >&2
@@ -28,7 +31,7 @@ if [ "$(id -u)" -eq 0 ]; then
 fi
 
 mysql_start() {
-	local dir=$1 freeport=$2 server password port pid try i
+	local dir=$1 freeport=$2 server password port pid try
 
 	# /usr/sbin is not in every user's PATH.
 	server=$(command -v mariadbd || echo /usr/sbin/mariadbd)
@@ -59,7 +62,8 @@ mysql_start() {
 	)
 	[ "$(id -u)" -eq 0 ] && chown nobody:nogroup "$dir/init.sql"
 
-	"${mysql_owner[@]}" mariadb-install-db --no-defaults --datadir="$dir/data" \
+	"${mysql_owner[@]}" timeout 300 mariadb-install-db --no-defaults \
+		--datadir="$dir/data" \
 		--auth-root-authentication-method=normal --skip-test-db \
 		--skip-name-resolve --extra-file="$dir/init.sql" \
 		>"$dir/install.log" 2>&1 || {
@@ -83,13 +87,10 @@ mysql_start() {
 			>>"$dir/server.out" 2>&1 &
 		pid=$!
 		echo "$pid" >"$dir/pid"
-		for i in $(seq 600); do
-			kill -0 "$pid" 2>/dev/null || break
-			if mysql_ping "$port" "$password"; then
-				break 2
-			fi
-			sleep 0.1
-		done
+		if harness_wait 60 mysql_poll "$pid" "$port" "$password" &&
+			! harness_gone "$pid"; then
+			break
+		fi
 		mysql_stop "$dir"
 		port=
 	done
@@ -112,25 +113,21 @@ mysql_start() {
 	)
 }
 
+# For harness_wait: done when the server answers, or when it has died.
+mysql_poll() {
+	harness_gone "$1" || mysql_ping "$2" "$3"
+}
+
 # The server answers over TCP, with the password.
 mysql_ping() {
 	local port=$1 password=$2
-	MYSQL_PWD=$password mariadb-admin --no-defaults --protocol=tcp \
+	MYSQL_PWD=$password timeout 10 mariadb-admin --no-defaults --protocol=tcp \
 		-h 127.0.0.1 -P "$port" -u root --connect-timeout=2 ping \
 		>/dev/null 2>&1
 }
 
 mysql_stop() {
-	local dir=$1 pid i
-	[ -f "$dir/pid" ] || return 0
-	pid=$(cat "$dir/pid")
-	rm -f "$dir/pid"
-	kill -TERM "$pid" 2>/dev/null || return 0
-	for i in $(seq 100); do
-		kill -0 "$pid" 2>/dev/null || return 0
-		sleep 0.1
-	done
-	kill -KILL "$pid" 2>/dev/null || true
+	harness_stop_pids "$1/pid" 10
 }
 
 # Needs MYSQL_* from DIR/env in the environment. The password goes
@@ -138,11 +135,11 @@ mysql_stop() {
 mysql_load_fixture() {
 	local db=$1 here
 	here=$(dirname "${BASH_SOURCE[0]}")
-	MYSQL_PWD=$MYSQL_PASSWORD mariadb --no-defaults --protocol=tcp \
+	MYSQL_PWD=$MYSQL_PASSWORD timeout 120 mariadb --no-defaults --protocol=tcp \
 		-h "$MYSQL_HOST" -P "$MYSQL_PORT" -u "$MYSQL_USER" \
 		-e "CREATE DATABASE \`$db\` CHARACTER SET utf8mb4" &&
-		MYSQL_PWD=$MYSQL_PASSWORD mariadb --no-defaults --protocol=tcp \
-			-h "$MYSQL_HOST" -P "$MYSQL_PORT" -u "$MYSQL_USER" \
+		MYSQL_PWD=$MYSQL_PASSWORD timeout 300 mariadb --no-defaults \
+			--protocol=tcp -h "$MYSQL_HOST" -P "$MYSQL_PORT" -u "$MYSQL_USER" \
 			--default-character-set=utf8mb4 "$db" \
 			<"$here/../fixtures/mysql.sql"
 }

@@ -10,7 +10,9 @@
 # password (scram-sha-256), so tests exercise real authentication.
 #
 # PostgreSQL refuses to run as root; when the harness is root, the cluster
-# runs as the unprivileged "nobody".
+# runs as the unprivileged "nobody". Every step is bounded in time.
+
+source "$(dirname "${BASH_SOURCE[0]}")/procs.sh"
 
 pg_bindir() {
 	local d
@@ -50,7 +52,7 @@ pg_start() {
 	(umask 077; echo "$password" >"$dir/pwfile")
 	[ "$(id -u)" -eq 0 ] && chown nobody:nogroup "$dir/pwfile"
 
-	pg_as_owner "$bin/initdb" -D "$dir/data" -U postgres \
+	pg_as_owner timeout 300 "$bin/initdb" -D "$dir/data" -U postgres \
 		--pwfile="$dir/pwfile" --auth-local=trust \
 		--auth-host=scram-sha-256 -E UTF8 --locale=C.UTF-8 \
 		>"$dir/initdb.log" 2>&1 || {
@@ -71,6 +73,9 @@ pg_start() {
 			start >/dev/null 2>&1; then
 			break
 		fi
+		# Not up within pg_ctl's 60 s, or the port was taken: stop
+		# whatever started before trying again.
+		pg_stop "$dir"
 		port=
 	done
 	if [ -z "$port" ]; then
@@ -95,20 +100,20 @@ pg_stop() {
 	local dir=$1 pid
 	[ -f "$dir/data/postmaster.pid" ] || return 0
 	pid=$(head -n 1 "$dir/data/postmaster.pid")
+	# A stale pid file may name someone else's process by now.
+	[ "$(cat "/proc/$pid/comm" 2>/dev/null)" = postgres ] || return 0
 	# Fast shutdown: the cluster is thrown away anyway.
 	kill -INT "$pid" 2>/dev/null || return 0
-	local i
-	for i in $(seq 100); do
-		kill -0 "$pid" 2>/dev/null || return 0
-		sleep 0.1
-	done
-	kill -KILL "$pid" 2>/dev/null || true
+	if ! harness_wait 10 harness_gone "$pid"; then
+		kill -KILL "$pid" 2>/dev/null
+		harness_wait 5 harness_gone "$pid"
+	fi
 }
 
 pg_load_fixture() {
 	local db=$1 here
 	here=$(dirname "${BASH_SOURCE[0]}")
-	"$PG_BIN/createdb" "$db" &&
-		"$PG_BIN/psql" -q -v ON_ERROR_STOP=1 -d "$db" \
+	timeout 120 "$PG_BIN/createdb" "$db" &&
+		timeout 300 "$PG_BIN/psql" -q -v ON_ERROR_STOP=1 -d "$db" \
 			-f "$here/../fixtures/pg.sql" >/dev/null
 }

@@ -98,7 +98,7 @@ rgw_start() {
 	local conf="$dir/ceph.conf"
 	monmaptool --create --add a "v2:127.0.0.1:$mon_port" --fsid "$fsid" \
 		"$dir/monmap" >/dev/null || return 1
-	ceph-mon -c "$conf" --mkfs -i a --monmap "$dir/monmap" \
+	timeout 120 ceph-mon -c "$conf" --mkfs -i a --monmap "$dir/monmap" \
 		>>"$dir/log/mkfs.out" 2>&1 || {
 		rgw_log "ceph-mon --mkfs failed"
 		return 1
@@ -110,11 +110,11 @@ rgw_start() {
 	fi
 
 	local id
-	id=$(ceph -c "$conf" osd new "$osd_uuid" 2>>"$dir/log/mkfs.out") || {
+	id=$(timeout 60 ceph -c "$conf" osd new "$osd_uuid" 2>>"$dir/log/mkfs.out") || {
 		rgw_log "osd new failed"
 		return 1
 	}
-	ceph-osd -c "$conf" -i "$id" --mkfs --osd-uuid "$osd_uuid" \
+	timeout 120 ceph-osd -c "$conf" -i "$id" --mkfs --osd-uuid "$osd_uuid" \
 		>>"$dir/log/mkfs.out" 2>&1 || {
 		rgw_log "ceph-osd --mkfs failed"
 		return 1
@@ -126,12 +126,13 @@ rgw_start() {
 	fi
 
 	rgw_spawn "$dir" rgw radosgw -c "$conf" -f -n client.rgw
-	if ! harness_wait 60 curl -sf -o /dev/null "http://127.0.0.1:$rgw_port/"; then
+	if ! harness_wait 60 curl -sf --max-time 5 -o /dev/null \
+		"http://127.0.0.1:$rgw_port/"; then
 		rgw_log "radosgw did not answer on port $rgw_port"
 		return 1
 	fi
 
-	radosgw-admin -c "$conf" user create --uid=offsite-test \
+	timeout 60 radosgw-admin -c "$conf" user create --uid=offsite-test \
 		--display-name="offsite test" --access-key="$access" \
 		--secret-key="$secret" >/dev/null 2>>"$dir/log/mkfs.out" || {
 		rgw_log "user create failed"
@@ -151,7 +152,7 @@ rgw_start() {
 }
 
 rgw_osd_up() {
-	ceph -c "$1" osd dump 2>/dev/null | grep -q '^osd\.[0-9]* up'
+	timeout 10 ceph -c "$1" osd dump 2>/dev/null | grep -q '^osd\.[0-9]* up'
 }
 
 rgw_stop() {

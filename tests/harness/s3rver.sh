@@ -86,7 +86,7 @@ s3rver_start() {
 # For harness_wait: done when it answers, or when it has died.
 s3rver_poll() {
 	s3rver_alive "$1" || return 0
-	curl -s -o /dev/null "http://127.0.0.1:$2/"
+	curl -s --max-time 5 -o /dev/null "http://127.0.0.1:$2/"
 }
 
 s3rver_stop() {
