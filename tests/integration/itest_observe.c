@@ -14,6 +14,7 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <jansson.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -119,6 +120,26 @@ static void write_config(const char *name, const char *dbname, const char *url)
 	fclose(f);
 }
 
+/* Wait for child PID, at most SECONDS (then it is killed and the test
+ * fails): a hung offsite fails this test instead of hanging the suite. */
+static void wait_bounded(pid_t pid, int *status, int seconds)
+{
+	struct timespec tick = {0, 20 * 1000 * 1000}, t0, t;
+	pid_t got;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while ((got = waitpid(pid, status, WNOHANG)) == 0) {
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		if (t.tv_sec - t0.tv_sec >= seconds) {
+			kill(pid, SIGKILL);
+			waitpid(pid, status, 0);
+			fail_msg("offsite did not finish within %d s", seconds);
+		}
+		nanosleep(&tick, NULL);
+	}
+	assert_int_equal(got, pid);
+}
+
 /* Run offsite -c DIR/CONFIG ARGS...; standard error into *ERR (malloc'ed).
  * Returns the exit status. */
 static int run_offsite(char **err, const char *config, const char *a1,
@@ -142,7 +163,7 @@ static int run_offsite(char **err, const char *config, const char *a1,
 		      (char *)NULL);
 		_exit(127);
 	}
-	assert_int_equal(waitpid(pid, &status, 0), pid);
+	wait_bounded(pid, &status, 300);
 	assert_true(WIFEXITED(status));
 	f = fopen(errpath, "r");
 	assert_non_null(f);

@@ -16,10 +16,14 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
 #define MAX_BODY (64 * 1024 * 1024)
+/* A client that stops reading, or sending, for this long loses its
+ * connection: no thread of the server waits for good. */
+#define IO_TIMEOUT_MS 30000
 
 struct fake_conn {
 	int fd;
@@ -140,6 +144,27 @@ const char *fake_header(const struct fake_request *req, const char *name,
 	return NULL;
 }
 
+/* Receive up to SIZE bytes into BUF: the count, or -1 when the peer
+ * closed, the server is stopping (STOP readable), or nothing came for
+ * TIMEOUT_MS (-1: no limit but the stop). */
+static ssize_t recv_some(int fd, int stop, char *buf, size_t size,
+			 int timeout_ms)
+{
+	for (;;) {
+		struct pollfd p[2] = {{fd, POLLIN, 0}, {stop, POLLIN, 0}};
+		int n = poll(p, 2, timeout_ms);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0 || p[1].revents)
+			return -1;
+		ssize_t got = recv(fd, buf, size, 0);
+		if (got < 0 && errno == EINTR)
+			continue;
+		return got > 0 ? got : -1;
+	}
+}
+
 /* Read until the end of the headers; leftover bytes stay in BUF. */
 static int read_request(int fd, int stop, char *buf, size_t size, size_t *have,
 			struct fake_request *req)
@@ -155,12 +180,10 @@ static int read_request(int fd, int stop, char *buf, size_t size, size_t *have,
 			break;
 		if (*have + 1 >= size)
 			return -1;
-		struct pollfd p[2] = {{fd, POLLIN, 0}, {stop, POLLIN, 0}};
-		if (poll(p, 2, -1) < 0 && errno != EINTR)
-			return -1;
-		if (p[1].revents)
-			return -1;
-		ssize_t n = recv(fd, buf + *have, size - 1 - *have, 0);
+		/* Between requests a kept-alive connection may idle until
+		 * the server stops; inside one, the bound applies. */
+		ssize_t n = recv_some(fd, stop, buf + *have, size - 1 - *have,
+				      *have == 0 ? -1 : IO_TIMEOUT_MS);
 		if (n <= 0)
 			return -1;
 		*have += (size_t)n;
@@ -191,7 +214,8 @@ static int read_request(int fd, int stop, char *buf, size_t size, size_t *have,
 		memmove(buf, buf + hlen + got, *have - hlen - got);
 		*have -= hlen + got;
 		while (got < need) {
-			ssize_t n = recv(fd, req->body + got, need - got, 0);
+			ssize_t n = recv_some(fd, stop, req->body + got,
+					      need - got, IO_TIMEOUT_MS);
 			if (n <= 0)
 				return -1;
 			got += (size_t)n;
@@ -258,6 +282,10 @@ static void *run(void *arg)
 		int fd = accept(s->listen_fd, NULL, NULL);
 		if (fd < 0)
 			continue;
+		/* A handler's answer to a client that stopped reading gives
+		 * up (send fails) instead of blocking its thread for good. */
+		struct timeval tv = {IO_TIMEOUT_MS / 1000, 0};
+		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 		/* A thread per connection: clients keep theirs alive. */
 		struct conn_thread *ct = calloc(1, sizeof(*ct));
 		if (!ct) {
