@@ -42,6 +42,38 @@ harness_stop_pids() {
 	: >"$file"
 }
 
+# An ID for process PID that a reused PID does not match: "PID:START",
+# START its start time (clock ticks since boot). Nothing if it is gone.
+harness_pid_id() {
+	local pid=$1 stat
+	stat=$(cat "/proc/$pid/stat" 2>/dev/null) || return 0
+	# The fields after the command (which may hold spaces or parentheses)
+	# begin with field 3; the start time is field 22.
+	# shellcheck disable=SC2086
+	set -- ${stat##*) }
+	echo "$pid:${20}"
+}
+
+# Stop the processes of IDS (harness_pid_id's, one per word) that still
+# run as those very processes: TERM, GRACE seconds, then KILL.
+harness_stop_ids() {
+	local grace=$1 id pids=
+	shift
+	for id in "$@"; do
+		[ -n "$id" ] && [ "$(harness_pid_id "${id%%:*}")" = "$id" ] &&
+			pids="$pids ${id%%:*}"
+	done
+	[ -n "$pids" ] || return 0
+	# shellcheck disable=SC2086
+	kill -TERM $pids 2>/dev/null
+	for id in $pids; do
+		if ! harness_wait "$grace" harness_gone "$id"; then
+			kill -KILL "$id" 2>/dev/null
+			harness_wait 5 harness_gone "$id"
+		fi
+	done
+}
+
 # The live processes of session SID, one PID a line (zombies left out:
 # they are gone, only not yet reaped).
 harness_session_pids() {
