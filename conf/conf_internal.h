@@ -126,9 +126,10 @@ int conf_check_identifier(char **value, const char **why);
  * there is none; CONF_ESYNTAX when the text does not parse. */
 int conf_dbname_from_conninfo(char **out, const char *conninfo);
 int conf_dbname_from_url(char **out, const char *url, bool query);
-/* A copy of VALUE with passwords (URL user info, password= in conninfo
- * or a query) replaced by <redacted>; with CUT, everything after a URL's
- * host too. NULL when out of memory. */
+/* A copy of VALUE with passwords (URL user info, and in a conninfo or a
+ * query the value of every keyword libpq marks as a password: password,
+ * sslpassword...) replaced by <redacted>; with CUT, everything after a
+ * URL's host too. NULL when out of memory. */
 char *conf_redact(const char *value, bool cut);
 
 /* value.c */

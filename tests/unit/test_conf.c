@@ -1017,6 +1017,34 @@ static void test_env(void **state)
 	conf_free(c);
 }
 
+/* Every keyword libpq marks as a password is redacted, in a key=value
+ * conninfo and in a URI's query, however its name is spelt there. */
+static void test_print_libpq_secrets(void **state)
+{
+	char *out;
+	conf *c;
+
+	(void)state;
+	c = parse_ok(MIN_CONF
+		     "[database]\nconninfo = host=db sslpassword='key pass' "
+		     "dbname=app password=pw-one sslkey=/etc/k\n"
+		     "[catalog]\nconninfo = postgresql://u@db/cat"
+		     "?sslpassword=pw-two&ssl%70assword=pw-three"
+		     "&PASSWORD=pw-four&sslmode=require\n");
+	out = print(c);
+	assert_non_null(strstr(out, "\nconninfo = host=db "
+				    "sslpassword=<redacted> dbname=app "
+				    "password=<redacted> sslkey=/etc/k\n"));
+	assert_non_null(strstr(out, "\nconninfo = postgresql://u@db/cat"
+				    "?sslpassword=<redacted>"
+				    "&ssl%70assword=<redacted>"
+				    "&PASSWORD=<redacted>&sslmode=require\n"));
+	assert_null(strstr(out, "key pass"));
+	assert_null(strstr(out, "pw-"));
+	free(out);
+	conf_free(c);
+}
+
 static void test_print(void **state)
 {
 	char path[256], text[1024];
@@ -1183,6 +1211,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_load, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_env, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_print, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_print_libpq_secrets, setup,
+						teardown),
 		cmocka_unit_test(test_describe),
 		cmocka_unit_test(test_table),
 		cmocka_unit_test_setup_teardown(test_api_misuse, setup,
