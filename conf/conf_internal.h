@@ -102,7 +102,8 @@ size_t conf_argv_count(char *const *argv);
 
 /* secret.c */
 /* Check the private file PATH named by KEY at WHERE: a regular file that
- * group and others cannot use. With OUT, read it (trailing blanks cut;
+ * group and others cannot use, owned as conf_owner_trusted() allows for
+ * secrets. With OUT, read it (trailing blanks cut;
  * one non-empty line at most 64 KiB) into a new string. */
 int conf_secret_file(char **out, const char *path, const char *where,
 		     const char *key, conf_error *err);
