@@ -14,6 +14,9 @@
 # $OFFSITE is the binary under test; $T_DIR a private temp directory.
 
 set -u
+# Configs are refused when group or others can write them: whatever the
+# caller's umask, the files a test writes are not.
+umask 022
 T_N=0
 T_FAILED=0
 T_DIR=${T_DIR:-$(mktemp -d)}
