@@ -123,15 +123,16 @@ static int open_file(int *out, int dfd, const struct stat *dst,
 	const int flags = O_RDWR | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY;
 	struct stat st;
 	conf_error cerr;
-	bool created = false;
+	bool created = false, existed = false;
 	int f = -1, tries;
 
 	*out = -1;
 	for (tries = 0; tries < 3 && f < 0; tries++) {
 		f = openat(dfd, file, flags | O_CREAT | O_EXCL, 0600);
 		created = f >= 0;
+		existed = f < 0 && errno == EEXIST;
 		/* Non-blocking: a FIFO put in its place must not hang us. */
-		if (f < 0 && errno == EEXIST)
+		if (existed)
 			f = openat(dfd, file, flags | O_NONBLOCK);
 		if (f < 0 && errno != ENOENT)
 			break;
@@ -141,10 +142,10 @@ static int open_file(int *out, int dfd, const struct stat *dst,
 
 		lock_seterr(err, "cannot open the lock %s: %s%s", path,
 			    strerror(e),
-			    e == EACCES ? " (a lock file left by a run as "
-					  "another user? remove it while no "
-					  "run is going)"
-					: "");
+			    existed && e == EACCES
+				    ? " (a lock file left by a run as another "
+				      "user? remove it while no run is going)"
+				    : "");
 		return LOCK_EIO;
 	}
 	if (fstat(f, &st) != 0) {
