@@ -28,6 +28,8 @@ DOCDIR   ?= $(PREFIX)/share/doc/offsite
 # systemd reads units from /usr/local/lib/systemd/system too; the Debian
 # package puts them in /lib/systemd/system.
 UNITDIR  ?= $(PREFIX)/lib/systemd/system
+# systemd-tmpfiles reads /usr/local/lib/tmpfiles.d too (the lock directory).
+TMPFILESDIR ?= $(PREFIX)/lib/tmpfiles.d
 # The configuration is in /etc whatever PREFIX is: the units and the
 # program's default (-c) name /etc/offsite/offsite.ini.
 SYSCONFDIR ?= /etc
@@ -223,7 +225,9 @@ UNITS     := $(wildcard packaging/systemd/*.service packaging/systemd/*.timer \
 MANPAGES  := packaging/man/offsite.1 packaging/man/offsite.ini.5
 
 # Units name /usr/bin/offsite and /etc/offsite; installed, they name
-# BINDIR and CONFDIR. The example config is installed once, mode 0640,
+# BINDIR and CONFDIR. tmpfiles.d/offsite.conf makes the lock directory
+# /run/offsite at boot (systemd-tmpfiles --create offsite.conf makes it
+# now). The example config is installed once, mode 0640,
 # never over an existing one, and given to the group offsite when it
 # exists (and DESTDIR is empty: a staged tree is owned by its packager).
 # INSTALL_BIN: the binary to install (the tests install the one they test).
@@ -231,9 +235,12 @@ INSTALL_BIN ?= offsite
 
 install: $(INSTALL_BIN)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(UNITDIR) \
+		$(DESTDIR)$(TMPFILESDIR) \
 		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
 		$(DESTDIR)$(DOCDIR)/examples
 	install -m 0755 $(INSTALL_BIN) $(DESTDIR)$(BINDIR)/offsite
+	install -m 0644 packaging/tmpfiles.d/offsite.conf \
+		$(DESTDIR)$(TMPFILESDIR)/offsite.conf
 	@set -e; for u in $(UNITS); do \
 		dst=$(DESTDIR)$(UNITDIR)/$${u#packaging/systemd/}; \
 		install -d "$$(dirname "$$dst")"; \
@@ -264,6 +271,7 @@ install: $(INSTALL_BIN)
 # The configuration stays: it is the administrator's.
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/offsite
+	rm -f $(DESTDIR)$(TMPFILESDIR)/offsite.conf
 	rm -f $(patsubst packaging/systemd/%,$(DESTDIR)$(UNITDIR)/%,$(UNITS))
 	-rmdir $(sort $(dir $(patsubst packaging/systemd/%,$(DESTDIR)$(UNITDIR)/%,$(filter %.conf,$(UNITS)))))
 	rm -f $(DESTDIR)$(MANDIR)/man1/offsite.1.gz $(DESTDIR)$(MANDIR)/man5/offsite.ini.5.gz

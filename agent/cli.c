@@ -17,6 +17,7 @@
 #include <libxml/xmlversion.h>
 #include <openssl/crypto.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -281,12 +282,58 @@ const struct cli_command *cli_find(const char *name)
 	return NULL;
 }
 
-/* "offsite[ COMMAND]: MSG" on stderr, redacted. */
+/* "offsite[ COMMAND]: MSG" on stderr, redacted, then escaped: a message
+ * may quote a server, the bucket or the config. */
 static void put_error(const char *command, char *msg, size_t size)
 {
+	char shown[4 * 2048 + 1];
+
 	s3_redact(msg, size);
+	log_escape(shown, sizeof(shown), msg);
 	fprintf(stderr, "offsite%s%s: %s\n", command != NULL ? " " : "",
-		command != NULL ? command : "", msg);
+		command != NULL ? command : "", shown);
+}
+
+int cli_voutf(const char *fmt, va_list ap)
+{
+	char *text = NULL, *shown = NULL;
+	size_t len, size;
+	bool eol;
+	int n, rc = -1;
+
+	n = vasprintf(&text, fmt, ap);
+	if (n < 0)
+		return -1;
+	len = (size_t)n;
+	eol = len > 0 && text[len - 1] == '\n';
+	if (eol)
+		text[--len] = '\0';
+	if (len > (SIZE_MAX - 2) / 4)
+		goto out;
+	size = 4 * len + 1;
+	shown = malloc(size + 1);
+	if (shown == NULL)
+		goto out;
+	len = log_escape(shown, size, text);
+	if (eol)
+		shown[len++] = '\n';
+	if (fwrite(shown, 1, len, stdout) == len)
+		rc = (int)len;
+out:
+	free(text);
+	free(shown);
+	return rc;
+}
+
+int cli_outf(const char *fmt, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = cli_voutf(fmt, ap);
+	va_end(ap);
+	return rc;
 }
 
 void cli_errorf(const char *fmt, ...)

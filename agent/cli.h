@@ -6,6 +6,8 @@
 
 #include "conf/conf.h"
 
+#include <stdarg.h>
+
 /* Exit codes, documented in README and --help. */
 enum {
 	EXIT_OK = 0,
@@ -58,10 +60,22 @@ int cli_load_config(conf **out, const struct cli_globals *g);
 int cli_config_try(conf **out, const struct cli_globals *g, conf_error *err);
 
 /*
- * Print "offsite: MESSAGE" on stderr, redacted (s3_redact): for errors that
- * stop the program before or outside the log, which read like a compiler's.
+ * Print "offsite: MESSAGE" on stderr, redacted (s3_redact), then escaped
+ * (log_escape): for errors that stop the program before or outside the
+ * log, which read like a compiler's.
  */
 void cli_errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/*
+ * printf to stdout for what a command prints that holds text from outside
+ * (keys, rule IDs, manifests, a server's messages): the formatted text is
+ * escaped with log_escape(), so no control character reaches the
+ * terminal; a newline that ends it is kept. Returns the bytes written, or
+ * -1 (out of memory, or stdout failed).
+ */
+int cli_outf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int cli_voutf(const char *fmt, va_list ap)
+	__attribute__((format(printf, 1, 0)));
 
 /*
  * Print "offsite COMMAND: MESSAGE (see offsite COMMAND --help)" on stderr

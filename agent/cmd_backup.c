@@ -575,6 +575,7 @@ int cmd_backup(const struct cli_globals *g, const conf *c, int argc,
 	struct signals sig = {0};
 	enum progress_mode progress = PROGRESS_AUTO;
 	char lock_path[4096];
+	struct lock_error lerr;
 	int ch, rc = EXIT_FAILED, lock_fd = -1, lrc;
 
 	(void)g;
@@ -621,14 +622,15 @@ int cmd_backup(const struct cli_globals *g, const conf *c, int argc,
 	if (cli_check_database(argv[0], r.database))
 		return EXIT_USAGE;
 
-	lrc = lock_acquire(&lock_fd, lock_path, sizeof(lock_path), r.database);
+	lrc = lock_acquire(&lock_fd, lock_path, sizeof(lock_path), r.database,
+			   &lerr);
 	if (lrc == LOCK_HELD) {
 		cli_errorf("another backup of '%s' is running (lock %s)",
 			   r.database, lock_path);
 		return EXIT_LOCKED;
 	}
 	if (lrc != LOCK_OK) {
-		cli_errorf("cannot take the lock %s", lock_path);
+		cli_errorf("%s", lerr.msg);
 		return EXIT_FAILED;
 	}
 

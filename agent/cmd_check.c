@@ -72,7 +72,7 @@ static void say(struct report *rep, enum verdict v, const char *name,
 	snprintf(line, sizeof(line), "%-4s  %-*s  %s", words[v], NAME_WIDTH,
 		 name, detail);
 	s3_redact(line, sizeof(line));
-	printf("%s\n", line);
+	cli_outf("%s\n", line);
 	fflush(stdout);
 	if (v == CHECK_FAIL)
 		rep->failed++;

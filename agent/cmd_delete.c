@@ -175,7 +175,7 @@ int cmd_delete(const struct cli_globals *g, const conf *c, int argc,
 	if (remove_key(s3, key))
 		goto out;
 	audit("backup deleted", key, has_manifest);
-	if (printf("deleted %s\n", key) < 0)
+	if (cli_outf("deleted %s\n", key) < 0)
 		goto out;
 	rc = EXIT_OK;
 out:

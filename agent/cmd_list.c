@@ -52,12 +52,12 @@ static void print_table(const struct retention_backups *b)
 		const struct retention_backup *x = &b->items[i];
 
 		snprintf(bytes, sizeof(bytes), "%" PRIu64, x->size);
-		printf("%-20s  %-*s  %-*s  %*s  %*s  %-9s  %-8s  %s\n",
-		       report_time(ts, x->parsed.created), wtype,
-		       x->parsed.type, wdb, x->parsed.database, wsize,
-		       report_size(size, x->size), wbytes, bytes,
-		       x->parsed.encrypted ? "yes" : "no",
-		       x->complete ? "yes" : "no", x->key);
+		cli_outf("%-20s  %-*s  %-*s  %*s  %*s  %-9s  %-8s  %s\n",
+			 report_time(ts, x->parsed.created), wtype,
+			 x->parsed.type, wdb, x->parsed.database, wsize,
+			 report_size(size, x->size), wbytes, bytes,
+			 x->parsed.encrypted ? "yes" : "no",
+			 x->complete ? "yes" : "no", x->key);
 	}
 }
 
@@ -67,7 +67,8 @@ static int print_json(const conf *c, const struct retention_backups *b)
 		report_list_json(c->storage.bucket, c->storage.prefix, b);
 	int rc = -1;
 
-	if (root && json_dumpf(root, stdout, JSON_INDENT(2)) == 0 &&
+	if (root &&
+	    json_dumpf(root, stdout, JSON_INDENT(2) | JSON_ENSURE_ASCII) == 0 &&
 	    putchar('\n') != EOF)
 		rc = 0;
 	json_decref(root);

@@ -71,9 +71,9 @@ static int rules(s3_client *s3, const conf *c, enum action a, bool dry_run)
 	}
 	for (i = 0; i < plan.nchanges; i++) {
 		const struct retention_change *ch = &plan.changes[i];
-		printf("%-12s %s%s\n", verb(a, ch->op, dry_run), ch->text,
-		       ch->op == RETENTION_RULE_FOREIGN ? " (not offsite's)"
-							: "");
+		cli_outf("%-12s %s%s\n", verb(a, ch->op, dry_run), ch->text,
+			 ch->op == RETENTION_RULE_FOREIGN ? " (not offsite's)"
+							  : "");
 	}
 	for (i = 0; i < plan.nwarnings; i++)
 		log_event(LOG_WARN, plan.warnings[i], NULL);
@@ -171,8 +171,9 @@ static int abort_uploads(s3_client *s3, const conf *c, time_t now, bool dry_run,
 					    now))
 			continue;
 		retention_format_time(ups[i].initiated, started);
-		printf("%-12s %s (incomplete upload started %s)\n",
-		       dry_run ? "would abort" : "abort", ups[i].key, started);
+		cli_outf("%-12s %s (incomplete upload started %s)\n",
+			 dry_run ? "would abort" : "abort", ups[i].key,
+			 started);
 		(*count)++;
 		if (dry_run)
 			continue;

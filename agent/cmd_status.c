@@ -62,8 +62,8 @@ static void print_backup(const char *label, const struct retention_backup *x)
 		printf("%-8s  none\n", label);
 		return;
 	}
-	printf("%-8s  %s  %s%s\n", label, report_time(ts, x->parsed.created),
-	       x->key, x->complete ? "" : " (incomplete)");
+	cli_outf("%-8s  %s  %s%s\n", label, report_time(ts, x->parsed.created),
+		 x->key, x->complete ? "" : " (incomplete)");
 }
 
 static const char *pair_state(const struct report_pair *p)
@@ -135,14 +135,14 @@ static void print_status(const conf *c, const struct report_status *s)
 		printf("\n");
 	}
 	if (s->oldest_pending)
-		printf("pending uploads: %zu, oldest %s %s\n", s->pending,
-		       report_time(ts, s->oldest_pending->initiated),
-		       s->oldest_pending->key);
+		cli_outf("pending uploads: %zu, oldest %s %s\n", s->pending,
+			 report_time(ts, s->oldest_pending->initiated),
+			 s->oldest_pending->key);
 	else
 		printf("pending uploads: 0\n");
 	printf("\n");
 	for (i = 0; i < s->nproblems; i++)
-		printf("unhealthy: %s\n", s->problems[i]);
+		cli_outf("unhealthy: %s\n", s->problems[i]);
 	if (s->nproblems == 0)
 		printf("%s\n", any_checked(s) ? "healthy"
 					      : "health not checked: no "
@@ -155,7 +155,8 @@ static int print_json(const conf *c, const struct report_status *s, time_t now)
 					  s, now);
 	int rc = -1;
 
-	if (root && json_dumpf(root, stdout, JSON_INDENT(2)) == 0 &&
+	if (root &&
+	    json_dumpf(root, stdout, JSON_INDENT(2) | JSON_ENSURE_ASCII) == 0 &&
 	    putchar('\n') != EOF)
 		rc = 0;
 	json_decref(root);

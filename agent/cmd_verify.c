@@ -42,14 +42,15 @@ struct verify {
 	unsigned ok, failed, errors, skipped;
 };
 
-/* One line on stdout, as it happens. */
+/* One line on stdout, as it happens; keys and reasons may hold text from
+ * the bucket: escaped. */
 static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void say(const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	vprintf(fmt, ap);
+	cli_voutf(fmt, ap);
 	va_end(ap);
 	fflush(stdout);
 }

@@ -5,6 +5,8 @@
  */
 #include "agent/crypto.h"
 
+#include "conf/conf.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -358,6 +360,17 @@ static int read_private(uint8_t *buf, size_t size, size_t *len,
 			   what, path, (unsigned)(st.st_mode & 07777), path);
 		rc = CRYPTO_EKEY;
 		goto out;
+	}
+	/* Another user's key would be a key that user knows. */
+	{
+		conf_error cerr;
+
+		if (conf_check_owner(&st, CONF_TRUST_SECRET, what, path,
+				     &cerr) != CONF_OK) {
+			key_seterr(err, "%s", cerr.msg);
+			rc = CRYPTO_EKEY;
+			goto out;
+		}
 	}
 	while (got < size) {
 		ssize_t n = read(fd, buf + got, size - got);

@@ -1,5 +1,23 @@
 /*
- * lock: one backup of a database at a time on this host.
+ * lock: one backup of a database at a time on this host, and the short
+ * locks beside it (the metrics file).
+ *
+ * A lock is an flock(2) on a file in a directory that no other user can
+ * write, so no one else can squat a lock, hold it, or swap the file:
+ *
+ *   $RUNTIME_DIRECTORY   systemd's RuntimeDirectory= (its first entry)
+ *   /run/offsite         made at boot by tmpfiles.d/offsite.conf, when it
+ *                        exists and this user can write it
+ *   /var/lib/offsite     the state directory (the package makes it), same
+ *   $XDG_RUNTIME_DIR     a user's own, for runs outside the service
+ *
+ * The first that applies is the one; none is an error (a world-writable
+ * directory such as /tmp is never used). It must belong to this user or to
+ * root (a run as root also takes the service account's, CONF_SERVICE_USER)
+ * and be writable by its owner only. A lock file that a run as root
+ * creates is given to the directory's owner, so one run by hand as root
+ * does not lock out the service's later runs. A crashed or killed run
+ * leaves the file but not the lock.
  */
 #ifndef OFFSITE_AGENT_LOCK_H
 #define OFFSITE_AGENT_LOCK_H
@@ -8,14 +26,31 @@
 
 enum lock_code { LOCK_OK = 0, LOCK_HELD, LOCK_EIO };
 
+#define LOCK_RUN_DIR   "/run/offsite"
+#define LOCK_STATE_DIR "/var/lib/offsite"
+
+struct lock_error {
+	char msg[768]; /* what failed, with strerror where there is one */
+};
+
 /*
- * Take an exclusive flock on "offsite-NAME.lock" in the runtime directory:
- * $RUNTIME_DIRECTORY (systemd's RuntimeDirectory=), else /run/offsite if
- * it exists, else $XDG_RUNTIME_DIR, else /tmp. *FD holds the lock until
- * lock_release(); the kernel drops it if we die. PATH receives the file's
- * name for messages.
+ * Take the exclusive lock "offsite-NAME.lock" of database NAME, without
+ * waiting. *FD holds the lock until lock_release(). PATH (SIZE bytes)
+ * receives the file's name for messages, when the directory was found.
+ * Returns LOCK_OK, LOCK_HELD (another run holds it), or LOCK_EIO with the
+ * reason in ERR.
  */
-int lock_acquire(int *fd, char *path, size_t size, const char *name);
+int lock_acquire(int *fd, char *path, size_t size, const char *name,
+		 struct lock_error *err);
+
+/*
+ * The same for the lock file FILE (a name without '/', never starting with
+ * "offsite-"), waiting up to WAIT_MS milliseconds for another holder to
+ * let go: LOCK_HELD once they are spent.
+ */
+int lock_acquire_file(int *fd, char *path, size_t size, const char *file,
+		      unsigned wait_ms, struct lock_error *err);
+
 void lock_release(int fd);
 
 #endif

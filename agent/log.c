@@ -91,10 +91,19 @@ static void put_close(struct line *l, const char *s)
 	l->len += n;
 }
 
-/* The length of the character at S: a whole UTF-8 sequence, or one byte
- * (ASCII, or a byte that does not start a valid sequence). */
+/* How a character that may not be shown as it is gets written: in a
+ * quoted text value of the log, in a JSON string, on a terminal. */
+enum esc_style { ESC_TEXT, ESC_JSON, ESC_TERM };
+
+/* The longest escaped character: a C1 control as two \xNN. */
+#define ESC_MAX 8
+
+/* The length of the character at S: a whole, well-formed UTF-8 sequence
+ * (RFC 3629: no overlong form, no surrogate, nothing past U+10FFFF), or
+ * one byte (ASCII, or a byte that does not start such a sequence). */
 static size_t char_len(const unsigned char *s, size_t avail)
 {
+	unsigned char lo = 0x80, hi = 0xbf;
 	size_t n, i;
 
 	if (s[0] < 0xc2 || s[0] > 0xf4)
@@ -102,71 +111,118 @@ static size_t char_len(const unsigned char *s, size_t avail)
 	n = s[0] >= 0xf0 ? 4 : s[0] >= 0xe0 ? 3 : 2;
 	if (n > avail)
 		return 1;
-	for (i = 1; i < n; i++) {
+	if (s[0] == 0xe0)
+		lo = 0xa0;
+	else if (s[0] == 0xed)
+		hi = 0x9f;
+	else if (s[0] == 0xf0)
+		lo = 0x90;
+	else if (s[0] == 0xf4)
+		hi = 0x8f;
+	if (s[1] < lo || s[1] > hi)
+		return 1;
+	for (i = 2; i < n; i++) {
 		if ((s[i] & 0xc0) != 0x80)
 			return 1;
 	}
 	return n;
 }
 
-static bool is_control(unsigned char ch)
+/* The character at S (AVAIL > 0 bytes), its length in *LEN: may it be
+ * shown as it is? Not a C0 control, DEL, a C1 control (U+0080 to U+009F,
+ * which terminals take as CSI and the like) or a byte that is not UTF-8
+ * (a terminal in a single-byte locale reads 0x9b as CSI). */
+static bool char_plain(const unsigned char *s, size_t avail, size_t *len)
 {
-	return ch < 0x20 || ch == 0x7f;
+	*len = char_len(s, avail);
+	if (*len == 1)
+		return s[0] >= 0x20 && s[0] < 0x7f;
+	return !(s[0] == 0xc2 && s[1] < 0xa0);
+}
+
+static size_t hex_escape(char *out, const char *lead, unsigned char ch)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t n = strlen(lead);
+
+	memcpy(out, lead, n);
+	out[n] = hex[ch >> 4];
+	out[n + 1] = hex[ch & 0xf];
+	return n + 2;
+}
+
+/*
+ * The character at S (AVAIL > 0 bytes) as STYLE writes it, into OUT
+ * (ESC_MAX bytes); *USED is how many bytes of S it took. Returns the
+ * length written. What may be shown is copied (quote and backslash
+ * escaped but on a terminal); \n, \r and \t are written so; any other
+ * byte of a character that may not be shown as \xNN (JSON: \u00NN, a
+ * C1 control as one \u0080 to \u009f).
+ */
+static size_t escape_char(char *out, const unsigned char *s, size_t avail,
+			  size_t *used, enum esc_style style)
+{
+	size_t n, i, len = 0;
+
+	if (char_plain(s, avail, &n)) {
+		*used = n;
+		if (n == 1 && style != ESC_TERM && (*s == '"' || *s == '\\')) {
+			out[0] = '\\';
+			out[1] = (char)*s;
+			return 2;
+		}
+		memcpy(out, s, n);
+		return n;
+	}
+	*used = n;
+	if (n == 1 && (*s == '\n' || *s == '\r' || *s == '\t')) {
+		out[0] = '\\';
+		out[1] = *s == '\n' ? 'n' : *s == '\r' ? 'r' : 't';
+		return 2;
+	}
+	if (style == ESC_JSON)
+		return hex_escape(out, "\\u00", n == 2 ? s[1] : s[0]);
+	for (i = 0; i < n; i++)
+		len += hex_escape(out + len, "\\x", s[i]);
+	return len;
 }
 
 /* Text format: does VALUE need quotes? */
 static bool needs_quotes(const char *value)
 {
 	const unsigned char *p = (const unsigned char *)value;
+	size_t avail = strlen(value), n;
 
-	if (*p == '\0')
+	if (avail == 0)
 		return true;
-	for (; *p != '\0'; p++) {
-		if (is_control(*p) || strchr(" =\"'\\,&", *p) != NULL)
+	for (; avail > 0; p += n, avail -= n) {
+		if (!char_plain(p, avail, &n) ||
+		    (n == 1 && strchr(" =\"'\\,&", *p) != NULL))
 			return true;
 	}
 	return false;
 }
 
-/* The escaped form of the one-byte character CH into OUT (at least 7
- * bytes); returns its length. */
-static size_t escape_byte(char *out, unsigned char ch, enum log_format format)
+size_t log_escape(char *out, size_t size, const char *s)
 {
-	static const char hex[] = "0123456789abcdef";
+	const unsigned char *p = (const unsigned char *)s;
+	size_t avail = strlen(s), len = 0;
 
-	switch (ch) {
-	case '"':
-	case '\\':
-		out[0] = '\\';
-		out[1] = (char)ch;
-		return 2;
-	case '\n':
-		memcpy(out, "\\n", 2);
-		return 2;
-	case '\r':
-		memcpy(out, "\\r", 2);
-		return 2;
-	case '\t':
-		memcpy(out, "\\t", 2);
-		return 2;
-	default:
-		break;
+	if (size == 0)
+		return 0;
+	while (avail > 0) {
+		char esc[ESC_MAX];
+		size_t used, n = escape_char(esc, p, avail, &used, ESC_TERM);
+
+		if (n > size - 1 - len)
+			break;
+		memcpy(out + len, esc, n);
+		len += n;
+		p += used;
+		avail -= used;
 	}
-	if (!is_control(ch)) {
-		out[0] = (char)ch;
-		return 1;
-	}
-	if (format == LOG_FORMAT_JSON) {
-		memcpy(out, "\\u00", 4);
-		out[4] = hex[ch >> 4];
-		out[5] = hex[ch & 0xf];
-		return 6;
-	}
-	out[0] = '\\';
-	out[1] = 'x';
-	out[2] = hex[ch >> 4];
-	out[3] = hex[ch & 0xf];
-	return 4;
+	out[len] = '\0';
+	return len;
 }
 
 /*
@@ -191,20 +247,17 @@ static void put_value(struct line *l, const char *value)
 	l->in_value = true;
 	avail = strlen(raw);
 	while (avail > 0) {
-		char esc[8];
+		char esc[ESC_MAX];
+		size_t used;
 
-		n = char_len(p, avail);
-		if (n > 1) {
-			if (!put(l, (const char *)p, n))
-				return;
-		} else if (l->quoted) {
-			if (!put(l, esc, escape_byte(esc, *p, l->format)))
-				return;
-		} else if (!put(l, (const char *)p, 1)) {
+		/* Unquoted, every character is plain: copied as it is. */
+		n = escape_char(esc, p, avail, &used,
+				l->format == LOG_FORMAT_JSON ? ESC_JSON
+							     : ESC_TEXT);
+		if (!put(l, esc, n))
 			return;
-		}
-		p += n;
-		avail -= n;
+		p += used;
+		avail -= used;
 	}
 	if (l->quoted && !put(l, "\"", 1))
 		return;

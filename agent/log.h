@@ -7,14 +7,20 @@
  * Timestamps are UTC. Every line passes through s3_redact() before it is
  * written, so a credential that slips into a message never reaches the log.
  *
- * Text format: a value is written as is unless it is empty or holds a
- * blank, '=', a quote, a backslash, ',', '&' or a control character; then
- * it is quoted, with quote and backslash escaped and control characters
- * written as \n, \r, \t or \xNN. Keys are written with every character
- * outside [A-Za-z0-9_.-] replaced by '_'.
+ * A character that a terminal may act on is never written as it is: a C0
+ * control, DEL, a C1 control (U+0080 to U+009F) or a byte that is not
+ * part of well-formed UTF-8. log_escape() below writes strings the same
+ * way for the rest of standard output and error.
  *
- * JSON format: standard string escaping, control characters as \n, \r, \t
- * or \u00XX; other bytes (UTF-8) as they are.
+ * Text format: a value is written as is unless it is empty or holds a
+ * blank, '=', a quote, a backslash, ',', '&' or such a character; then it
+ * is quoted, with quote and backslash escaped and those characters
+ * written as \n, \r, \t or \xNN (each byte). Keys are written with every
+ * character outside [A-Za-z0-9_.-] replaced by '_'.
+ *
+ * JSON format: standard string escaping, those characters as \n, \r, \t
+ * or \u00XX (a byte that is not UTF-8 as \u00XX of its value); other
+ * UTF-8 as it is.
  *
  * A line is at most LOG_LINE_MAX bytes, its newline included; a longer one
  * is cut at a character boundary and marked with "..." (in JSON, inside the
@@ -53,6 +59,17 @@ void log_event(enum log_level level, const char *msg, ...)
 /* printf-style message with no key/value pairs. */
 void log_msgf(enum log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+
+/*
+ * S as it may be shown on a terminal, into OUT (SIZE bytes, always
+ * NUL-terminated): the characters above written as \n, \r, \t or \xNN
+ * (each byte), everything else as it is, backslashes too. What does not
+ * fit is cut at a character boundary; 4 * strlen(S) + 1 bytes always fit.
+ * Returns the length written. Every string from outside (the bucket, a
+ * server, the config, the command line) that reaches standard output or
+ * error passes through it or through the log.
+ */
+size_t log_escape(char *out, size_t size, const char *s);
 
 /*
  * HOOK (NULL: none) is called around each line written: with BEFORE true

@@ -17,7 +17,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "agent/lock.h"
 #include "agent/log.h"
+#include "conf/conf.h"
 
 enum metric_id {
 	M_LAST_RUN,
@@ -382,19 +384,44 @@ void metrics_set_dispose(struct metrics_set *set)
 	set->n = 0;
 }
 
-/* Read at most METRICS_FILE_MAX bytes of PATH; a missing file is empty. */
+/*
+ * Read at most METRICS_FILE_MAX bytes of PATH. A missing file is empty; so
+ * is one we did not write (another user's, a symbolic link, a FIFO...),
+ * with a warning, since its series would be forged: the new file replaces
+ * it. Opened without blocking, so a FIFO cannot hang us.
+ */
 static int read_capped(char **out, size_t *len, const char *path)
 {
 	char *buf = NULL;
+	const char *why = NULL;
+	struct stat st;
 	size_t n = 0;
 	ssize_t got;
 	int fd, rc = -1;
 
 	*out = NULL;
 	*len = 0;
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0)
-		return errno == ENOENT ? 0 : -1;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	if (fd < 0 && errno == ENOENT)
+		return 0;
+	if (fd < 0 && errno == ELOOP)
+		why = "a symbolic link";
+	else if (fd < 0)
+		return -1;
+	else if (fstat(fd, &st) != 0)
+		goto out;
+	else if (!S_ISREG(st.st_mode))
+		why = "not a regular file";
+	else if (!conf_owner_trusted(st.st_uid, CONF_TRUST_SECRET))
+		why = "another user's file";
+	if (why != NULL) {
+		log_event(LOG_WARN,
+			  "metrics file replaced: its series are not "
+			  "ours",
+			  "file", path, "why", why, NULL);
+		rc = 0;
+		goto out;
+	}
 	buf = malloc(METRICS_FILE_MAX);
 	if (!buf)
 		goto out;
@@ -414,7 +441,8 @@ static int read_capped(char **out, size_t *len, const char *path)
 	rc = 0;
 out:
 	free(buf);
-	close(fd);
+	if (fd >= 0)
+		close(fd);
 	return rc;
 }
 
@@ -435,24 +463,32 @@ static int write_all(int fd, const char *buf, size_t len)
 int metrics_write(const char *path, const struct metrics_run *run)
 {
 	struct metrics_set set = {0};
-	char *old = NULL, *text = NULL, *tmp = NULL, *lock = NULL;
+	struct lock_error lerr;
+	char *old = NULL, *text = NULL, *tmp = NULL;
+	char lock[4096];
 	const char *why = NULL;
 	size_t len = 0;
-	int fd = -1, lock_fd = -1, rc = -1, err = 0;
+	bool made = false;
+	int fd = -1, lock_fd = -1, rc = -1, err = 0, lrc;
 
 	if (!path)
 		return 0;
-	if (asprintf(&lock, "%s.lock", path) < 0 ||
-	    asprintf(&tmp, "%s.tmp.%ld", path, (long)getpid()) < 0) {
-		lock = tmp = NULL;
+	if (asprintf(&tmp, "%s.tmp.XXXXXX", path) < 0) {
+		tmp = NULL;
 		why = "out of memory";
 		goto out;
 	}
-	/* Runs for other databases may write the same file: one at a time. */
-	lock_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
-	if (lock_fd < 0 || flock(lock_fd, LOCK_EX) != 0) {
-		err = errno;
-		why = "cannot lock";
+	/* Runs for other databases may write the same file: one at a time.
+	 * The lock lives with the run locks, where no other user can hold
+	 * it, and is waited for a few seconds at most. */
+	lrc = lock_acquire_file(&lock_fd, lock, sizeof(lock), "metrics.lock",
+				METRICS_LOCK_WAIT_MS, &lerr);
+	if (lrc == LOCK_HELD) {
+		why = "another run held the metrics lock too long";
+		goto out;
+	}
+	if (lrc != LOCK_OK) {
+		why = lerr.msg;
 		goto out;
 	}
 	if (read_capped(&old, &len, path)) {
@@ -465,13 +501,15 @@ int metrics_write(const char *path, const struct metrics_run *run)
 		why = "cannot build";
 		goto out;
 	}
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
-		  0644);
+	/* A new name, created here: a file someone put in its place first
+	 * is never ours to write. */
+	fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0) {
 		err = errno;
 		why = "cannot create";
 		goto out;
 	}
+	made = true;
 	/* node_exporter runs as another user: readable whatever the umask. */
 	if (fchmod(fd, 0644) != 0 || write_all(fd, text, strlen(text)) ||
 	    fsync(fd) != 0) {
@@ -495,12 +533,11 @@ int metrics_write(const char *path, const struct metrics_run *run)
 out:
 	if (fd >= 0)
 		close(fd);
-	if (rc && tmp)
+	if (rc && made)
 		unlink(tmp);
-	if (lock_fd >= 0)
-		close(lock_fd);
+	lock_release(lock_fd);
 	if (rc) {
-		char detail[256];
+		char detail[1024];
 		snprintf(detail, sizeof(detail), "%s%s%s", why, err ? ": " : "",
 			 err ? strerror(err) : "");
 		log_event(LOG_WARN, "metrics not written", "file", path,
@@ -510,6 +547,5 @@ out:
 	free(old);
 	free(text);
 	free(tmp);
-	free(lock);
 	return rc;
 }

@@ -6,11 +6,15 @@
  *
  * One file holds many series: the run's own series replaces its old
  * values, every other series in the file is kept. Only lines in our own
- * format are read back (anything else is dropped); the file is read up to
- * METRICS_FILE_MAX bytes and METRICS_MAX_SERIES series. The new file is
- * written beside the old one (PATH.tmp.PID), synced and renamed over it,
- * so the collector never reads half a file; a lock file (PATH.lock)
- * keeps two runs from losing each other's series.
+ * format are read back (anything else is dropped), and only from a file we
+ * wrote (a regular file owned by us or root, see conf_owner_trusted); the
+ * file is read up to METRICS_FILE_MAX bytes and METRICS_MAX_SERIES
+ * series. The new file is created beside the old one under a new name
+ * (mkostemp, PATH.tmp.XXXXXX), synced and renamed over it, so the
+ * collector never reads half a file and a file another user put there is
+ * never written to. The lock "metrics.lock" in the lock directory
+ * (agent/lock.h), waited for METRICS_LOCK_WAIT_MS at most, keeps two runs
+ * from losing each other's series; no other user can open it.
  *
  * A failed run keeps the series' last success time and sizes (those of
  * the last successful backup); a series with no success yet has 0.
@@ -26,6 +30,9 @@
 #define METRICS_FILE_MAX   (1024 * 1024)
 #define METRICS_MAX_SERIES 4096
 #define METRICS_LABEL_MAX  64
+/* Other runs hold the metrics lock for milliseconds; past this, the file
+ * is left as it is, with a warning. */
+#define METRICS_LOCK_WAIT_MS 5000
 
 /* The series of `retention prune`: "*" is no database name, so it never
  * meets a backup's series. */

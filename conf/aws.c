@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <openssl/crypto.h>
 
@@ -71,6 +72,7 @@ static int read_file(struct conf_aws_profile *p, bool *found, const char *path,
 	size_t cap = 0;
 	ssize_t n;
 	unsigned lineno = 0;
+	struct stat st;
 	bool in = false;
 	int rc = CONF_OK;
 
@@ -80,6 +82,22 @@ static int read_file(struct conf_aws_profile *p, bool *found, const char *path,
 		snprintf(err->msg, sizeof(err->msg), "cannot read %.300s: %s",
 			 path, strerror(errno));
 		return CONF_EIO;
+	}
+	/* Credentials another user could have written send our backups to
+	 * their account. */
+	if (fstat(fileno(fp), &st) != 0) {
+		snprintf(err->msg, sizeof(err->msg), "cannot read %.300s: %s",
+			 path, strerror(errno));
+		rc = CONF_EIO;
+	} else if (conf_check_owner(&st, CONF_TRUST_SECRET, "AWS file", path,
+				    err) != CONF_OK) {
+		rc = CONF_EPERM;
+	} else if ((st.st_mode & 022) != 0) {
+		snprintf(err->msg, sizeof(err->msg),
+			 "AWS file '%.300s': permissions %04o let others "
+			 "change it (chmod go-w)",
+			 path, (unsigned)(st.st_mode & 07777));
+		rc = CONF_EPERM;
 	}
 	while (rc == CONF_OK && (n = getline(&line, &cap, fp)) >= 0) {
 		char *s, *eq, *key, *value;

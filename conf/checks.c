@@ -3,13 +3,68 @@
  * database name hidden in a conninfo or DSN, and the redaction of the
  * passwords these may carry.
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include <libpq-fe.h>
+
 #include "conf/conf_internal.h"
 
 #define REDACTED "<redacted>"
+
+/*
+ * The connection keywords whose value is a secret: every one libpq itself
+ * shows as a password field (dispchar "*" in PQconndefaults(): password
+ * and sslpassword in libpq 15, and whatever a later libpq adds), and the
+ * two we know of should libpq not answer.
+ */
+#define SECRET_KEYWORDS_MAX 16
+#define SECRET_KEYWORD_LEN  64
+static char secret_keywords[SECRET_KEYWORDS_MAX][SECRET_KEYWORD_LEN] = {
+	"password",
+	"sslpassword",
+};
+static size_t nsecret_keywords = 2;
+static pthread_once_t secret_keywords_once = PTHREAD_ONCE_INIT;
+
+static bool secret_keyword_known(const char *key, size_t len)
+{
+	for (size_t i = 0; i < nsecret_keywords; i++) {
+		if (strlen(secret_keywords[i]) == len &&
+		    strncasecmp(secret_keywords[i], key, len) == 0)
+			return true;
+	}
+	return false;
+}
+
+static void secret_keywords_load(void)
+{
+	PQconninfoOption *opts = PQconndefaults();
+
+	if (opts == NULL)
+		return;
+	for (const PQconninfoOption *o = opts; o->keyword != NULL; o++) {
+		size_t len = strlen(o->keyword);
+
+		if (o->dispchar == NULL || strcmp(o->dispchar, "*") != 0 ||
+		    secret_keyword_known(o->keyword, len) ||
+		    len >= SECRET_KEYWORD_LEN ||
+		    nsecret_keywords == SECRET_KEYWORDS_MAX)
+			continue;
+		memcpy(secret_keywords[nsecret_keywords++], o->keyword,
+		       len + 1);
+	}
+	PQconninfoFree(opts);
+}
+
+/* Is KEY (LEN bytes, any case) a keyword whose value is a secret? */
+static bool secret_keyword(const char *key, size_t len)
+{
+	pthread_once(&secret_keywords_once, secret_keywords_load);
+	return secret_keyword_known(key, len);
+}
 
 static bool is_space(char ch)
 {
@@ -438,6 +493,21 @@ static void span_add(struct spans *sp, const char *from, const char *to)
 	sp->n++;
 }
 
+/* Is the query parameter named by P..EQ a secret? libpq decodes a
+ * parameter's name too (ssl%70assword is sslpassword); a name that does
+ * not decode counts as one. */
+static bool url_secret_param(const char *p, const char *eq)
+{
+	char *name = NULL;
+	bool secret;
+
+	if (pct_decode(&name, p, eq) != CONF_OK)
+		return true;
+	secret = secret_keyword(name, strlen(name));
+	free(name);
+	return secret;
+}
+
 static void url_spans(struct spans *sp, const char *v, bool cut)
 {
 	struct url u;
@@ -464,8 +534,7 @@ static void url_spans(struct spans *sp, const char *v, bool cut)
 		const char *end = amp != NULL ? amp : u.query_end;
 		const char *eq = memchr(p, '=', (size_t)(end - p));
 
-		if (eq != NULL && eq - p == 8 &&
-		    strncasecmp(p, "password", 8) == 0)
+		if (eq != NULL && url_secret_param(p, eq))
 			span_add(sp, eq + 1, end);
 		p = end + (amp != NULL);
 	}
@@ -478,7 +547,7 @@ static void kv_spans(struct spans *sp, const char *v)
 	int r;
 
 	while ((r = kv_next(&p, &kv)) > 0) {
-		if (kv_is(&kv, "password"))
+		if (secret_keyword(kv.key, kv.key_len))
 			span_add(sp, kv.val, kv.val + kv.val_len);
 		last = p;
 	}

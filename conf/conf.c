@@ -281,15 +281,33 @@ out:
 static int read_text(char **out, const char *path, conf_error *err)
 {
 	char *buf = NULL;
+	struct stat st;
 	size_t len = 0;
 	int fd, rc;
 
 	*out = NULL;
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0) {
+	if (fd < 0 || fstat(fd, &st) != 0) {
 		conf_seterr(err, "cannot read config %s: %s", path,
 			    strerror(errno));
+		if (fd >= 0)
+			close(fd);
 		return CONF_EIO;
+	}
+	/* The config runs commands (driver = command, the dump tools' PATH):
+	 * only its owner may change it, and that is us or root (as ssh asks
+	 * of its config). */
+	rc = conf_check_owner(&st, CONF_TRUST_CONFIG, "config", path, err);
+	if (rc != CONF_OK)
+		goto out;
+	if ((st.st_mode & 022) != 0) {
+		conf_seterr(err,
+			    "config '%s': permissions %04o let others change "
+			    "it; it must be writable by its owner only "
+			    "(chmod go-w %s)",
+			    path, (unsigned)(st.st_mode & 07777), path);
+		rc = CONF_EPERM;
+		goto out;
 	}
 	buf = malloc(CONF_FILE_MAX + 1);
 	if (buf == NULL) {

@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/stat.h>
 
 #define CONF_DEFAULT_PATH "/etc/offsite/offsite.ini"
 
@@ -26,7 +27,7 @@ enum conf_code {
 	CONF_EIO,      /* the file (or a file it names) cannot be read */
 	CONF_ESYNTAX,  /* not INI, unknown section or key, bad value */
 	CONF_EMISSING, /* a required key is missing */
-	CONF_EPERM,    /* a secret file is readable by group or others */
+	CONF_EPERM,    /* a file's owner or mode is unsafe (see below) */
 	CONF_ENOMEM,
 };
 
@@ -230,6 +231,23 @@ const char *conf_format_duration(char *buf, size_t size, uint64_t seconds);
  */
 int conf_split_argv(const char *s, char ***out);
 void conf_argv_free(char **argv);
+
+/*
+ * Who may own a file offsite reads. The config can run commands, so it
+ * must belong to the user running offsite or to root (CONF_TRUST_CONFIG),
+ * as ssh requires of its config. A file of secrets (key, passphrase,
+ * password, credentials) too, or, for a run as root, to the service
+ * account CONF_SERVICE_USER that the systemd units run as and whose key
+ * files a manual run as root reads (CONF_TRUST_SECRET). Another user's
+ * file is refused: whoever can write where it is could have put their own
+ * key or commands there.
+ */
+#define CONF_SERVICE_USER "offsite"
+enum conf_trust { CONF_TRUST_CONFIG, CONF_TRUST_SECRET };
+bool conf_owner_trusted(uid_t owner, enum conf_trust trust);
+/* CONF_OK, or CONF_EPERM and "WHAT 'PATH' is owned by ..." in ERR. */
+int conf_check_owner(const struct stat *st, enum conf_trust trust,
+		     const char *what, const char *path, conf_error *err);
 
 /*
  * Credentials of a profile of the AWS shared files, read the way the AWS

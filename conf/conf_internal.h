@@ -102,7 +102,8 @@ size_t conf_argv_count(char *const *argv);
 
 /* secret.c */
 /* Check the private file PATH named by KEY at WHERE: a regular file that
- * group and others cannot use. With OUT, read it (trailing blanks cut;
+ * group and others cannot use, owned as conf_owner_trusted() allows for
+ * secrets. With OUT, read it (trailing blanks cut;
  * one non-empty line at most 64 KiB) into a new string. */
 int conf_secret_file(char **out, const char *path, const char *where,
 		     const char *key, conf_error *err);
@@ -126,9 +127,10 @@ int conf_check_identifier(char **value, const char **why);
  * there is none; CONF_ESYNTAX when the text does not parse. */
 int conf_dbname_from_conninfo(char **out, const char *conninfo);
 int conf_dbname_from_url(char **out, const char *url, bool query);
-/* A copy of VALUE with passwords (URL user info, password= in conninfo
- * or a query) replaced by <redacted>; with CUT, everything after a URL's
- * host too. NULL when out of memory. */
+/* A copy of VALUE with passwords (URL user info, and in a conninfo or a
+ * query the value of every keyword libpq marks as a password: password,
+ * sslpassword...) replaced by <redacted>; with CUT, everything after a
+ * URL's host too. NULL when out of memory. */
 char *conf_redact(const char *value, bool cut);
 
 /* value.c */

@@ -1,10 +1,13 @@
 /*
  * secret: private files named by the config (secret keys, session tokens,
- * passwords, encryption keys). The checks run on the open descriptor, so
- * what is checked is what is read.
+ * passwords, encryption keys), and who may own the files offsite trusts.
+ * The checks run on the open descriptor, so what is checked is what is
+ * read.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pwd.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -22,6 +25,54 @@ void conf_wipe_free(char *s)
 		return;
 	OPENSSL_cleanse(s, strlen(s));
 	free(s);
+}
+
+/* "NAME (uid N)", or "uid N" for a uid with no name. */
+static const char *user_name(char *buf, size_t size, uid_t uid)
+{
+	const struct passwd *pw = getpwuid(uid);
+
+	if (pw != NULL && pw->pw_name != NULL)
+		snprintf(buf, size, "%.64s (uid %u)", pw->pw_name,
+			 (unsigned)uid);
+	else
+		snprintf(buf, size, "uid %u", (unsigned)uid);
+	return buf;
+}
+
+bool conf_owner_trusted(uid_t owner, enum conf_trust trust)
+{
+	const struct passwd *pw;
+	uid_t me = geteuid();
+
+	if (owner == me || owner == 0)
+		return true;
+	if (trust != CONF_TRUST_SECRET || me != 0)
+		return false;
+	pw = getpwnam(CONF_SERVICE_USER);
+	return pw != NULL && pw->pw_uid == owner;
+}
+
+int conf_check_owner(const struct stat *st, enum conf_trust trust,
+		     const char *what, const char *path, conf_error *err)
+{
+	char owner[96], me[96], allowed[128];
+
+	if (conf_owner_trusted(st->st_uid, trust))
+		return CONF_OK;
+	if (geteuid() != 0)
+		snprintf(allowed, sizeof(allowed), "%s or root",
+			 user_name(me, sizeof(me), geteuid()));
+	else if (trust == CONF_TRUST_SECRET)
+		snprintf(allowed, sizeof(allowed),
+			 "root or " CONF_SERVICE_USER);
+	else
+		snprintf(allowed, sizeof(allowed), "root");
+	conf_seterr(err,
+		    "%s '%s' is owned by %s; it must belong to %s (chown it)",
+		    what, path, user_name(owner, sizeof(owner), st->st_uid),
+		    allowed);
+	return CONF_EPERM;
 }
 
 /* Read all of FD into BUF (SIZE bytes); *LEN is how much was there, up to
@@ -77,6 +128,16 @@ int conf_secret_file(char **out, const char *path, const char *where,
 			    path);
 		rc = CONF_EPERM;
 		goto out;
+	}
+	/* Another user's file: anyone who can write where it is could have
+	 * put their own key or password there for us to use. */
+	{
+		char what[256];
+
+		snprintf(what, sizeof(what), "%s: %s", where, key);
+		rc = conf_check_owner(&st, CONF_TRUST_SECRET, what, path, err);
+		if (rc != CONF_OK)
+			goto out;
 	}
 	if (out == NULL) {
 		rc = CONF_OK;

@@ -28,6 +28,9 @@ set -u
 # shellcheck source=tests/harness/procs.sh
 source "$(dirname "${BASH_SOURCE[0]}")/harness/procs.sh"
 trap 'exit 143' TERM
+# Configs are refused when group or others can write them: whatever the
+# caller's umask, the files a test writes are not.
+umask 022
 T_N=0
 T_FAILED=0
 T_DIR=${T_DIR:-$(mktemp -d)}

@@ -26,6 +26,7 @@ for f in usr/bin/offsite etc/offsite/offsite.ini \
 	lib/systemd/system/offsite-backup@monthly.timer.d/schedule.conf \
 	lib/systemd/system/offsite-prune.service \
 	lib/systemd/system/offsite-prune.timer \
+	usr/lib/tmpfiles.d/offsite.conf \
 	usr/share/man/man1/offsite.1.gz usr/share/man/man5/offsite.ini.5.gz \
 	usr/share/doc/offsite/examples/offsite.ini \
 	usr/share/doc/offsite/examples/cron.d-offsite; do
@@ -39,6 +40,27 @@ t_eq "the man pages are gzip" "ok" \
 t_grep "the units run the installed binary" \
 	'^ExecStart=/usr/bin/offsite -c /etc/offsite/offsite.ini backup --type %i$' \
 	"$root/lib/systemd/system/offsite-backup@.service"
+
+# The lock directory: what tmpfiles.d makes is the offsite user's alone
+# (the user as the staged tree's /etc/passwd has it).
+if command -v systemd-tmpfiles >/dev/null; then
+	echo 'offsite:x:990:990::/nonexistent:/usr/sbin/nologin' >"$root/etc/passwd"
+	echo 'offsite:x:990:' >"$root/etc/group"
+	t_run systemd-tmpfiles --root="$root" --create offsite.conf
+	t_eq "systemd-tmpfiles --create offsite.conf exits 0" "0:" \
+		"$T_RC:$(cat "$T_ERR")"
+	t_eq "and makes /run/offsite, the offsite user's, mode 0750" \
+		"990:990 750" "$(stat -c '%u:%g %a' "$root/run/offsite")"
+	rm -rf "$root/etc/passwd" "$root/etc/group" "$root/run"
+else
+	t_fail "systemd-tmpfiles is installed" "run: make deps"
+fi
+for u in offsite-backup@.service offsite-prune.service; do
+	t_grep "$u keeps its lock directory between runs" \
+		'^RuntimeDirectory=offsite$' "$root/lib/systemd/system/$u"
+	t_grep "$u: the lock directory is the user's alone" \
+		'^RuntimeDirectoryMode=0750$' "$root/lib/systemd/system/$u"
+done
 
 t_run make -C "$top" --no-print-directory install DESTDIR="$T_DIR/local" \
 	INSTALL_BIN="$OFFSITE"

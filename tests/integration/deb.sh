@@ -60,6 +60,11 @@ t_eq "the config is root:offsite 640" "root:offsite 640" \
 t_eq "in a directory root:offsite 750" "root:offsite 750" \
 	"$(stat -c '%U:%G %a' /etc/offsite)"
 t_ok "the man page is installed where man finds it" man -w offsite.ini
+t_eq "the lock directory is the offsite user's alone" "offsite:offsite 750" \
+	"$(stat -c '%U:%G %a' /run/offsite)"
+t_eq "and so is the state directory" "offsite:offsite 750" \
+	"$(stat -c '%U:%G %a' /var/lib/offsite)"
+t_ok "tmpfiles.d makes it at boot" test -f /usr/lib/tmpfiles.d/offsite.conf
 t_ok "the units are where systemd looks" \
 	test -f /lib/systemd/system/offsite-backup@.service
 
@@ -95,6 +100,26 @@ t_eq "offsite check as the offsite user passes" 0 "$T_RC"
 t_nogrep "every check is ok" '^FAIL' "$T_OUT"
 t_nogrep "and shows no secret" "$RGW_SECRET_KEY|${PGPASSWORD:-$RGW_SECRET_KEY}" "$T_OUT"
 t_nogrep "on either stream" "$RGW_SECRET_KEY|${PGPASSWORD:-$RGW_SECRET_KEY}" "$T_ERR"
+
+# A run by hand as root, then the service's run as offsite: the lock root
+# made belongs to offsite, so the second run is not locked out. Neither
+# lock is in /tmp.
+T_RC=0
+echo "a dump" | env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY \
+	-u RUNTIME_DIRECTORY -u XDG_RUNTIME_DIR \
+	/usr/bin/offsite backup --stdin --name debroot >"$T_OUT" 2>"$T_ERR" ||
+	T_RC=$?
+t_eq "a backup as root exits 0" 0 "$T_RC"
+t_eq "its lock is in /run/offsite and belongs to offsite" "offsite 600" \
+	"$(stat -c '%U %a' /run/offsite/offsite-debroot.lock)"
+T_RC=0
+echo "a dump" | runuser -u offsite -- env -u AWS_ACCESS_KEY_ID \
+	-u AWS_SECRET_ACCESS_KEY -u RUNTIME_DIRECTORY -u XDG_RUNTIME_DIR \
+	/usr/bin/offsite backup --stdin --name debroot >"$T_OUT" 2>"$T_ERR" ||
+	T_RC=$?
+t_eq "then a backup as offsite exits 0" 0 "$T_RC"
+t_nogrep "without a word about the lock" 'lock' "$T_ERR"
+t_ok "and no lock was made in /tmp" test ! -e /tmp/offsite-debroot.lock
 rm -f /etc/offsite/secret_key
 
 trap - EXIT
@@ -102,6 +127,7 @@ t_run dpkg --purge offsite
 t_eq "dpkg --purge exits 0" 0 "$T_RC"
 left=
 for f in /usr/bin/offsite /etc/offsite/offsite.ini /etc/offsite \
+	/run/offsite /var/lib/offsite /usr/lib/tmpfiles.d/offsite.conf \
 	/lib/systemd/system/offsite-backup@.service \
 	/lib/systemd/system/offsite-backup@daily.timer.d \
 	/lib/systemd/system/offsite-prune.timer \

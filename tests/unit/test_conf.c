@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -939,6 +940,67 @@ static void test_load(void **state)
 	load_err(path, CONF_ESYNTAX, msg);
 }
 
+/* "NAME (uid N)" as the messages name a user. */
+static const char *who(char *buf, size_t size, uid_t uid)
+{
+	const struct passwd *pw = getpwuid(uid);
+
+	if (pw != NULL)
+		snprintf(buf, size, "%s (uid %u)", pw->pw_name, (unsigned)uid);
+	else
+		snprintf(buf, size, "uid %u", (unsigned)uid);
+	return buf;
+}
+
+/* The config can run commands: only its owner, us or root, may change it
+ * (as ssh asks of ~/.ssh/config). Files of secrets: ours or root's. */
+static void test_load_owner_and_mode(void **state)
+{
+	char path[256], secret[256], text[512], msg[768], name[96];
+	const uid_t other = 65534;
+	conf *c;
+
+	(void)state;
+	write_file(path, sizeof(path), "gw.ini", MIN_CONF, 0664);
+	snprintf(msg, sizeof(msg),
+		 "config '%s': permissions 0664 let others change it; it must "
+		 "be writable by its owner only (chmod go-w %s)",
+		 path, path);
+	load_err(path, CONF_EPERM, msg);
+	write_file(path, sizeof(path), "ow.ini", MIN_CONF, 0606);
+	snprintf(msg, sizeof(msg),
+		 "config '%s': permissions 0606 let others change it; it must "
+		 "be writable by its owner only (chmod go-w %s)",
+		 path, path);
+	load_err(path, CONF_EPERM, msg);
+	/* Readable by all is fine: the config holds no secret. */
+	write_file(path, sizeof(path), "ro.ini", MIN_CONF, 0644);
+	c = load_ok(path);
+	conf_free(c);
+
+	if (geteuid() != 0)
+		skip(); /* handing a file to another user needs root */
+	assert_int_equal(chown(path, other, other), 0);
+	snprintf(msg, sizeof(msg),
+		 "config '%s' is owned by %s; it must belong to root (chown "
+		 "it)",
+		 path, who(name, sizeof(name), other));
+	load_err(path, CONF_EPERM, msg);
+
+	/* A key another user wrote: refused, even at mode 600. */
+	write_file(secret, sizeof(secret), "theirs.key", "s3cr3t\n", 0600);
+	assert_int_equal(chown(secret, other, other), 0);
+	snprintf(text, sizeof(text),
+		 MIN_CONF "[storage]\nsecret_key_file = %s\n", secret);
+	snprintf(msg, sizeof(msg),
+		 "t.ini:6: secret_key_file '%s' is owned by %s; it must belong "
+		 "to root or " CONF_SERVICE_USER " (chown it)",
+		 secret, who(name, sizeof(name), other));
+	parse_err(text, CONF_EPERM, msg);
+	assert_false(conf_owner_trusted(other, CONF_TRUST_SECRET));
+	assert_true(conf_owner_trusted(0, CONF_TRUST_CONFIG));
+}
+
 static void test_env(void **state)
 {
 	char path[256], text[512];
@@ -1014,6 +1076,34 @@ static void test_env(void **state)
 	c = parse_ok(MIN_CONF);
 	assert_null(c->storage.access_key);
 	assert_string_equal(c->storage.secret_key, "only-secret");
+	conf_free(c);
+}
+
+/* Every keyword libpq marks as a password is redacted, in a key=value
+ * conninfo and in a URI's query, however its name is spelt there. */
+static void test_print_libpq_secrets(void **state)
+{
+	char *out;
+	conf *c;
+
+	(void)state;
+	c = parse_ok(MIN_CONF
+		     "[database]\nconninfo = host=db sslpassword='key pass' "
+		     "dbname=app password=pw-one sslkey=/etc/k\n"
+		     "[catalog]\nconninfo = postgresql://u@db/cat"
+		     "?sslpassword=pw-two&ssl%70assword=pw-three"
+		     "&PASSWORD=pw-four&sslmode=require\n");
+	out = print(c);
+	assert_non_null(strstr(out, "\nconninfo = host=db "
+				    "sslpassword=<redacted> dbname=app "
+				    "password=<redacted> sslkey=/etc/k\n"));
+	assert_non_null(strstr(out, "\nconninfo = postgresql://u@db/cat"
+				    "?sslpassword=<redacted>"
+				    "&ssl%70assword=<redacted>"
+				    "&PASSWORD=<redacted>&sslmode=require\n"));
+	assert_null(strstr(out, "key pass"));
+	assert_null(strstr(out, "pw-"));
+	free(out);
 	conf_free(c);
 }
 
@@ -1183,6 +1273,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_load, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_env, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_print, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_load_owner_and_mode, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_print_libpq_secrets, setup,
+						teardown),
 		cmocka_unit_test(test_describe),
 		cmocka_unit_test(test_table),
 		cmocka_unit_test_setup_teardown(test_api_misuse, setup,

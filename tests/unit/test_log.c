@@ -179,6 +179,61 @@ static void test_cut_utf8(void **state)
 	}
 }
 
+/* What a terminal acts on never reaches it: C0, DEL, C1 (U+009B is CSI,
+ * in UTF-8 and as the lone byte 0x9b), malformed UTF-8 (an overlong
+ * U+009B, a surrogate, a cut sequence). Other UTF-8 is kept. */
+static void test_terminal_controls(void **state)
+{
+	const char *kv[] = {
+		"esc",
+		"\x1b[2J",
+		"c1",
+		"\xc2\x9b"
+		"1m",
+		"lone",
+		"\x9b"
+		"1m",
+		"overlong",
+		"\xe0\x82\x9b",
+		"sur",
+		"\xed\xa0\x80",
+		"cut",
+		"\xe2\x86",
+		"nbsp",
+		"\xc2\xa0",
+		"del",
+		"\x7f",
+	};
+	char out[64];
+	size_t n;
+
+	(void)state;
+	check(LOG_FORMAT_TEXT, LOG_INFO, "m", kv,
+	      sizeof(kv) / sizeof(kv[0]) / 2,
+	      TS " level=info msg=m esc=\"\\x1b[2J\" c1=\"\\xc2\\x9b1m\" "
+		 "lone=\"\\x9b1m\" overlong=\"\\xe0\\x82\\x9b\" "
+		 "sur=\"\\xed\\xa0\\x80\" cut=\"\\xe2\\x86\" nbsp=\xc2\xa0 "
+		 "del=\"\\x7f\"");
+	check(LOG_FORMAT_JSON, LOG_INFO, "m", kv, 3,
+	      "{\"ts\":\"" TS "\",\"level\":\"info\",\"msg\":\"m\","
+	      "\"esc\":\"\\u001b[2J\",\"c1\":\"\\u009b1m\","
+	      "\"lone\":\"\\u009b1m\"}");
+
+	/* log_escape: the same characters, for a terminal. */
+	n = log_escape(out, sizeof(out),
+		       "ok\x1b]0;x\x07 \xc2\x9b\x9b\\x1b\n\"é\"");
+	assert_int_equal(n, strlen(out));
+	assert_string_equal(out, "ok\\x1b]0;x\\x07 \\xc2\\x9b\\x9b\\x1b"
+				 "\\n\"é\"");
+	/* Too small: cut before a whole escape, never inside one. */
+	assert_int_equal(log_escape(out, 6, "ab\x1b"), 2);
+	assert_string_equal(out, "ab");
+	assert_int_equal(log_escape(out, 4, "\xc3\xa9\xc3\xa9"), 2);
+	assert_string_equal(out, "\xc3\xa9");
+	assert_int_equal(log_escape(out, 1, "x"), 0);
+	assert_string_equal(out, "");
+}
+
 static char *read_all(FILE *fp)
 {
 	static char text[4 * LOG_LINE_MAX];
@@ -239,6 +294,7 @@ int main(void)
 		cmocka_unit_test(test_redaction),
 		cmocka_unit_test(test_long_line),
 		cmocka_unit_test(test_cut_utf8),
+		cmocka_unit_test(test_terminal_controls),
 		cmocka_unit_test(test_filter_and_write),
 	};
 

@@ -8,10 +8,13 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "agent/metrics.h"
@@ -211,46 +214,187 @@ static void test_bad_labels(void **state)
 	metrics_set_dispose(&set);
 }
 
-/* The file itself: written whole, mode 644, no temporary left, and a
- * directory that is not there costs a -1, nothing else. */
-static void test_write_file(void **state)
+/* A private lock directory for the metrics lock, and a textfile
+ * directory beside it. */
+struct dirs {
+	char run[64];
+	char text[64];
+	char path[128];
+};
+
+static void make_dirs(struct dirs *d)
 {
-	char dir[] = "/tmp/test_metrics.XXXXXX", path[64], tmp[96];
-	char buf[8192];
-	struct stat st;
-	FILE *f;
+	snprintf(d->run, sizeof(d->run), "/tmp/test_metrics_run.XXXXXX");
+	snprintf(d->text, sizeof(d->text), "/tmp/test_metrics.XXXXXX");
+	assert_non_null(mkdtemp(d->run));
+	assert_non_null(mkdtemp(d->text));
+	snprintf(d->path, sizeof(d->path), "%s/offsite.prom", d->text);
+	assert_int_equal(setenv("RUNTIME_DIRECTORY", d->run, 1), 0);
+}
+
+/* Remove every file of DIR, then DIR. */
+static void remove_dir(const char *dir)
+{
+	char cmd[160];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
+static void remove_dirs(struct dirs *d)
+{
+	remove_dir(d->run);
+	remove_dir(d->text);
+	unsetenv("RUNTIME_DIRECTORY");
+}
+
+static char *slurp(const char *path)
+{
+	static char buf[8192];
+	FILE *f = fopen(path, "r");
 	size_t n;
 
-	(void)state;
-	assert_non_null(mkdtemp(dir));
-	snprintf(path, sizeof(path), "%s/offsite.prom", dir);
-	assert_int_equal(metrics_write(path, &daily_ok), 0);
-	assert_int_equal(
-		metrics_write(path, &(struct metrics_run){.type = "weekly",
-							  .database = "app",
-							  .ended = 1,
-							  .success = true,
-							  .has_bytes = true}),
-		0);
-	assert_int_equal(stat(path, &st), 0);
-	assert_int_equal(st.st_mode & 0777, 0644);
-	f = fopen(path, "r");
 	assert_non_null(f);
 	n = fread(buf, 1, sizeof(buf) - 1, f);
 	fclose(f);
 	buf[n] = '\0';
+	return buf;
+}
+
+/* Files of DIR whose name starts with PREFIX. */
+static int count_files(const char *dir, const char *prefix)
+{
+	char cmd[256], out[32] = "";
+	FILE *p;
+
+	snprintf(cmd, sizeof(cmd), "ls -A '%s' | grep -c '^%s' || true", dir,
+		 prefix);
+	p = popen(cmd, "r");
+	assert_non_null(p);
+	assert_non_null(fgets(out, sizeof(out), p));
+	pclose(p);
+	return atoi(out);
+}
+
+/* The file itself: written whole, mode 644, no temporary left, the lock in
+ * the lock directory (mode 600) and not beside the file, and a directory
+ * that is not there costs a -1, nothing else. */
+static void test_write_file(void **state)
+{
+	char lock[160], path[160];
+	struct dirs d;
+	struct stat st;
+	char *buf;
+
+	(void)state;
+	make_dirs(&d);
+	assert_int_equal(metrics_write(d.path, &daily_ok), 0);
+	assert_int_equal(
+		metrics_write(d.path, &(struct metrics_run){.type = "weekly",
+							    .database = "app",
+							    .ended = 1,
+							    .success = true,
+							    .has_bytes = true}),
+		0);
+	assert_int_equal(stat(d.path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0644);
+	buf = slurp(d.path);
 	assert_non_null(
 		strstr(buf, "{type=\"daily\",database=\"app\"} 250000"));
 	assert_non_null(strstr(buf, "{type=\"weekly\",database=\"app\"} 1\n"));
-	snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid());
-	assert_int_not_equal(access(tmp, F_OK), 0);
-	unlink(path);
-	snprintf(tmp, sizeof(tmp), "%s.lock", path);
-	unlink(tmp);
-	rmdir(dir);
-	snprintf(path, sizeof(path), "%s/gone/offsite.prom", dir);
+	assert_int_equal(count_files(d.text, "offsite.prom."), 0);
+	snprintf(lock, sizeof(lock), "%s/metrics.lock", d.run);
+	assert_int_equal(stat(lock, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+
+	snprintf(path, sizeof(path), "%s/gone/offsite.prom", d.text);
 	assert_int_equal(metrics_write(path, &daily_ok), -1);
 	assert_int_equal(metrics_write(NULL, &daily_ok), 0);
+	remove_dirs(&d);
+}
+
+/* What another user who can write the textfile directory leaves there is
+ * never read nor written to: a FIFO in the file's place does not hang the
+ * run, a planted file's forged series are dropped, and the files a run
+ * makes have names no one can know in advance. */
+static void test_planted_files(void **state)
+{
+	char planted[192];
+	struct dirs d;
+	struct stat st;
+	FILE *f;
+	char *buf;
+
+	(void)state;
+	make_dirs(&d);
+	assert_int_equal(mkfifo(d.path, 0666), 0);
+	assert_int_equal(metrics_write(d.path, &daily_ok), 0);
+	assert_int_equal(lstat(d.path, &st), 0);
+	assert_true(S_ISREG(st.st_mode));
+
+	/* A file at the old temporary name: left alone. */
+	snprintf(planted, sizeof(planted), "%s.tmp.%ld", d.path,
+		 (long)getpid());
+	f = fopen(planted, "w");
+	assert_non_null(f);
+	fputs("planted\n", f);
+	fclose(f);
+	assert_int_equal(metrics_write(d.path, &daily_ok), 0);
+	assert_string_equal(slurp(planted), "planted\n");
+	assert_null(strstr(slurp(d.path), "planted"));
+
+	if (geteuid() == 0) {
+		/* Another user's file in its place, in our format. */
+		unlink(d.path);
+		f = fopen(d.path, "w");
+		assert_non_null(f);
+		fputs("offsite_last_run_success{type=\"daily\",database="
+		      "\"forged\"} 1\n",
+		      f);
+		fclose(f);
+		assert_int_equal(chown(d.path, 65534, 65534), 0);
+		assert_int_equal(metrics_write(d.path, &daily_ok), 0);
+		buf = slurp(d.path);
+		assert_null(strstr(buf, "forged"));
+		assert_non_null(strstr(buf, "database=\"app\""));
+		assert_int_equal(stat(d.path, &st), 0);
+		assert_int_equal(st.st_uid, 0);
+	}
+	remove_dirs(&d);
+}
+
+/* The metrics lock held by someone else: the run waits a few seconds at
+ * most, then leaves the file as it was. A lock directory others can write
+ * is not used at all. */
+static void test_lock_bounded(void **state)
+{
+	char lock[160];
+	struct timespec t0, t1;
+	struct dirs d;
+	int fd;
+
+	(void)state;
+	make_dirs(&d);
+	assert_int_equal(metrics_write(d.path, &daily_ok), 0);
+	snprintf(lock, sizeof(lock), "%s/metrics.lock", d.run);
+	fd = open(lock, O_RDWR | O_CLOEXEC);
+	assert_true(fd >= 0);
+	assert_int_equal(flock(fd, LOCK_EX), 0);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(
+		metrics_write(d.path, &(struct metrics_run){.type = "weekly",
+							    .database = "app",
+							    .ended = 1}),
+		-1);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	assert_true(t1.tv_sec - t0.tv_sec >= METRICS_LOCK_WAIT_MS / 1000 - 1);
+	assert_true(t1.tv_sec - t0.tv_sec <= METRICS_LOCK_WAIT_MS / 1000 + 5);
+	assert_null(strstr(slurp(d.path), "weekly"));
+	close(fd);
+
+	assert_int_equal(chmod(d.run, 0777), 0);
+	assert_int_equal(metrics_write(d.path, &daily_ok), -1);
+	remove_dirs(&d);
 }
 
 int main(void)
@@ -264,6 +408,8 @@ int main(void)
 		cmocka_unit_test(test_foreign_lines),
 		cmocka_unit_test(test_bad_labels),
 		cmocka_unit_test(test_write_file),
+		cmocka_unit_test(test_planted_files),
+		cmocka_unit_test(test_lock_bounded),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
