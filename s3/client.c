@@ -5,6 +5,7 @@
 #include "s3/s3_internal.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +22,8 @@
 
 /* A difference between the server's clock and ours worth correcting. */
 #define SKEW_TOLERANCE 300
+/* A wait between retries looks at the cancel callback this often. */
+#define CANCEL_POLL_MS 50
 
 static char *dup_or_null(const char *s, bool *failed)
 {
@@ -93,6 +96,17 @@ long s3_client_skew(const s3_client *c)
 time_t s3_client_credentials_expire(const s3_client *c)
 {
 	return c->creds.expire;
+}
+
+bool s3_cancelled(const s3_client *c)
+{
+	return !c->cleanup && c->cancelled && c->cancelled(c->cancelled_ctx);
+}
+
+void s3_client_set_cleanup(s3_client *c, long timeout_ms)
+{
+	c->cleanup = true;
+	c->request_timeout_ms = timeout_ms > 0 ? timeout_ms : 1;
 }
 
 const char *s3_strerror(int code)
@@ -325,6 +339,8 @@ int s3_client_new(s3_client **out, const s3_options *o, s3_error *err)
 	c->retry_base_ms = o->retry_base_ms > 0 ? o->retry_base_ms : 1;
 	c->retry_max_ms = o->retry_max_ms > 0 ? o->retry_max_ms : 1;
 	c->retry_budget_ms = o->retry_budget_ms >= 0 ? o->retry_budget_ms : 0;
+	c->request_timeout_ms =
+		o->request_timeout_ms > 0 ? o->request_timeout_ms : 0;
 	c->max_error_body = o->max_error_body ? o->max_error_body : 64 * 1024;
 	c->clock = o->clock;
 	c->clock_ctx = o->clock_ctx;
@@ -868,7 +884,7 @@ static int progress_cb(void *ud, curl_off_t dltotal, curl_off_t dlnow,
 	(void)dlnow;
 	(void)ultotal;
 	(void)ulnow;
-	if (a->c->cancelled && a->c->cancelled(a->c->cancelled_ctx)) {
+	if (s3_cancelled(a->c)) {
 		a->resp->cancelled = true;
 		return 1;
 	}
@@ -876,7 +892,7 @@ static int progress_cb(void *ud, curl_off_t dltotal, curl_off_t dlnow,
 }
 
 static void setup_curl(s3_client *c, struct attempt *a, const char *url,
-		       struct curl_slist *headers)
+		       struct curl_slist *headers, long timeout_ms)
 {
 	CURL *h = c->curl;
 	const struct s3_req *r = a->r;
@@ -893,6 +909,8 @@ static void setup_curl(s3_client *c, struct attempt *a, const char *url,
 	/* A stalled transfer fails; a long healthy one does not. */
 	curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
 	curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, c->stall_timeout_s);
+	if (timeout_ms > 0)
+		curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, timeout_ms);
 	curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
 	curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
 	if (c->ca_file)
@@ -930,14 +948,42 @@ static void setup_curl(s3_client *c, struct attempt *a, const char *url,
 	}
 }
 
-/* Sleep for a backoff with full jitter; false when the budget is spent. */
-static bool backoff(s3_client *c, unsigned attempt, long *spent_ms)
+static long elapsed_ms(const struct timespec *t0)
+{
+	struct timespec t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (long)(t1.tv_sec - t0->tv_sec) * 1000 +
+	       (t1.tv_nsec - t0->tv_nsec) / 1000000L;
+}
+
+/* What is left of the request's time limit; LONG_MAX without one. */
+static long time_left_ms(const s3_client *c, const struct timespec *t0)
+{
+	if (c->request_timeout_ms <= 0)
+		return LONG_MAX;
+	return c->request_timeout_ms - elapsed_ms(t0);
+}
+
+enum backoff_result {
+	BACKOFF_DONE,
+	BACKOFF_BUDGET,	   /* the retry budget is spent */
+	BACKOFF_LATE,	   /* the wait would pass the time limit */
+	BACKOFF_CANCELLED, /* the caller asked to stop */
+};
+
+/*
+ * Wait for a backoff with full jitter, within the retry budget and what
+ * is left of the request's time limit (LEFT_MS). The wait is cut into
+ * short sleeps so that a cancel ends it at once.
+ */
+static enum backoff_result backoff(s3_client *c, unsigned attempt,
+				   long *spent_ms, long left_ms)
 {
 	long cap = c->retry_base_ms;
 	unsigned i;
 	uint32_t rnd = 0;
 	long wait;
-	struct timespec ts;
 
 	for (i = 1; i < attempt && cap < c->retry_max_ms; i++)
 		cap *= 2;
@@ -947,13 +993,21 @@ static bool backoff(s3_client *c, unsigned attempt, long *spent_ms)
 		rnd = (uint32_t)attempt * 2654435761u;
 	wait = (long)(rnd % (uint32_t)(cap + 1));
 	if (*spent_ms + wait > c->retry_budget_ms)
-		return false;
+		return BACKOFF_BUDGET;
+	if (wait >= left_ms)
+		return BACKOFF_LATE;
 	*spent_ms += wait;
-	ts.tv_sec = wait / 1000;
-	ts.tv_nsec = (wait % 1000) * 1000000L;
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
-	return true;
+	while (wait > 0) {
+		long slice = wait < CANCEL_POLL_MS ? wait : CANCEL_POLL_MS;
+		struct timespec ts = {.tv_sec = 0, .tv_nsec = slice * 1000000L};
+
+		if (s3_cancelled(c))
+			return BACKOFF_CANCELLED;
+		while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+			;
+		wait -= slice;
+	}
+	return s3_cancelled(c) ? BACKOFF_CANCELLED : BACKOFF_DONE;
 }
 
 /* Learn the server's clock from its Date header. */
@@ -1020,8 +1074,10 @@ int s3_request(s3_client *c, const struct s3_req *r, struct s3_resp *resp,
 	       const char *what, s3_error *err)
 {
 	char *query = NULL, *if_match = NULL;
-	long spent_ms = 0;
+	long spent_ms = 0, left_ms;
+	struct timespec t0;
 	unsigned attempt;
+	enum backoff_result waited;
 	int rc = S3_OK;
 
 	memset(resp, 0, sizeof(*resp));
@@ -1033,6 +1089,7 @@ int s3_request(s3_client *c, const struct s3_req *r, struct s3_resp *resp,
 		s3_error_set(err, rc, "%s: bad query", what);
 		return rc;
 	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 
 	for (attempt = 1;; attempt++) {
 		struct attempt a = {.c = c, .r = r, .resp = resp};
@@ -1041,6 +1098,12 @@ int s3_request(s3_client *c, const struct s3_req *r, struct s3_resp *resp,
 		bool retry = false;
 		CURLcode cc;
 
+		/* Nothing more goes out once the caller asked to stop. */
+		if (s3_cancelled(c)) {
+			rc = S3_EABORTED;
+			s3_error_set(err, rc, "%s: cancelled", what);
+			break;
+		}
 		if (creds_expiring(c)) {
 			rc = s3_imds_fetch(c, err);
 			if (rc)
@@ -1060,7 +1123,10 @@ int s3_request(s3_client *c, const struct s3_req *r, struct s3_resp *resp,
 			signed_headers_dispose(&h);
 			break;
 		}
-		setup_curl(c, &a, url, h.list);
+		left_ms = time_left_ms(c, &t0);
+		setup_curl(c, &a, url, h.list,
+			   left_ms == LONG_MAX ? 0
+					       : (left_ms > 0 ? left_ms : 1));
 		s3_log(c, S3_LOG_DEBUG, "%s %s (attempt %u)", r->method, url,
 		       attempt);
 		cc = curl_easy_perform(c->curl);
@@ -1069,8 +1135,7 @@ int s3_request(s3_client *c, const struct s3_req *r, struct s3_resp *resp,
 		free(path);
 		free(host);
 
-		if (resp->cancelled ||
-		    (c->cancelled && c->cancelled(c->cancelled_ctx))) {
+		if (resp->cancelled || s3_cancelled(c)) {
 			rc = S3_EABORTED;
 			s3_error_set(err, rc, "%s: cancelled", what);
 			free(url);
@@ -1088,6 +1153,16 @@ int s3_request(s3_client *c, const struct s3_req *r, struct s3_resp *resp,
 			s3_error_set(err, rc,
 				     "%s: the answer is larger than %zu bytes",
 				     what, resp->body.max);
+			free(url);
+			break;
+		}
+		if (cc == CURLE_OPERATION_TIMEDOUT &&
+		    time_left_ms(c, &t0) <= 0) {
+			rc = S3_ENET;
+			s3_error_set(err, rc,
+				     "%s: no answer within the time limit "
+				     "(%ld ms)",
+				     what, c->request_timeout_ms);
 			free(url);
 			break;
 		}
@@ -1132,15 +1207,27 @@ int s3_request(s3_client *c, const struct s3_req *r, struct s3_resp *resp,
 		if (!retry || attempt >= c->max_attempts)
 			break;
 		s3_log(c, S3_LOG_INFO, "retrying: %s", err->msg);
-		if (!backoff(c, attempt, &spent_ms)) {
+		waited = backoff(c, attempt, &spent_ms, time_left_ms(c, &t0));
+		if (waited == BACKOFF_CANCELLED) {
+			rc = S3_EABORTED;
+			s3_error_set(err, rc, "%s: cancelled", what);
+			break;
+		}
+		if (waited != BACKOFF_DONE) {
 			size_t n = strlen(err->msg);
-			snprintf(err->msg + n, sizeof(err->msg) - n,
-				 " (retry budget spent)");
+			if (waited == BACKOFF_BUDGET)
+				snprintf(err->msg + n, sizeof(err->msg) - n,
+					 " (retry budget spent)");
+			else
+				snprintf(err->msg + n, sizeof(err->msg) - n,
+					 " (time limit of %ld ms spent)",
+					 c->request_timeout_ms);
 			break;
 		}
 		rc = S3_OK;
 	}
-	if (rc && attempt > 1 && !strstr(err->msg, "budget")) {
+	if (rc && rc != S3_EABORTED && attempt > 1 &&
+	    !strstr(err->msg, " spent)")) {
 		size_t n = strlen(err->msg);
 		snprintf(err->msg + n, sizeof(err->msg) - n,
 			 " (after %u attempts)", attempt);

@@ -165,6 +165,10 @@ typedef struct s3_options {
 	long retry_base_ms;    /* backoff: full jitter in [0, base * 2^n] */
 	long retry_max_ms;     /* ... capped at this per wait */
 	long retry_budget_ms;  /* all waits of one request together */
+	/* One request, every attempt and wait included, ends within this;
+	 * 0: bounded only by the attempts, the retry budget and the stall
+	 * timeout. */
+	long request_timeout_ms;
 	size_t max_error_body; /* bytes of an error answer kept for parsing */
 
 	/* The clock (tests pin it); NULL: time(). */
@@ -173,8 +177,10 @@ typedef struct s3_options {
 	/* Log lines (already redacted); NULL: silent. */
 	void (*log)(void *ctx, enum s3_log_level level, const char *line);
 	void *log_ctx;
-	/* Polled during transfers: true stops the request (S3_EABORTED, no
-	 * retry), so a signal does not wait out a slow part. NULL: never. */
+	/* Polled before each attempt, during transfers (about once a
+	 * second when nothing moves) and during the waits between retries:
+	 * true stops the request at once (S3_EABORTED, no retry), so a
+	 * signal does not wait out a stalled server. NULL: never. */
 	bool (*cancelled)(void *ctx);
 	void *cancelled_ctx;
 	/* CURLOPT_RESOLVE entries "host:port:address", NULL-terminated. */
@@ -198,6 +204,16 @@ typedef struct s3_client s3_client;
 
 int s3_client_new(s3_client **out, const s3_options *o, s3_error *err);
 void s3_client_free(s3_client *c); /* NULL is fine */
+
+/*
+ * What a stopped caller still owes the server (AbortMultipartUpload,
+ * deleting an object that must not stay) has to go out after the cancel,
+ * and must not hang: from this call on C ignores its cancel callback, and
+ * each request ends within TIMEOUT_MS (> 0), every attempt and wait
+ * included. There is no way back. Call it between requests, on the
+ * thread that uses C.
+ */
+void s3_client_set_cleanup(s3_client *c, long timeout_ms);
 
 /* Seconds the server's clock is ahead of ours, as learned so far. */
 long s3_client_skew(const s3_client *c);

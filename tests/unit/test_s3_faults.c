@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +36,7 @@ enum action {
 	A_DROP,		/* reset without an answer */
 	A_PAGE1,	/* ListObjectsV2, truncated */
 	A_PAGE2,	/* ListObjectsV2, the end */
+	A_STALL,	/* no answer at all, until the client gives up */
 };
 
 struct script {
@@ -44,7 +46,18 @@ struct script {
 	size_t body_len;
 	long date_offset;  /* seconds added to every Date */
 	enum action after; /* past the script */
+	/* Ask the client to stop (its cancel callback) when a request
+	 * arrives. */
+	bool cancel_on_request;
+	atomic_bool cancel;
 };
+
+static bool cancel_cb(void *ctx)
+{
+	struct script *s = ctx;
+
+	return atomic_load(&s->cancel);
+}
 
 static void handler(void *ctx, const struct fake_request *req,
 		    struct fake_conn *conn)
@@ -54,6 +67,8 @@ static void handler(void *ctx, const struct fake_request *req,
 	char extra[512], date[64], range[64];
 	const char *xml;
 
+	if (s->cancel_on_request)
+		atomic_store(&s->cancel, true);
 	fake_http_date(date, (long)time(NULL) + s->date_offset);
 	snprintf(extra, sizeof(extra),
 		 "Date: %s\r\nETag: \"abc123\"\r\nx-amz-request-id: REQ%u\r\n",
@@ -131,6 +146,9 @@ static void handler(void *ctx, const struct fake_request *req,
 		      "<EncodingType>url</EncodingType></ListBucketResult>";
 		fake_reply(conn, 200, extra, xml, strlen(xml));
 		break;
+	case A_STALL:
+		fake_stall(conn, 30000);
+		break;
 	}
 }
 
@@ -141,6 +159,7 @@ struct fixture {
 	char *owned_body; /* freed after the server thread has stopped */
 	struct fake_server *server;
 	s3_client *client;
+	long retry_ms; /* the longest wait between attempts; 0: 5 ms */
 	char log[32768];
 	size_t loglen;
 };
@@ -175,8 +194,8 @@ static void start(struct fixture *f, const s3_options *extra)
 		o.access_key = AK;
 		o.secret_key = SK;
 	}
-	o.retry_base_ms = 1;
-	o.retry_max_ms = 5;
+	o.retry_base_ms = f->retry_ms ? f->retry_ms : 1;
+	o.retry_max_ms = f->retry_ms ? f->retry_ms : 5;
 	o.log = collect_log;
 	o.log_ctx = f;
 	assert_int_equal(s3_client_new(&f->client, &o, &err), S3_OK);
@@ -569,6 +588,131 @@ static void test_no_secret_in_errors(void **state)
 	assert_null(strstr(f->log, "Signature="));
 }
 
+/* ---- stopping: a cancel ends a request at once, whatever it waits on ---- */
+
+static double since(const struct timespec *t0)
+{
+	struct timespec t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (double)(t1.tv_sec - t0->tv_sec) +
+	       (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+static void start_cancellable(struct fixture *f, s3_options *o)
+{
+	o->cancelled = cancel_cb;
+	o->cancelled_ctx = &f->script;
+	start(f, o);
+}
+
+/* A server that takes the request and never answers: the cancel, not the
+ * 60 s stall timeout and five retries, ends it. */
+static void test_cancel_ends_a_stalled_request(void **state)
+{
+	struct fixture *f = *state;
+	static const enum action a[] = {A_STALL};
+	s3_options o = S3_OPTIONS_INIT;
+	struct timespec t0;
+	s3_error err;
+
+	script(f, 1, a);
+	f->script.after = A_OK;
+	f->script.cancel_on_request = true;
+	start_cancellable(f, &o);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(s3_put_object(f->client, "x", "a", 1, NULL, &err),
+			 S3_EABORTED);
+	assert_true(since(&t0) < 5);
+	assert_string_equal(err.msg, "PUT x: cancelled");
+	assert_int_equal(fake_server_count(f->server), 1);
+}
+
+/* A cancel during the wait before a retry ends the wait at once, and
+ * nothing is sent again. */
+static void test_cancel_cuts_the_wait_between_retries(void **state)
+{
+	struct fixture *f = *state;
+	static const enum action a[] = {A_503};
+	s3_options o = S3_OPTIONS_INIT;
+	struct timespec t0;
+	s3_error err;
+
+	script(f, 1, a);
+	f->script.after = A_OK;
+	f->script.cancel_on_request = true;
+	/* Waits of up to a minute: the first one is at least a second but
+	 * for a chance of one in 60, and the test needs only that it ends
+	 * at once. */
+	f->retry_ms = 60000;
+	o.retry_budget_ms = 600000;
+	start_cancellable(f, &o);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(s3_put_object(f->client, "x", "a", 1, NULL, &err),
+			 S3_EABORTED);
+	assert_true(since(&t0) < 2);
+	assert_string_equal(err.msg, "PUT x: cancelled");
+	assert_int_equal(fake_server_count(f->server), 1);
+}
+
+/* Once cancelled, a client sends nothing more. */
+static void test_cancelled_client_sends_nothing(void **state)
+{
+	struct fixture *f = *state;
+	s3_options o = S3_OPTIONS_INIT;
+	s3_error err;
+
+	f->script.after = A_OK;
+	start_cancellable(f, &o);
+	atomic_store(&f->script.cancel, true);
+	assert_int_equal(s3_delete_object(f->client, "x", &err), S3_EABORTED);
+	assert_int_equal(fake_server_count(f->server), 0);
+}
+
+/* After the cancel, cleanup still goes out (an AbortMultipartUpload), but
+ * a server that stalls it, or keeps failing it, cannot hold the run past
+ * the cleanup's time limit. */
+static void test_cleanup_after_cancel_is_sent_and_bounded(void **state)
+{
+	struct fixture *f = *state;
+	static const enum action a[] = {A_OK, A_STALL, A_503};
+	s3_options o = S3_OPTIONS_INIT;
+	struct timespec t0;
+	s3_error err;
+
+	script(f, 3, a);
+	f->script.after = A_503;
+	o.max_attempts = 1000;
+	start_cancellable(f, &o);
+	atomic_store(&f->script.cancel, true);
+	s3_client_set_cleanup(f->client, 1500);
+
+	assert_int_equal(s3_multipart_abort(f->client, "k", "UP1", &err),
+			 S3_OK);
+	assert_int_equal(fake_server_count(f->server), 1);
+	assert_string_equal(fake_server_request(f->server, 0)->method,
+			    "DELETE");
+	assert_string_equal(fake_server_request(f->server, 0)->target,
+			    "/bkt/k?uploadId=UP1");
+
+	/* Stalled: given up at the time limit, not the 60 s stall timeout. */
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(s3_multipart_abort(f->client, "k", "UP1", &err),
+			 S3_ENET);
+	assert_true(since(&t0) < 4);
+	assert_string_equal(err.msg, "AbortMultipartUpload k: no answer "
+				     "within the time limit (1500 ms)");
+
+	/* 503 after 503: retried, but only within the time limit (which
+	 * ends it during a wait or during an attempt). */
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_not_equal(s3_multipart_abort(f->client, "k", "UP1", &err),
+			     S3_OK);
+	assert_true(since(&t0) < 4);
+	assert_true(fake_server_count(f->server) > 3);
+	assert_non_null(strstr(err.msg, "time limit"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -597,6 +741,16 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_no_secret_in_errors, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(
+			test_cancel_ends_a_stalled_request, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_cancel_cuts_the_wait_between_retries, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(
+			test_cancelled_client_sends_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_cleanup_after_cancel_is_sent_and_bounded, setup,
+			teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
