@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "agent/log.h"
+#include "agent/stop.h"
 
 static void s3_log_line(void *ctx, enum s3_log_level level, const char *line)
 {
@@ -90,8 +91,8 @@ int storage_client(s3_client **out, struct storage *st,
 {
 	s3_options o = st->o;
 
-	o.cancelled = cancelled;
-	o.cancelled_ctx = cancelled_ctx;
+	o.cancelled = cancelled ? cancelled : stop_cancelled;
+	o.cancelled_ctx = cancelled ? cancelled_ctx : NULL;
 	return s3_client_new(out, &o, err);
 }
 

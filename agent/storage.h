@@ -22,12 +22,16 @@ struct storage {
 int storage_init(struct storage *st, const conf *c, s3_error *err);
 void storage_dispose(struct storage *st);
 
-/* A new client; CANCELLED (may be NULL) as in s3_options. */
+/*
+ * A new client; CANCELLED as in s3_options. NULL means stop_cancelled()
+ * (agent/stop.h): no client of a run is left deaf to a stop request.
+ */
 int storage_client(s3_client **out, struct storage *st,
 		   bool (*cancelled)(void *ctx), void *cancelled_ctx,
 		   s3_error *err);
 
-/* storage_init + storage_client + storage_dispose, for one client. */
+/* storage_init + storage_client + storage_dispose, for one client
+ * (cancelled by stop_cancelled()). */
 int storage_open(s3_client **out, const conf *c, s3_error *err);
 
 #endif
