@@ -68,6 +68,7 @@ struct scenario {
 	unsigned skewed;	 /* requests refused as too skewed */
 	bool stale_upload;	 /* list an upload begun two days ago */
 	enum stall stall;
+	bool abort_gone;	 /* AbortMultipartUpload: 404 NoSuchUpload */
 	bool stalled;		 /* the stall began, SIGTERM was sent */
 	struct timespec term_at; /* when */
 };
@@ -228,7 +229,10 @@ static void handler(void *ctx, const struct fake_request *req,
 			fake_reply(conn, 200, extra, body, strlen(body));
 		}
 	} else if (strcmp(req->method, "DELETE") == 0) {
-		fake_reply(conn, 204, extra, "", 0);
+		if (s->abort_gone && strstr(req->target, "uploadId="))
+			error_reply(conn, 404, extra, "NoSuchUpload");
+		else
+			fake_reply(conn, 204, extra, "", 0);
 	} else if (strcmp(req->method, "PUT") == 0) {
 		bool manifest = strstr(req->target, ".manifest") != NULL;
 		if ((manifest && s->stall == STALL_MANIFEST) ||
@@ -639,10 +643,42 @@ static void test_sigterm_during_complete(void **state)
 	assert_log(r, "msg=\"multipart upload aborted: nothing stored\"");
 }
 
+/* DELETEs of the backup's own key (not an upload's). */
+static unsigned object_deletes(struct run *r)
+{
+	unsigned i, n = 0;
+
+	for (i = 0; i < fake_server_count(r->srv); i++) {
+		const struct fake_request *q = fake_server_request(r->srv, i);
+		if (strcmp(q->method, "DELETE") == 0 &&
+		    strncmp(q->target, "/backups/p/daily/app/app-daily-", 31) ==
+			    0 &&
+		    !strchr(q->target, '?'))
+			n++;
+	}
+	return n;
+}
+
+/* The stalled Complete went through after all: the server no longer
+ * knows the upload. The object, this run's own, is deleted. */
+static void test_sigterm_during_complete_that_went_through(void **state)
+{
+	struct run *r = *state;
+
+	r->sc.stall = STALL_COMPLETE;
+	r->sc.abort_gone = true;
+	backup(r);
+	assert_stopped(r);
+	assert_int_equal(count(r, "DELETE", "uploadId=UP1"), 1);
+	assert_int_equal(object_deletes(r), 1);
+	assert_int_equal(object_puts(r), 0);
+	assert_log(r, "msg=\"multipart upload gone; its object deleted: "
+		      "nothing stored\"");
+}
+
 static void test_sigterm_during_manifest(void **state)
 {
 	struct run *r = *state;
-	unsigned i, deleted = 0;
 
 	r->sc.stall = STALL_MANIFEST;
 	backup(r);
@@ -651,15 +687,7 @@ static void test_sigterm_during_manifest(void **state)
 	assert_log(r, "msg=\"cannot write the manifest\"");
 	/* Completed but without its manifest: the object was deleted, even
 	 * though the run had been stopped. */
-	for (i = 0; i < fake_server_count(r->srv); i++) {
-		const struct fake_request *q = fake_server_request(r->srv, i);
-		if (strcmp(q->method, "DELETE") == 0 &&
-		    strncmp(q->target, "/backups/p/daily/app/app-daily-", 31) ==
-			    0 &&
-		    !strchr(q->target, '?'))
-			deleted++;
-	}
-	assert_int_equal(deleted, 1);
+	assert_int_equal(object_deletes(r), 1);
 }
 
 int main(void)
@@ -689,6 +717,9 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sigterm_during_complete,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_sigterm_during_complete_that_went_through, setup,
+			teardown),
 		cmocka_unit_test_setup_teardown(test_sigterm_during_manifest,
 						setup, teardown),
 	};
