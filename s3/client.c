@@ -103,6 +103,28 @@ bool s3_cancelled(const s3_client *c)
 	return !c->cleanup && c->cancelled && c->cancelled(c->cancelled_ctx);
 }
 
+int s3_list_check_pages(const s3_client *c, unsigned long pages,
+			const char *what, s3_error *err)
+{
+	if (pages < c->max_list_pages)
+		return S3_OK;
+	s3_error_set(err, S3_EPROTO,
+		     "%s: more than %lu pages: stopped (a listing that does "
+		     "not end)",
+		     what, c->max_list_pages);
+	return S3_EPROTO;
+}
+
+int s3_list_check_keys(const s3_client *c, uint64_t keys, const char *what,
+		       s3_error *err)
+{
+	if (keys <= c->max_list_keys)
+		return S3_OK;
+	s3_error_set(err, S3_EPROTO, "%s: more than %llu keys: stopped", what,
+		     (unsigned long long)c->max_list_keys);
+	return S3_EPROTO;
+}
+
 void s3_client_set_cleanup(s3_client *c, long timeout_ms)
 {
 	c->cleanup = true;
@@ -342,6 +364,10 @@ int s3_client_new(s3_client **out, const s3_options *o, s3_error *err)
 	c->request_timeout_ms =
 		o->request_timeout_ms > 0 ? o->request_timeout_ms : 0;
 	c->max_error_body = o->max_error_body ? o->max_error_body : 64 * 1024;
+	c->max_list_keys =
+		o->max_list_keys ? o->max_list_keys : S3_LIST_MAX_KEYS;
+	c->max_list_pages =
+		o->max_list_pages ? o->max_list_pages : S3_LIST_MAX_PAGES;
 	c->clock = o->clock;
 	c->clock_ctx = o->clock_ctx;
 	c->log = o->log;

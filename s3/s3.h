@@ -170,6 +170,13 @@ typedef struct s3_options {
 	 * timeout. */
 	long request_timeout_ms;
 	size_t max_error_body; /* bytes of an error answer kept for parsing */
+	/* Listings (s3_list_next, s3_multipart_list, s3_multipart_list_parts)
+	 * stop with S3_EPROTO past this many keys (objects, prefixes or
+	 * uploads) or pages, so that a server that never ends a listing can
+	 * neither hold nor fill the process; 0: S3_LIST_MAX_KEYS and
+	 * S3_LIST_MAX_PAGES. Tests lower them. */
+	uint64_t max_list_keys;
+	unsigned long max_list_pages;
 
 	/* The clock (tests pin it); NULL: time(). */
 	time_t (*clock)(void *ctx);
@@ -187,6 +194,11 @@ typedef struct s3_options {
 	const char *const *resolve;
 	const char *user_agent;
 } s3_options;
+
+/* Far beyond any real prefix of backups, still a bounded amount of memory
+ * for a caller that keeps every key. */
+#define S3_LIST_MAX_KEYS  10000000ULL
+#define S3_LIST_MAX_PAGES 100000UL
 
 #define S3_OPTIONS_INIT                                                        \
 	{                                                                      \
@@ -272,6 +284,9 @@ int s3_delete_objects(s3_client *c, const char *const *keys, size_t n,
 /*
  * ListObjectsV2 as one iterator over every page. With a DELIMITER, common
  * prefixes come as entries whose is_prefix is true (key = the prefix).
+ * A server that repeats a continuation token, or says a page is truncated
+ * without one, ends the listing with S3_EPROTO; so do more than
+ * max_list_keys entries or max_list_pages pages (s3_options).
  */
 struct s3_list_entry {
 	const char *key;
@@ -308,11 +323,14 @@ int s3_multipart_complete(s3_client *c, const char *key, const char *upload_id,
 			  s3_error *err);
 int s3_multipart_abort(s3_client *c, const char *key, const char *upload_id,
 		       s3_error *err);
-/* Every in-progress upload under PREFIX; free with s3_uploads_free. */
+/* Every in-progress upload under PREFIX; free with s3_uploads_free.
+ * Markers that repeat or are missing on a truncated page, and more than
+ * max_list_keys uploads or max_list_pages pages, are S3_EPROTO. */
 int s3_multipart_list(struct s3_upload **uploads, size_t *n, s3_client *c,
 		      const char *prefix, s3_error *err);
 void s3_uploads_free(struct s3_upload *uploads, size_t n);
-/* Every part uploaded so far; free with s3_parts_free. */
+/* Every part uploaded so far; free with s3_parts_free. A part number
+ * marker that does not move forward is S3_EPROTO. */
 int s3_multipart_list_parts(struct s3_part **parts, size_t *n, s3_client *c,
 			    const char *key, const char *upload_id,
 			    s3_error *err);

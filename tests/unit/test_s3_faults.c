@@ -37,6 +37,15 @@ enum action {
 	A_PAGE1,	/* ListObjectsV2, truncated */
 	A_PAGE2,	/* ListObjectsV2, the end */
 	A_STALL,	/* no answer at all, until the client gives up */
+	/* Listings that would never end. */
+	A_LIST_SAME,	/* ListObjectsV2: truncated, always token "same" */
+	A_LIST_MORE,	/* ... two new keys and a new token each time */
+	A_LIST_HOLLOW,	/* ... no key, a new token each time */
+	A_LIST_NOTOKEN, /* ... truncated, with an empty token */
+	A_UPLOADS_SAME, /* ListMultipartUploads: always the same markers */
+	A_UPLOADS_MORE, /* ... two new uploads and new markers each time */
+	A_UPLOADS_EMPTY_MARKER, /* ... truncated, an empty NextKeyMarker */
+	A_PARTS_SAME,		/* ListParts: always NextPartNumberMarker 1 */
 };
 
 struct script {
@@ -57,6 +66,66 @@ static bool cancel_cb(void *ctx)
 	struct script *s = ctx;
 
 	return atomic_load(&s->cancel);
+}
+
+/* One page of a listing that says there is always more. */
+static void endless_page(enum action a, unsigned i, struct fake_conn *conn,
+			 const char *extra)
+{
+	static const char contents[] =
+		"<Contents><Key>p/%u%s</Key><LastModified>2026-11-23T09:30:05"
+		".000Z</LastModified><ETag>\"e\"</ETag><Size>1</Size>"
+		"</Contents>";
+	static const char upload[] =
+		"<Upload><Key>p/%u%s</Key><UploadId>u%u</UploadId><Initiated>"
+		"2026-11-23T09:30:05.000Z</Initiated></Upload>";
+	char body[2048], c1[256] = "", c2[256] = "";
+
+	switch (a) {
+	case A_LIST_SAME:
+	case A_LIST_MORE:
+	case A_LIST_HOLLOW:
+	case A_LIST_NOTOKEN:
+		if (a != A_LIST_HOLLOW)
+			snprintf(c1, sizeof(c1), contents, i, "a");
+		if (a == A_LIST_MORE)
+			snprintf(c2, sizeof(c2), contents, i, "b");
+		snprintf(body, sizeof(body),
+			 "<ListBucketResult><Name>bkt</Name><Prefix>p/</Prefix>"
+			 "<IsTruncated>true</IsTruncated>"
+			 "<NextContinuationToken>%s%.0u</NextContinuationToken>"
+			 "%s%s</ListBucketResult>",
+			 a == A_LIST_SAME      ? "same"
+			 : a == A_LIST_NOTOKEN ? ""
+					       : "tok",
+			 a == A_LIST_MORE || a == A_LIST_HOLLOW ? i + 1 : 0, c1,
+			 c2);
+		break;
+	case A_UPLOADS_SAME:
+	case A_UPLOADS_MORE:
+	case A_UPLOADS_EMPTY_MARKER:
+		snprintf(c1, sizeof(c1), upload, i, "a", i);
+		if (a == A_UPLOADS_MORE)
+			snprintf(c2, sizeof(c2), upload, i, "b", i);
+		snprintf(body, sizeof(body),
+			 "<ListMultipartUploadsResult><Bucket>bkt</Bucket>"
+			 "<IsTruncated>true</IsTruncated>"
+			 "<NextKeyMarker>%s%.0u</NextKeyMarker>"
+			 "<NextUploadIdMarker>u%u</NextUploadIdMarker>%s%s"
+			 "</ListMultipartUploadsResult>",
+			 a == A_UPLOADS_EMPTY_MARKER ? "" : "p/k",
+			 a == A_UPLOADS_MORE ? i + 1 : 0,
+			 a == A_UPLOADS_MORE ? i : 0, c1, c2);
+		break;
+	default:
+		snprintf(body, sizeof(body),
+			 "<ListPartsResult><IsTruncated>true</IsTruncated>"
+			 "<NextPartNumberMarker>1</NextPartNumberMarker><Part>"
+			 "<PartNumber>1</PartNumber><ETag>\"e\"</ETag><Size>5"
+			 "</Size></Part></ListPartsResult>");
+		break;
+	}
+	fake_reply(conn, 200, extra, body, strlen(body));
 }
 
 static void handler(void *ctx, const struct fake_request *req,
@@ -148,6 +217,16 @@ static void handler(void *ctx, const struct fake_request *req,
 		break;
 	case A_STALL:
 		fake_stall(conn, 30000);
+		break;
+	case A_LIST_SAME:
+	case A_LIST_MORE:
+	case A_LIST_HOLLOW:
+	case A_LIST_NOTOKEN:
+	case A_UPLOADS_SAME:
+	case A_UPLOADS_MORE:
+	case A_UPLOADS_EMPTY_MARKER:
+	case A_PARTS_SAME:
+		endless_page(a, req->index, conn, extra);
 		break;
 	}
 }
@@ -713,6 +792,175 @@ static void test_cleanup_after_cancel_is_sent_and_bounded(void **state)
 	assert_non_null(strstr(err.msg, "time limit"));
 }
 
+/* ---- listings that would never end ---- */
+
+/* Every entry of a listing: how many came, and how it ended. */
+static int drain(struct fixture *f, size_t *n, s3_error *err)
+{
+	const struct s3_list_entry *e;
+	s3_list *it;
+	int rc;
+
+	*n = 0;
+	assert_int_equal(s3_list_new(&it, f->client, "p/", NULL, err), S3_OK);
+	while ((rc = s3_list_next(&e, it, err)) == 1)
+		(*n)++;
+	s3_list_free(it);
+	return rc;
+}
+
+static void test_list_repeated_token_stops(void **state)
+{
+	struct fixture *f = *state;
+	s3_error err;
+	size_t n;
+
+	f->script.after = A_LIST_SAME;
+	start(f, NULL);
+	assert_int_equal(drain(f, &n, &err), -S3_EPROTO);
+	assert_int_equal(n, 1);
+	assert_int_equal(fake_server_count(f->server), 2);
+	assert_string_equal(err.msg, "LIST p/: the server repeated the "
+				     "continuation token: stopped (a listing "
+				     "that would not end)");
+}
+
+static void test_list_truncated_without_token_stops(void **state)
+{
+	struct fixture *f = *state;
+	s3_error err;
+	size_t n;
+
+	f->script.after = A_LIST_NOTOKEN;
+	start(f, NULL);
+	assert_int_equal(drain(f, &n, &err), -S3_EPROTO);
+	assert_int_equal(n, 0);
+	assert_int_equal(fake_server_count(f->server), 1);
+	assert_non_null(strstr(err.msg, "without a continuation token"));
+}
+
+/* New keys and a new token on every page, for ever: the key cap ends
+ * it, before the keys past the cap are handed out. */
+static void test_list_key_cap(void **state)
+{
+	struct fixture *f = *state;
+	s3_options o = S3_OPTIONS_INIT;
+	s3_error err;
+	size_t n;
+
+	o.max_list_keys = 5;
+	f->script.after = A_LIST_MORE;
+	start(f, &o);
+	assert_int_equal(drain(f, &n, &err), -S3_EPROTO);
+	assert_int_equal(n, 4);
+	assert_int_equal(fake_server_count(f->server), 3);
+	assert_string_equal(err.msg, "LIST p/: more than 5 keys: stopped");
+}
+
+/* Empty pages with a new token each, for ever: the page cap ends it. */
+static void test_list_page_cap(void **state)
+{
+	struct fixture *f = *state;
+	s3_options o = S3_OPTIONS_INIT;
+	s3_error err;
+	size_t n;
+
+	o.max_list_pages = 3;
+	f->script.after = A_LIST_HOLLOW;
+	start(f, &o);
+	assert_int_equal(drain(f, &n, &err), -S3_EPROTO);
+	assert_int_equal(n, 0);
+	assert_int_equal(fake_server_count(f->server), 3);
+	assert_string_equal(err.msg, "LIST p/: more than 3 pages: stopped (a "
+				     "listing that does not end)");
+}
+
+static void test_uploads_repeated_markers_stop(void **state)
+{
+	struct fixture *f = *state;
+	struct s3_upload *ups = NULL;
+	size_t n = 99;
+	s3_error err;
+
+	f->script.after = A_UPLOADS_SAME;
+	start(f, NULL);
+	assert_int_equal(s3_multipart_list(&ups, &n, f->client, "p/", &err),
+			 S3_EPROTO);
+	assert_null(ups);
+	assert_int_equal(n, 0);
+	assert_int_equal(fake_server_count(f->server), 2);
+	assert_non_null(strstr(fake_server_request(f->server, 1)->target,
+			       "key-marker=p%2Fk"));
+	assert_string_equal(err.msg, "ListMultipartUploads: the server "
+				     "repeated the markers: stopped (a "
+				     "listing that would not end)");
+}
+
+/* An empty NextKeyMarker would start the listing over. */
+static void test_uploads_empty_marker_stops(void **state)
+{
+	struct fixture *f = *state;
+	struct s3_upload *ups = NULL;
+	size_t n;
+	s3_error err;
+
+	f->script.after = A_UPLOADS_EMPTY_MARKER;
+	start(f, NULL);
+	assert_int_equal(s3_multipart_list(&ups, &n, f->client, "p/", &err),
+			 S3_EPROTO);
+	assert_int_equal(fake_server_count(f->server), 1);
+	assert_string_equal(err.msg, "ListMultipartUploads: truncated without "
+				     "a usable marker");
+}
+
+static void test_uploads_key_and_page_caps(void **state)
+{
+	struct fixture *f = *state;
+	s3_options o = S3_OPTIONS_INIT;
+	struct s3_upload *ups = NULL;
+	size_t n;
+	s3_error err;
+
+	o.max_list_keys = 3;
+	f->script.after = A_UPLOADS_MORE;
+	start(f, &o);
+	assert_int_equal(s3_multipart_list(&ups, &n, f->client, "p/", &err),
+			 S3_EPROTO);
+	assert_null(ups);
+	assert_int_equal(fake_server_count(f->server), 2);
+	assert_string_equal(err.msg,
+			    "ListMultipartUploads: more than 3 keys: stopped");
+
+	s3_client_free(f->client);
+	fake_server_stop(f->server);
+	o.max_list_keys = 0;
+	o.max_list_pages = 4;
+	start(f, &o);
+	assert_int_equal(s3_multipart_list(&ups, &n, f->client, "p/", &err),
+			 S3_EPROTO);
+	assert_int_equal(fake_server_count(f->server), 4);
+	assert_non_null(strstr(err.msg, "more than 4 pages"));
+}
+
+static void test_parts_marker_must_move_on(void **state)
+{
+	struct fixture *f = *state;
+	struct s3_part *parts = NULL;
+	size_t n;
+	s3_error err;
+
+	f->script.after = A_PARTS_SAME;
+	start(f, NULL);
+	assert_int_equal(s3_multipart_list_parts(&parts, &n, f->client, "k",
+						 "UP1", &err),
+			 S3_EPROTO);
+	assert_null(parts);
+	assert_int_equal(fake_server_count(f->server), 2);
+	assert_string_equal(err.msg, "ListParts k: the part number marker did "
+				     "not move on (1 after 1): stopped (a "
+				     "listing that would not end)");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -751,6 +999,23 @@ int main(void)
 		cmocka_unit_test_setup_teardown(
 			test_cleanup_after_cancel_is_sent_and_bounded, setup,
 			teardown),
+		cmocka_unit_test_setup_teardown(test_list_repeated_token_stops,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_list_truncated_without_token_stops, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(test_list_key_cap, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_list_page_cap, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(
+			test_uploads_repeated_markers_stop, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_uploads_empty_marker_stops,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_uploads_key_and_page_caps,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_parts_marker_must_move_on,
+						setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
