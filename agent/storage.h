@@ -19,6 +19,16 @@ struct storage {
 	struct conf_aws_profile profile;
 };
 
+/*
+ * Whether the configured endpoint is plain http to a host that is not
+ * loopback (s3_endpoint_in_clear), and what that exposes, for messages.
+ * storage_init refuses it unless [storage] allow_http is true.
+ */
+bool storage_in_clear(const conf *c);
+#define STORAGE_IN_CLEAR_RISK                                                  \
+	"requests are signed, but backups and their metadata travel in the "   \
+	"clear and can be read or altered on the way"
+
 int storage_init(struct storage *st, const conf *c, s3_error *err);
 void storage_dispose(struct storage *st);
 

@@ -12,7 +12,9 @@
 #include <string.h>
 #include <strings.h>
 
+#include <arpa/inet.h>
 #include <libxml/parser.h>
+#include <netinet/in.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
@@ -265,6 +267,53 @@ static int parse_endpoint(s3_client *c, const char *endpoint, s3_error *err)
 	return S3_OK;
 }
 
+/* The host of an endpoint's authority is loopback: 127.0.0.0/8, ::1 or
+ * localhost, nothing that merely resolves there (a name can be made to
+ * resolve anywhere). */
+static bool host_is_loopback(const char *auth, size_t len)
+{
+	const char *at = memchr(auth, '@', len), *end;
+	char host[64];
+	struct in_addr a4;
+	struct in6_addr a6;
+	size_t n;
+
+	if (at) {
+		len -= (size_t)(at + 1 - auth);
+		auth = at + 1;
+	}
+	if (len > 0 && auth[0] == '[') {
+		end = memchr(auth, ']', len);
+		if (!end || (size_t)(end - auth - 1) >= sizeof(host))
+			return false;
+		n = (size_t)(end - auth - 1);
+		memcpy(host, auth + 1, n);
+		host[n] = '\0';
+		return inet_pton(AF_INET6, host, &a6) == 1 &&
+		       IN6_IS_ADDR_LOOPBACK(&a6);
+	}
+	end = memchr(auth, ':', len);
+	n = end ? (size_t)(end - auth) : len;
+	if (n >= sizeof(host))
+		return false;
+	memcpy(host, auth, n);
+	host[n] = '\0';
+	if (strcasecmp(host, "localhost") == 0)
+		return true;
+	return inet_pton(AF_INET, host, &a4) == 1 &&
+	       (ntohl(a4.s_addr) >> 24) == 127;
+}
+
+bool s3_endpoint_in_clear(const char *endpoint)
+{
+	const char *auth;
+
+	if (!endpoint || strncasecmp(endpoint, "http://", 7) != 0)
+		return false;
+	auth = endpoint + 7;
+	return !host_is_loopback(auth, strcspn(auth, "/?#"));
+}
+
 static bool bucket_name_valid(const char *b)
 {
 	size_t n = strlen(b);
@@ -336,6 +385,17 @@ int s3_client_new(s3_client **out, const s3_options *o, s3_error *err)
 		goto nomem;
 	if (rc)
 		goto fail;
+	if (!o->allow_http && s3_endpoint_in_clear(o->endpoint)) {
+		rc = S3_EINVAL;
+		s3_error_set(err, rc,
+			     "endpoint '%s' is plain http to a host that is "
+			     "not loopback: requests are signed, but the data "
+			     "and metadata travel in the clear and can be read "
+			     "or altered on the way; use https:// (or allow "
+			     "http explicitly)",
+			     o->endpoint);
+		goto fail;
+	}
 	c->region = dup_or_null(o->region, &failed);
 	c->bucket = dup_or_null(o->bucket, &failed);
 	c->virtual_hosted = o->virtual_hosted;

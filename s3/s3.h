@@ -145,6 +145,9 @@ enum s3_log_level { S3_LOG_ERROR, S3_LOG_WARN, S3_LOG_INFO, S3_LOG_DEBUG };
  */
 typedef struct s3_options {
 	const char *endpoint; /* "https://host[:port]"; NULL: AWS for region */
+	/* Accept an http:// endpoint on a host that is not loopback (see
+	 * s3_endpoint_in_clear); refused without it. */
+	bool allow_http;
 	const char *region;
 	const char *bucket;
 	bool virtual_hosted; /* bucket.host/key instead of host/bucket/key */
@@ -207,6 +210,15 @@ typedef struct s3_options {
 		.retry_base_ms = 250, .retry_max_ms = 20000,                   \
 		.retry_budget_ms = 120000, .max_error_body = 64 * 1024,        \
 	}
+
+/*
+ * Whether ENDPOINT ("scheme://host[:port][/path]") would carry requests in
+ * the clear to another machine: http:// (any case) to a host other than
+ * 127.0.0.0/8, ::1 or localhost. Signing keeps the credentials, but not
+ * the data and metadata, from whoever is on the path: they can be read
+ * and altered. s3_client_new refuses such an endpoint unless allow_http.
+ */
+bool s3_endpoint_in_clear(const char *endpoint);
 
 /*
  * One client is one connection (one libcurl easy handle, kept alive) and

@@ -961,6 +961,81 @@ static void test_parts_marker_must_move_on(void **state)
 				     "listing that would not end)");
 }
 
+/* ---- plain http to another machine ---- */
+
+static void test_endpoint_in_clear(void **state)
+{
+	static const char *const clear[] = {
+		"http://backup.example.com",
+		"http://10.0.0.1:9000",
+		"http://128.0.0.1",
+		"http://0.0.0.0:9000",
+		"http://126.255.255.255",
+		"http://127.0.0.1.example.com",
+		"http://localhost.example.com",
+		"http://127.1", /* not how an address is written here */
+		"http://[::2]:9000",
+		"http://[::ffff:10.0.0.1]",
+		"HTTP://backup.example.com",
+		"http://127.0.0.1@backup.example.com",
+	};
+	static const char *const not_clear[] = {
+		"https://backup.example.com", "http://127.0.0.1:9000",
+		"http://127.255.0.9/path",    "http://localhost:9000",
+		"http://LocalHost",	      "HTTP://127.0.0.1",
+		"http://[::1]:9000",	      "http://[0:0:0:0:0:0:0:1]/x",
+		"http://user@127.0.0.1:9000",
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(clear) / sizeof(clear[0]); i++)
+		if (!s3_endpoint_in_clear(clear[i]))
+			fail_msg("%s: not taken for plain http", clear[i]);
+	for (i = 0; i < sizeof(not_clear) / sizeof(not_clear[0]); i++)
+		if (s3_endpoint_in_clear(not_clear[i]))
+			fail_msg("%s: taken for plain http", not_clear[i]);
+	assert_false(s3_endpoint_in_clear(NULL));
+}
+
+/* A remote name over http (made to resolve to the fake server, so that
+ * nothing leaves this machine): refused before anything is sent, unless
+ * allow_http. */
+static void test_http_to_another_host_needs_allow_http(void **state)
+{
+	struct fixture *f = *state;
+	s3_options o = S3_OPTIONS_INIT;
+	char endpoint[64], resolve[64];
+	const char *resolves[] = {resolve, NULL};
+	s3_client *c = NULL;
+	s3_error err;
+	int port;
+
+	f->script.after = A_OK;
+	assert_int_equal(
+		fake_server_start(&f->server, &port, handler, &f->script), 0);
+	snprintf(endpoint, sizeof(endpoint), "http://backup.example:%d", port);
+	snprintf(resolve, sizeof(resolve), "backup.example:%d:127.0.0.1", port);
+	o.endpoint = endpoint;
+	o.resolve = resolves;
+	o.bucket = "bkt";
+	o.access_key = AK;
+	o.secret_key = SK;
+
+	assert_int_equal(s3_client_new(&c, &o, &err), S3_EINVAL);
+	assert_null(c);
+	assert_non_null(strstr(err.msg, "is plain http to a host that is not "
+					"loopback: requests are signed, but "
+					"the data and metadata travel in the "
+					"clear and can be read or altered"));
+
+	o.allow_http = true;
+	assert_int_equal(s3_client_new(&f->client, &o, &err), S3_OK);
+	assert_int_equal(s3_put_object(f->client, "x", "a", 1, NULL, &err),
+			 S3_OK);
+	assert_int_equal(fake_server_count(f->server), 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1016,6 +1091,10 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_parts_marker_must_move_on,
 						setup, teardown),
+		cmocka_unit_test(test_endpoint_in_clear),
+		cmocka_unit_test_setup_teardown(
+			test_http_to_another_host_needs_allow_http, setup,
+			teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
