@@ -391,8 +391,8 @@ int s3_client_new(s3_client **out, const s3_options *o, s3_error *err)
 			     "endpoint '%s' is plain http to a host that is "
 			     "not loopback: requests are signed, but the data "
 			     "and metadata travel in the clear and can be read "
-			     "or altered on the way; use https:// (or allow "
-			     "http explicitly)",
+			     "or altered on the way; use https://, or set "
+			     "allow_http to accept that",
 			     o->endpoint);
 		goto fail;
 	}
