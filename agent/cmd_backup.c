@@ -132,6 +132,13 @@ static void signals_stop(struct signals *s)
 	pthread_sigmask(SIG_SETMASK, &s->old, NULL);
 }
 
+/* Every client of the run polls this: a stop ends whatever it waits on. */
+static bool run_cancelled(void *ctx)
+{
+	(void)ctx;
+	return atomic_load(&stop_signal) > 0;
+}
+
 /* ---- storage clients for the part writer ---- */
 
 static int make_client(s3_client **out, void *ctx, bool (*cancelled)(void *ctx),
@@ -264,6 +271,7 @@ static int build_chain(struct run *r)
 			.put = &r->put,
 			.client_new = make_client,
 			.client_ctx = &r->st,
+			.cancelled = run_cancelled,
 		};
 		meta[0] = "type";
 		meta[1] = r->type;
@@ -411,7 +419,7 @@ static int run_backup(struct run *r)
 	r->t0 = t0;
 	if (!r->dry_run) {
 		if (storage_init(&r->st, c, &err) ||
-		    storage_client(&r->s3, &r->st, NULL, NULL, &err)) {
+		    storage_client(&r->s3, &r->st, run_cancelled, NULL, &err)) {
 			log_event(LOG_ERROR, "cannot reach storage", "error",
 				  err.msg, NULL);
 			snprintf(r->why, sizeof(r->why), "%s", err.msg);
@@ -468,7 +476,9 @@ static int run_backup(struct run *r)
 	r->secs = secs;
 
 	if (!r->dry_run && write_manifest(r, src, secs)) {
-		/* Without its manifest it is not a backup: don't leave it. */
+		/* Without its manifest it is not a backup: don't leave it
+		 * (even when stopped, but without waiting long). */
+		s3_client_set_cleanup(r->s3, UPLOAD_CLEANUP_TIMEOUT_MS);
 		if (s3_delete_object(r->s3, r->key, &err) != S3_OK)
 			log_event(LOG_WARN, "cannot delete the backup", "key",
 				  r->key, "error", err.msg, NULL);

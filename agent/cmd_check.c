@@ -48,7 +48,7 @@ static const char *const check_names[] = {
 #define CHECK_CONNECT_TIMEOUT_MS 5000
 #define CHECK_STALL_TIMEOUT_S	 20
 
-enum verdict { CHECK_OK, CHECK_FAIL, CHECK_SKIP };
+enum verdict { CHECK_OK, CHECK_FAIL, CHECK_SKIP, CHECK_WARN };
 
 struct report {
 	unsigned failed; /* checks that failed */
@@ -62,7 +62,8 @@ static void say(struct report *rep, enum verdict v, const char *name,
 {
 	static const char *const words[] = {[CHECK_OK] = "ok",
 					    [CHECK_FAIL] = "FAIL",
-					    [CHECK_SKIP] = "skip"};
+					    [CHECK_SKIP] = "skip",
+					    [CHECK_WARN] = "WARN"};
 	char detail[1600], line[1800];
 	va_list ap;
 
@@ -409,6 +410,23 @@ static void check_storage(struct report *rep, const conf *c)
 		snprintf(p.endpoint, sizeof(p.endpoint), "AWS S3 (%s)",
 			 c->storage.region);
 
+	if (storage_in_clear(c)) {
+		/* A warning, or the refusal storage_init would give. */
+		say(rep, c->storage.allow_http ? CHECK_WARN : CHECK_FAIL,
+		    "endpoint",
+		    "%s is plain http to a host that is not loopback: "
+		    "" STORAGE_IN_CLEAR_RISK "%s",
+		    p.endpoint,
+		    c->storage.allow_http
+			    ? " (allow_http = true)"
+			    : "; use https://, or set allow_http = true in "
+			      "[storage] to accept that");
+		if (!c->storage.allow_http) {
+			skip_range(rep, "credentials", "lifecycle",
+				   "the endpoint is refused");
+			return;
+		}
+	}
 	if (storage_init(&st, c, &err) != S3_OK) {
 		say(rep, CHECK_SKIP, "endpoint", "no credentials to ask with");
 		say(rep, CHECK_FAIL, "credentials", "%s", err.msg);

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "agent/log.h"
+#include "agent/stop.h"
 
 static void s3_log_line(void *ctx, enum s3_log_level level, const char *line)
 {
@@ -23,6 +24,11 @@ static void s3_log_line(void *ctx, enum s3_log_level level, const char *line)
 	log_event(map[level], line, NULL);
 }
 
+bool storage_in_clear(const conf *c)
+{
+	return s3_endpoint_in_clear(c->storage.endpoint);
+}
+
 int storage_init(struct storage *st, const conf *c, s3_error *err)
 {
 	s3_options o = S3_OPTIONS_INIT;
@@ -31,7 +37,17 @@ int storage_init(struct storage *st, const conf *c, s3_error *err)
 
 	memset(st, 0, sizeof(*st));
 	memset(err, 0, sizeof(*err));
+	if (storage_in_clear(c) && !c->storage.allow_http) {
+		snprintf(err->msg, sizeof(err->msg),
+			 "endpoint %s is plain http to a host that is not "
+			 "loopback: " STORAGE_IN_CLEAR_RISK "; use https://, "
+			 "or set allow_http = true in [storage] to accept that",
+			 c->storage.endpoint);
+		err->code = S3_EINVAL;
+		return S3_EINVAL;
+	}
 	o.endpoint = c->storage.endpoint;
+	o.allow_http = c->storage.allow_http;
 	o.region = c->storage.region;
 	o.bucket = c->storage.bucket;
 	o.virtual_hosted = c->storage.addressing == CONF_ADDRESSING_VIRTUAL;
@@ -90,8 +106,8 @@ int storage_client(s3_client **out, struct storage *st,
 {
 	s3_options o = st->o;
 
-	o.cancelled = cancelled;
-	o.cancelled_ctx = cancelled_ctx;
+	o.cancelled = cancelled ? cancelled : stop_cancelled;
+	o.cancelled_ctx = cancelled ? cancelled_ctx : NULL;
 	return s3_client_new(out, &o, err);
 }
 

@@ -19,15 +19,29 @@ struct storage {
 	struct conf_aws_profile profile;
 };
 
+/*
+ * Whether the configured endpoint is plain http to a host that is not
+ * loopback (s3_endpoint_in_clear), and what that exposes, for messages.
+ * storage_init refuses it unless [storage] allow_http is true.
+ */
+bool storage_in_clear(const conf *c);
+#define STORAGE_IN_CLEAR_RISK                                                  \
+	"requests are signed, but backups and their metadata travel in the "   \
+	"clear and can be read or altered on the way"
+
 int storage_init(struct storage *st, const conf *c, s3_error *err);
 void storage_dispose(struct storage *st);
 
-/* A new client; CANCELLED (may be NULL) as in s3_options. */
+/*
+ * A new client; CANCELLED as in s3_options. NULL means stop_cancelled()
+ * (agent/stop.h): no client of a run is left deaf to a stop request.
+ */
 int storage_client(s3_client **out, struct storage *st,
 		   bool (*cancelled)(void *ctx), void *cancelled_ctx,
 		   s3_error *err);
 
-/* storage_init + storage_client + storage_dispose, for one client. */
+/* storage_init + storage_client + storage_dispose, for one client
+ * (cancelled by stop_cancelled()). */
 int storage_open(s3_client **out, const conf *c, s3_error *err);
 
 #endif

@@ -119,6 +119,11 @@ struct upload {
 	uint64_t stored;
 };
 
+static bool run_cancelled(const struct upload *u)
+{
+	return u->o.cancelled && u->o.cancelled(u->o.cancelled_ctx);
+}
+
 static bool worker_cancelled(void *ctx)
 {
 	struct upload *u = ctx;
@@ -127,7 +132,7 @@ static bool worker_cancelled(void *ctx)
 	pthread_mutex_lock(&u->lock);
 	c = u->cancel || u->failed;
 	pthread_mutex_unlock(&u->lock);
-	return c;
+	return c || run_cancelled(u);
 }
 
 struct worker_ctx {
@@ -378,6 +383,7 @@ int upload_abort(struct stream *s)
 {
 	struct upload *u = (struct upload *)s;
 	s3_error err;
+	int rc;
 
 	if (!u || u->completed || u->aborted || !u->upload_id)
 		return 0;
@@ -387,8 +393,22 @@ int upload_abort(struct stream *s)
 	pthread_mutex_unlock(&u->lock);
 	join_workers(u);
 	u->aborted = true;
-	if (s3_multipart_abort(u->control, u->key, u->upload_id, &err) !=
-	    S3_OK) {
+	/* Sent even when the run was stopped, but not waited on for long. */
+	s3_client_set_cleanup(u->control, UPLOAD_CLEANUP_TIMEOUT_MS);
+	rc = s3_multipart_abort(u->control, u->key, u->upload_id, &err);
+	if (rc == S3_ENOTFOUND) {
+		/* The Complete may have gone through, its answer lost: the
+		 * key is this run's own, and is not a backup. */
+		rc = s3_delete_object(u->control, u->key, &err);
+		if (rc == S3_OK || rc == S3_ENOTFOUND) {
+			log_event(LOG_INFO,
+				  "multipart upload gone; its object deleted: "
+				  "nothing stored",
+				  "key", u->key, NULL);
+			return 0;
+		}
+	}
+	if (rc != S3_OK) {
 		log_event(LOG_ERROR, "cannot abort the multipart upload", "key",
 			  u->key, "error", err.msg, NULL);
 		return -1;
@@ -476,8 +496,8 @@ int upload_new(struct stream **out, struct stream_error *err,
 		upload_free(&u->base);
 		return stream_fail(err, STREAM_ENOMEM, "out of memory");
 	}
-	if (o->client_new(&u->control, o->client_ctx, NULL, NULL, &serr) !=
-	    S3_OK) {
+	if (o->client_new(&u->control, o->client_ctx, o->cancelled,
+			  o->cancelled_ctx, &serr) != S3_OK) {
 		upload_free(&u->base);
 		return stream_fail(err, STREAM_EIO, "%s", serr.msg);
 	}

@@ -24,10 +24,15 @@
 #define UPLOAD_MAX_PART (5ULL * 1024 * 1024 * 1024)
 #define UPLOAD_TARGET	(5ULL * 1024 * 1024 * 1024 * 1024)
 
+/* What cleanup after a stop may take: the AbortMultipartUpload (and the
+ * delete of an upload that may have completed) end within this. */
+#define UPLOAD_CLEANUP_TIMEOUT_MS 5000
+
 /*
  * Makes one s3 client: one per worker, and one control connection (create,
- * complete, abort). Workers' clients get CANCELLED (non-NULL), to be set
- * as s3_options.cancelled, so an abort does not wait out slow parts.
+ * the single PutObject, complete, abort). CANCELLED, to be set as
+ * s3_options.cancelled, is the workers' own (so an abort does not wait out
+ * slow parts) or, for the control connection, upload_options.cancelled.
  */
 typedef int (*upload_client_fn)(s3_client **out, void *ctx,
 				bool (*cancelled)(void *ctx),
@@ -42,6 +47,12 @@ struct upload_options {
 	const struct s3_put_options *put; /* content type, metadata */
 	upload_client_fn client_new;
 	void *client_ctx;
+	/* The run's stop request (NULL: none). Every connection of the
+	 * upload polls it, so a stop ends a part, the single PutObject or
+	 * the Complete at once; the abort that follows still goes out,
+	 * within UPLOAD_CLEANUP_TIMEOUT_MS. */
+	bool (*cancelled)(void *ctx);
+	void *cancelled_ctx;
 };
 
 struct upload_result {
@@ -62,8 +73,11 @@ void upload_parts(struct stream *s, unsigned *in_flight, unsigned *done);
 
 /*
  * Abort the multipart upload if one was started and not completed; waits
- * for the workers. Idempotent. Returns 0, or -1 if the abort itself
- * failed (logged; the bucket's lifecycle rule cleans up after a day).
+ * for the workers. The abort is sent even after a stop, and ends within
+ * UPLOAD_CLEANUP_TIMEOUT_MS; an upload the server no longer knows (its
+ * Complete may have gone through unanswered) has its object deleted.
+ * Idempotent. Returns 0, or -1 if the abort itself failed (logged; the
+ * bucket's lifecycle rule cleans up after a day).
  */
 int upload_abort(struct stream *s);
 

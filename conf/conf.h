@@ -87,6 +87,7 @@ typedef struct conf {
 		unsigned max_parts;   /* default 10000; 1 .. 10000 */
 		unsigned concurrency; /* default 4; 1 .. 64 */
 		uint64_t max_size;    /* stored bytes; 0 = no limit */
+		bool allow_http; /* http:// to a host not loopback; default false */
 	} storage;
 
 	struct {

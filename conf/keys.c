@@ -196,6 +196,17 @@ const struct conf_key conf_keys[] = {
 		.help = "Largest stored backup: a run that would pass it stops "
 			"and stores nothing; 0 means no limit.",
 	},
+	{
+		.section = "storage",
+		.name = "allow_http",
+		.kind = CONF_K_BOOL,
+		.offset = F_BOOL(storage.allow_http),
+		.def = "false",
+		.help = "Accept an http:// endpoint on a host that is not "
+			"loopback (127.0.0.0/8, ::1, localhost). Requests stay "
+			"signed, but backups and their metadata travel in the "
+			"clear and can be read or altered on the way.",
+	},
 
 	/* [database] */
 	{

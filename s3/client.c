@@ -5,13 +5,16 @@
 #include "s3/s3_internal.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include <arpa/inet.h>
 #include <libxml/parser.h>
+#include <netinet/in.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
@@ -21,6 +24,8 @@
 
 /* A difference between the server's clock and ours worth correcting. */
 #define SKEW_TOLERANCE 300
+/* A wait between retries looks at the cancel callback this often. */
+#define CANCEL_POLL_MS 50
 
 static char *dup_or_null(const char *s, bool *failed)
 {
@@ -93,6 +98,39 @@ long s3_client_skew(const s3_client *c)
 time_t s3_client_credentials_expire(const s3_client *c)
 {
 	return c->creds.expire;
+}
+
+bool s3_cancelled(const s3_client *c)
+{
+	return !c->cleanup && c->cancelled && c->cancelled(c->cancelled_ctx);
+}
+
+int s3_list_check_pages(const s3_client *c, unsigned long pages,
+			const char *what, s3_error *err)
+{
+	if (pages < c->max_list_pages)
+		return S3_OK;
+	s3_error_set(err, S3_EPROTO,
+		     "%s: more than %lu pages: stopped (a listing that does "
+		     "not end)",
+		     what, c->max_list_pages);
+	return S3_EPROTO;
+}
+
+int s3_list_check_keys(const s3_client *c, uint64_t keys, const char *what,
+		       s3_error *err)
+{
+	if (keys <= c->max_list_keys)
+		return S3_OK;
+	s3_error_set(err, S3_EPROTO, "%s: more than %llu keys: stopped", what,
+		     (unsigned long long)c->max_list_keys);
+	return S3_EPROTO;
+}
+
+void s3_client_set_cleanup(s3_client *c, long timeout_ms)
+{
+	c->cleanup = true;
+	c->request_timeout_ms = timeout_ms > 0 ? timeout_ms : 1;
 }
 
 const char *s3_strerror(int code)
@@ -229,6 +267,53 @@ static int parse_endpoint(s3_client *c, const char *endpoint, s3_error *err)
 	return S3_OK;
 }
 
+/* The host of an endpoint's authority is loopback: 127.0.0.0/8, ::1 or
+ * localhost, nothing that merely resolves there (a name can be made to
+ * resolve anywhere). */
+static bool host_is_loopback(const char *auth, size_t len)
+{
+	const char *at = memchr(auth, '@', len), *end;
+	char host[64];
+	struct in_addr a4;
+	struct in6_addr a6;
+	size_t n;
+
+	if (at) {
+		len -= (size_t)(at + 1 - auth);
+		auth = at + 1;
+	}
+	if (len > 0 && auth[0] == '[') {
+		end = memchr(auth, ']', len);
+		if (!end || (size_t)(end - auth - 1) >= sizeof(host))
+			return false;
+		n = (size_t)(end - auth - 1);
+		memcpy(host, auth + 1, n);
+		host[n] = '\0';
+		return inet_pton(AF_INET6, host, &a6) == 1 &&
+		       IN6_IS_ADDR_LOOPBACK(&a6);
+	}
+	end = memchr(auth, ':', len);
+	n = end ? (size_t)(end - auth) : len;
+	if (n >= sizeof(host))
+		return false;
+	memcpy(host, auth, n);
+	host[n] = '\0';
+	if (strcasecmp(host, "localhost") == 0)
+		return true;
+	return inet_pton(AF_INET, host, &a4) == 1 &&
+	       (ntohl(a4.s_addr) >> 24) == 127;
+}
+
+bool s3_endpoint_in_clear(const char *endpoint)
+{
+	const char *auth;
+
+	if (!endpoint || strncasecmp(endpoint, "http://", 7) != 0)
+		return false;
+	auth = endpoint + 7;
+	return !host_is_loopback(auth, strcspn(auth, "/?#"));
+}
+
 static bool bucket_name_valid(const char *b)
 {
 	size_t n = strlen(b);
@@ -300,6 +385,17 @@ int s3_client_new(s3_client **out, const s3_options *o, s3_error *err)
 		goto nomem;
 	if (rc)
 		goto fail;
+	if (!o->allow_http && s3_endpoint_in_clear(o->endpoint)) {
+		rc = S3_EINVAL;
+		s3_error_set(err, rc,
+			     "endpoint '%s' is plain http to a host that is "
+			     "not loopback: requests are signed, but the data "
+			     "and metadata travel in the clear and can be read "
+			     "or altered on the way; use https://, or set "
+			     "allow_http to accept that",
+			     o->endpoint);
+		goto fail;
+	}
 	c->region = dup_or_null(o->region, &failed);
 	c->bucket = dup_or_null(o->bucket, &failed);
 	c->virtual_hosted = o->virtual_hosted;
@@ -325,7 +421,13 @@ int s3_client_new(s3_client **out, const s3_options *o, s3_error *err)
 	c->retry_base_ms = o->retry_base_ms > 0 ? o->retry_base_ms : 1;
 	c->retry_max_ms = o->retry_max_ms > 0 ? o->retry_max_ms : 1;
 	c->retry_budget_ms = o->retry_budget_ms >= 0 ? o->retry_budget_ms : 0;
+	c->request_timeout_ms =
+		o->request_timeout_ms > 0 ? o->request_timeout_ms : 0;
 	c->max_error_body = o->max_error_body ? o->max_error_body : 64 * 1024;
+	c->max_list_keys =
+		o->max_list_keys ? o->max_list_keys : S3_LIST_MAX_KEYS;
+	c->max_list_pages =
+		o->max_list_pages ? o->max_list_pages : S3_LIST_MAX_PAGES;
 	c->clock = o->clock;
 	c->clock_ctx = o->clock_ctx;
 	c->log = o->log;
@@ -868,7 +970,7 @@ static int progress_cb(void *ud, curl_off_t dltotal, curl_off_t dlnow,
 	(void)dlnow;
 	(void)ultotal;
 	(void)ulnow;
-	if (a->c->cancelled && a->c->cancelled(a->c->cancelled_ctx)) {
+	if (s3_cancelled(a->c)) {
 		a->resp->cancelled = true;
 		return 1;
 	}
@@ -876,7 +978,7 @@ static int progress_cb(void *ud, curl_off_t dltotal, curl_off_t dlnow,
 }
 
 static void setup_curl(s3_client *c, struct attempt *a, const char *url,
-		       struct curl_slist *headers)
+		       struct curl_slist *headers, long timeout_ms)
 {
 	CURL *h = c->curl;
 	const struct s3_req *r = a->r;
@@ -893,6 +995,8 @@ static void setup_curl(s3_client *c, struct attempt *a, const char *url,
 	/* A stalled transfer fails; a long healthy one does not. */
 	curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
 	curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, c->stall_timeout_s);
+	if (timeout_ms > 0)
+		curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, timeout_ms);
 	curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
 	curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
 	if (c->ca_file)
@@ -930,14 +1034,42 @@ static void setup_curl(s3_client *c, struct attempt *a, const char *url,
 	}
 }
 
-/* Sleep for a backoff with full jitter; false when the budget is spent. */
-static bool backoff(s3_client *c, unsigned attempt, long *spent_ms)
+static long elapsed_ms(const struct timespec *t0)
+{
+	struct timespec t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (long)(t1.tv_sec - t0->tv_sec) * 1000 +
+	       (t1.tv_nsec - t0->tv_nsec) / 1000000L;
+}
+
+/* What is left of the request's time limit; LONG_MAX without one. */
+static long time_left_ms(const s3_client *c, const struct timespec *t0)
+{
+	if (c->request_timeout_ms <= 0)
+		return LONG_MAX;
+	return c->request_timeout_ms - elapsed_ms(t0);
+}
+
+enum backoff_result {
+	BACKOFF_DONE,
+	BACKOFF_BUDGET,	   /* the retry budget is spent */
+	BACKOFF_LATE,	   /* the wait would pass the time limit */
+	BACKOFF_CANCELLED, /* the caller asked to stop */
+};
+
+/*
+ * Wait for a backoff with full jitter, within the retry budget and what
+ * is left of the request's time limit (LEFT_MS). The wait is cut into
+ * short sleeps so that a cancel ends it at once.
+ */
+static enum backoff_result backoff(s3_client *c, unsigned attempt,
+				   long *spent_ms, long left_ms)
 {
 	long cap = c->retry_base_ms;
 	unsigned i;
 	uint32_t rnd = 0;
 	long wait;
-	struct timespec ts;
 
 	for (i = 1; i < attempt && cap < c->retry_max_ms; i++)
 		cap *= 2;
@@ -947,13 +1079,21 @@ static bool backoff(s3_client *c, unsigned attempt, long *spent_ms)
 		rnd = (uint32_t)attempt * 2654435761u;
 	wait = (long)(rnd % (uint32_t)(cap + 1));
 	if (*spent_ms + wait > c->retry_budget_ms)
-		return false;
+		return BACKOFF_BUDGET;
+	if (wait >= left_ms)
+		return BACKOFF_LATE;
 	*spent_ms += wait;
-	ts.tv_sec = wait / 1000;
-	ts.tv_nsec = (wait % 1000) * 1000000L;
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
-	return true;
+	while (wait > 0) {
+		long slice = wait < CANCEL_POLL_MS ? wait : CANCEL_POLL_MS;
+		struct timespec ts = {.tv_sec = 0, .tv_nsec = slice * 1000000L};
+
+		if (s3_cancelled(c))
+			return BACKOFF_CANCELLED;
+		while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+			;
+		wait -= slice;
+	}
+	return s3_cancelled(c) ? BACKOFF_CANCELLED : BACKOFF_DONE;
 }
 
 /* Learn the server's clock from its Date header. */
@@ -1020,8 +1160,10 @@ int s3_request(s3_client *c, const struct s3_req *r, struct s3_resp *resp,
 	       const char *what, s3_error *err)
 {
 	char *query = NULL, *if_match = NULL;
-	long spent_ms = 0;
+	long spent_ms = 0, left_ms;
+	struct timespec t0;
 	unsigned attempt;
+	enum backoff_result waited;
 	int rc = S3_OK;
 
 	memset(resp, 0, sizeof(*resp));
@@ -1033,6 +1175,7 @@ int s3_request(s3_client *c, const struct s3_req *r, struct s3_resp *resp,
 		s3_error_set(err, rc, "%s: bad query", what);
 		return rc;
 	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 
 	for (attempt = 1;; attempt++) {
 		struct attempt a = {.c = c, .r = r, .resp = resp};
@@ -1041,6 +1184,12 @@ int s3_request(s3_client *c, const struct s3_req *r, struct s3_resp *resp,
 		bool retry = false;
 		CURLcode cc;
 
+		/* Nothing more goes out once the caller asked to stop. */
+		if (s3_cancelled(c)) {
+			rc = S3_EABORTED;
+			s3_error_set(err, rc, "%s: cancelled", what);
+			break;
+		}
 		if (creds_expiring(c)) {
 			rc = s3_imds_fetch(c, err);
 			if (rc)
@@ -1060,7 +1209,10 @@ int s3_request(s3_client *c, const struct s3_req *r, struct s3_resp *resp,
 			signed_headers_dispose(&h);
 			break;
 		}
-		setup_curl(c, &a, url, h.list);
+		left_ms = time_left_ms(c, &t0);
+		setup_curl(c, &a, url, h.list,
+			   left_ms == LONG_MAX ? 0
+					       : (left_ms > 0 ? left_ms : 1));
 		s3_log(c, S3_LOG_DEBUG, "%s %s (attempt %u)", r->method, url,
 		       attempt);
 		cc = curl_easy_perform(c->curl);
@@ -1069,8 +1221,7 @@ int s3_request(s3_client *c, const struct s3_req *r, struct s3_resp *resp,
 		free(path);
 		free(host);
 
-		if (resp->cancelled ||
-		    (c->cancelled && c->cancelled(c->cancelled_ctx))) {
+		if (resp->cancelled || s3_cancelled(c)) {
 			rc = S3_EABORTED;
 			s3_error_set(err, rc, "%s: cancelled", what);
 			free(url);
@@ -1088,6 +1239,16 @@ int s3_request(s3_client *c, const struct s3_req *r, struct s3_resp *resp,
 			s3_error_set(err, rc,
 				     "%s: the answer is larger than %zu bytes",
 				     what, resp->body.max);
+			free(url);
+			break;
+		}
+		if (cc == CURLE_OPERATION_TIMEDOUT &&
+		    time_left_ms(c, &t0) <= 0) {
+			rc = S3_ENET;
+			s3_error_set(err, rc,
+				     "%s: no answer within the time limit "
+				     "(%ld ms)",
+				     what, c->request_timeout_ms);
 			free(url);
 			break;
 		}
@@ -1132,15 +1293,27 @@ int s3_request(s3_client *c, const struct s3_req *r, struct s3_resp *resp,
 		if (!retry || attempt >= c->max_attempts)
 			break;
 		s3_log(c, S3_LOG_INFO, "retrying: %s", err->msg);
-		if (!backoff(c, attempt, &spent_ms)) {
+		waited = backoff(c, attempt, &spent_ms, time_left_ms(c, &t0));
+		if (waited == BACKOFF_CANCELLED) {
+			rc = S3_EABORTED;
+			s3_error_set(err, rc, "%s: cancelled", what);
+			break;
+		}
+		if (waited != BACKOFF_DONE) {
 			size_t n = strlen(err->msg);
-			snprintf(err->msg + n, sizeof(err->msg) - n,
-				 " (retry budget spent)");
+			if (waited == BACKOFF_BUDGET)
+				snprintf(err->msg + n, sizeof(err->msg) - n,
+					 " (retry budget spent)");
+			else
+				snprintf(err->msg + n, sizeof(err->msg) - n,
+					 " (time limit of %ld ms spent)",
+					 c->request_timeout_ms);
 			break;
 		}
 		rc = S3_OK;
 	}
-	if (rc && attempt > 1 && !strstr(err->msg, "budget")) {
+	if (rc && rc != S3_EABORTED && attempt > 1 &&
+	    !strstr(err->msg, " spent)")) {
 		size_t n = strlen(err->msg);
 		snprintf(err->msg + n, sizeof(err->msg) - n,
 			 " (after %u attempts)", attempt);

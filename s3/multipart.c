@@ -209,9 +209,11 @@ void s3_parts_free(struct s3_part *parts, size_t n)
 int s3_multipart_list(struct s3_upload **uploads, size_t *n, s3_client *c,
 		      const char *prefix, s3_error *err)
 {
+	static const char what[] = "ListMultipartUploads";
 	struct s3xml_list_uploads page = {0};
 	struct s3_upload *all = NULL;
 	size_t nall = 0;
+	unsigned long pages = 0;
 	/* S3 keys are at most 1024 bytes; upload ids are shorter. */
 	char key_marker[1025] = "", id_marker[1025] = "";
 	int rc = S3_OK;
@@ -225,7 +227,11 @@ int s3_multipart_list(struct s3_upload **uploads, size_t *n, s3_client *c,
 		struct s3_resp resp;
 		size_t nq = 0, i;
 		struct s3_upload *grown;
+		const char *next_id;
 
+		rc = s3_list_check_pages(c, pages++, what, err);
+		if (rc)
+			break;
 		q[nq++] = (struct sigv4_kv){"uploads", ""};
 		q[nq++] = (struct sigv4_kv){"prefix", prefix ? prefix : ""};
 		if (key_marker[0])
@@ -237,16 +243,18 @@ int s3_multipart_list(struct s3_upload **uploads, size_t *n, s3_client *c,
 		r.query = q;
 		r.nquery = nq;
 		r.body_max = MP_BODY_MAX;
-		rc = s3_request(c, &r, &resp, "ListMultipartUploads", err);
+		rc = s3_request(c, &r, &resp, what, err);
 		if (rc == S3_OK) {
 			rc = s3xml_parse_list_multipart_uploads(
 				resp.body.data ? resp.body.data : "",
 				resp.body.len, &page);
 			if (rc)
-				rc = s3_xml_error(err, rc,
-						  "ListMultipartUploads");
+				rc = s3_xml_error(err, rc, what);
 		}
 		s3_resp_dispose(&resp);
+		if (rc == S3_OK)
+			rc = s3_list_check_keys(
+				c, (uint64_t)nall + page.nuploads, what, err);
 		if (rc)
 			break;
 		grown = realloc(all, (nall + page.nuploads + 1) * sizeof(*all));
@@ -262,21 +270,31 @@ int s3_multipart_list(struct s3_upload **uploads, size_t *n, s3_client *c,
 		}
 		if (!page.is_truncated)
 			break;
-		if (!page.next_key_marker ||
+		/* An empty key marker would start the listing over. */
+		next_id = page.next_upload_id_marker
+				  ? page.next_upload_id_marker
+				  : "";
+		if (!page.next_key_marker || !*page.next_key_marker ||
 		    strlen(page.next_key_marker) >= sizeof(key_marker) ||
-		    (page.next_upload_id_marker &&
-		     strlen(page.next_upload_id_marker) >= sizeof(id_marker))) {
+		    strlen(next_id) >= sizeof(id_marker)) {
 			rc = S3_EPROTO;
 			s3_error_set(err, rc,
-				     "ListMultipartUploads: truncated without "
-				     "a usable marker");
+				     "%s: truncated without a usable marker",
+				     what);
+			break;
+		}
+		if (strcmp(page.next_key_marker, key_marker) == 0 &&
+		    strcmp(next_id, id_marker) == 0) {
+			rc = S3_EPROTO;
+			s3_error_set(err, rc,
+				     "%s: the server repeated the markers: "
+				     "stopped (a listing that would not end)",
+				     what);
 			break;
 		}
 		snprintf(key_marker, sizeof(key_marker), "%s",
 			 page.next_key_marker);
-		snprintf(id_marker, sizeof(id_marker), "%s",
-			 page.next_upload_id_marker ? page.next_upload_id_marker
-						    : "");
+		snprintf(id_marker, sizeof(id_marker), "%s", next_id);
 		s3xml_list_uploads_dispose(&page);
 	}
 	s3xml_list_uploads_dispose(&page);
@@ -297,6 +315,8 @@ int s3_multipart_list_parts(struct s3_part **parts, size_t *n, s3_client *c,
 	struct s3_part *all = NULL;
 	size_t nall = 0;
 	char marker[16] = "";
+	unsigned current = 0; /* the marker sent; 0: none */
+	unsigned long pages = 0;
 	char *what = s3_what("ListParts", key);
 	int rc = S3_OK;
 
@@ -314,6 +334,9 @@ int s3_multipart_list_parts(struct s3_part **parts, size_t *n, s3_client *c,
 		size_t nq = 0, i;
 		struct s3_part *grown;
 
+		rc = s3_list_check_pages(c, pages++, what, err);
+		if (rc)
+			break;
 		q[nq++] = (struct sigv4_kv){"uploadId", upload_id};
 		if (marker[0])
 			q[nq++] =
@@ -359,8 +382,19 @@ int s3_multipart_list_parts(struct s3_part **parts, size_t *n, s3_client *c,
 				     what);
 			break;
 		}
-		snprintf(marker, sizeof(marker), "%u",
-			 page.next_part_number_marker);
+		/* Parts come in ascending order: the marker only moves on. */
+		if (page.next_part_number_marker <= current) {
+			rc = S3_EPROTO;
+			s3_error_set(
+				err, rc,
+				"%s: the part number marker did not move "
+				"on (%u after %u): stopped (a listing that "
+				"would not end)",
+				what, page.next_part_number_marker, current);
+			break;
+		}
+		current = page.next_part_number_marker;
+		snprintf(marker, sizeof(marker), "%u", current);
 		s3xml_list_parts_dispose(&page);
 	}
 	s3xml_list_parts_dispose(&page);

@@ -316,6 +316,8 @@ struct s3_list {
 	char *delimiter;
 	char *token; /* continuation token; NULL before the first page */
 	unsigned page_size;
+	unsigned long pages; /* fetched so far */
+	uint64_t keys;	     /* entries received so far */
 	bool started;
 	bool last_page;
 	struct s3xml_list_objects page;
@@ -379,6 +381,12 @@ static int list_fetch(s3_list *it, s3_error *err)
 		s3_error_set(err, S3_ENOMEM, "out of memory");
 		return S3_ENOMEM;
 	}
+	rc = s3_list_check_pages(it->c, it->pages, what, err);
+	if (rc) {
+		free(what);
+		return rc;
+	}
+	it->pages++;
 	r.method = "GET";
 	r.query = q;
 	r.nquery = nq;
@@ -392,23 +400,36 @@ static int list_fetch(s3_list *it, s3_error *err)
 			rc = s3_xml_error(err, rc, what);
 	}
 	if (rc == S3_OK) {
+		it->keys += it->page.nobjects + it->page.nprefixes;
+		rc = s3_list_check_keys(it->c, it->keys, what, err);
+	}
+	if (rc == S3_OK) {
+		const char *next = it->page.next_continuation_token;
+		if (it->page.is_truncated && (!next || !*next)) {
+			rc = S3_EPROTO;
+			s3_error_set(err, rc,
+				     "%s: a truncated listing without a "
+				     "continuation token",
+				     what);
+		} else if (it->page.is_truncated && it->token &&
+			   strcmp(next, it->token) == 0) {
+			/* The same page again, and again: it would never end. */
+			rc = S3_EPROTO;
+			s3_error_set(err, rc,
+				     "%s: the server repeated the continuation "
+				     "token: stopped (a listing that would not "
+				     "end)",
+				     what);
+		}
+	}
+	if (rc == S3_OK) {
 		free(it->token);
 		it->token = NULL;
 		if (it->page.is_truncated) {
-			if (!it->page.next_continuation_token ||
-			    !*it->page.next_continuation_token) {
-				rc = S3_EPROTO;
-				s3_error_set(err, rc,
-					     "%s: a truncated listing without "
-					     "a continuation token",
-					     what);
-			} else {
-				it->token = strdup(
-					it->page.next_continuation_token);
-				if (!it->token) {
-					rc = S3_ENOMEM;
-					s3_error_set(err, rc, "out of memory");
-				}
+			it->token = strdup(it->page.next_continuation_token);
+			if (!it->token) {
+				rc = S3_ENOMEM;
+				s3_error_set(err, rc, "out of memory");
 			}
 		}
 		it->last_page = !it->page.is_truncated;

@@ -145,6 +145,9 @@ enum s3_log_level { S3_LOG_ERROR, S3_LOG_WARN, S3_LOG_INFO, S3_LOG_DEBUG };
  */
 typedef struct s3_options {
 	const char *endpoint; /* "https://host[:port]"; NULL: AWS for region */
+	/* Accept an http:// endpoint on a host that is not loopback (see
+	 * s3_endpoint_in_clear); refused without it. */
+	bool allow_http;
 	const char *region;
 	const char *bucket;
 	bool virtual_hosted; /* bucket.host/key instead of host/bucket/key */
@@ -165,7 +168,18 @@ typedef struct s3_options {
 	long retry_base_ms;    /* backoff: full jitter in [0, base * 2^n] */
 	long retry_max_ms;     /* ... capped at this per wait */
 	long retry_budget_ms;  /* all waits of one request together */
+	/* One request, every attempt and wait included, ends within this;
+	 * 0: bounded only by the attempts, the retry budget and the stall
+	 * timeout. */
+	long request_timeout_ms;
 	size_t max_error_body; /* bytes of an error answer kept for parsing */
+	/* Listings (s3_list_next, s3_multipart_list, s3_multipart_list_parts)
+	 * stop with S3_EPROTO past this many keys (objects, prefixes or
+	 * uploads) or pages, so that a server that never ends a listing can
+	 * neither hold nor fill the process; 0: S3_LIST_MAX_KEYS and
+	 * S3_LIST_MAX_PAGES. Tests lower them. */
+	uint64_t max_list_keys;
+	unsigned long max_list_pages;
 
 	/* The clock (tests pin it); NULL: time(). */
 	time_t (*clock)(void *ctx);
@@ -173,14 +187,21 @@ typedef struct s3_options {
 	/* Log lines (already redacted); NULL: silent. */
 	void (*log)(void *ctx, enum s3_log_level level, const char *line);
 	void *log_ctx;
-	/* Polled during transfers: true stops the request (S3_EABORTED, no
-	 * retry), so a signal does not wait out a slow part. NULL: never. */
+	/* Polled before each attempt, during transfers (about once a
+	 * second when nothing moves) and during the waits between retries:
+	 * true stops the request at once (S3_EABORTED, no retry), so a
+	 * signal does not wait out a stalled server. NULL: never. */
 	bool (*cancelled)(void *ctx);
 	void *cancelled_ctx;
 	/* CURLOPT_RESOLVE entries "host:port:address", NULL-terminated. */
 	const char *const *resolve;
 	const char *user_agent;
 } s3_options;
+
+/* Far beyond any real prefix of backups, still a bounded amount of memory
+ * for a caller that keeps every key. */
+#define S3_LIST_MAX_KEYS  10000000ULL
+#define S3_LIST_MAX_PAGES 100000UL
 
 #define S3_OPTIONS_INIT                                                        \
 	{                                                                      \
@@ -191,6 +212,15 @@ typedef struct s3_options {
 	}
 
 /*
+ * Whether ENDPOINT ("scheme://host[:port][/path]") would carry requests in
+ * the clear to another machine: http:// (any case) to a host other than
+ * 127.0.0.0/8, ::1 or localhost. Signing keeps the credentials, but not
+ * the data and metadata, from whoever is on the path: they can be read
+ * and altered. s3_client_new refuses such an endpoint unless allow_http.
+ */
+bool s3_endpoint_in_clear(const char *endpoint);
+
+/*
  * One client is one connection (one libcurl easy handle, kept alive) and
  * is not thread-safe: a thread that uploads in parallel has its own.
  */
@@ -198,6 +228,16 @@ typedef struct s3_client s3_client;
 
 int s3_client_new(s3_client **out, const s3_options *o, s3_error *err);
 void s3_client_free(s3_client *c); /* NULL is fine */
+
+/*
+ * What a stopped caller still owes the server (AbortMultipartUpload,
+ * deleting an object that must not stay) has to go out after the cancel,
+ * and must not hang: from this call on C ignores its cancel callback, and
+ * each request ends within TIMEOUT_MS (> 0), every attempt and wait
+ * included. There is no way back. Call it between requests, on the
+ * thread that uses C.
+ */
+void s3_client_set_cleanup(s3_client *c, long timeout_ms);
 
 /* Seconds the server's clock is ahead of ours, as learned so far. */
 long s3_client_skew(const s3_client *c);
@@ -256,6 +296,9 @@ int s3_delete_objects(s3_client *c, const char *const *keys, size_t n,
 /*
  * ListObjectsV2 as one iterator over every page. With a DELIMITER, common
  * prefixes come as entries whose is_prefix is true (key = the prefix).
+ * A server that repeats a continuation token, or says a page is truncated
+ * without one, ends the listing with S3_EPROTO; so do more than
+ * max_list_keys entries or max_list_pages pages (s3_options).
  */
 struct s3_list_entry {
 	const char *key;
@@ -292,11 +335,14 @@ int s3_multipart_complete(s3_client *c, const char *key, const char *upload_id,
 			  s3_error *err);
 int s3_multipart_abort(s3_client *c, const char *key, const char *upload_id,
 		       s3_error *err);
-/* Every in-progress upload under PREFIX; free with s3_uploads_free. */
+/* Every in-progress upload under PREFIX; free with s3_uploads_free.
+ * Markers that repeat or are missing on a truncated page, and more than
+ * max_list_keys uploads or max_list_pages pages, are S3_EPROTO. */
 int s3_multipart_list(struct s3_upload **uploads, size_t *n, s3_client *c,
 		      const char *prefix, s3_error *err);
 void s3_uploads_free(struct s3_upload *uploads, size_t n);
-/* Every part uploaded so far; free with s3_parts_free. */
+/* Every part uploaded so far; free with s3_parts_free. A part number
+ * marker that does not move forward is S3_EPROTO. */
 int s3_multipart_list_parts(struct s3_part **parts, size_t *n, s3_client *c,
 			    const char *key, const char *upload_id,
 			    s3_error *err);

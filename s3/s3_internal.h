@@ -45,6 +45,11 @@ struct s3_client {
 	void *log_ctx;
 	bool (*cancelled)(void *ctx);
 	void *cancelled_ctx;
+	/* s3_client_set_cleanup(): the cancel callback is ignored. */
+	bool cleanup;
+	long request_timeout_ms; /* 0: none */
+	uint64_t max_list_keys;
+	unsigned long max_list_pages;
 	struct curl_slist *resolve;
 	char *user_agent;
 
@@ -117,6 +122,19 @@ void s3_resp_dispose(struct s3_resp *resp);
  */
 int s3_request(s3_client *c, const struct s3_req *r, struct s3_resp *resp,
 	       const char *what, s3_error *err);
+
+/* Whether the caller asked to stop (never in cleanup mode). */
+bool s3_cancelled(const s3_client *c);
+
+/*
+ * The caps of a listing (s3_options.max_list_keys, max_list_pages): about
+ * to fetch page PAGES + 1, or having received KEYS entries. S3_OK, or
+ * S3_EPROTO with ERR set ("WHAT: more than N ...").
+ */
+int s3_list_check_pages(const s3_client *c, unsigned long pages,
+			const char *what, s3_error *err);
+int s3_list_check_keys(const s3_client *c, uint64_t keys, const char *what,
+		       s3_error *err);
 
 /* Set ERR: code, then a printf-style message, redacted. */
 void s3_error_set(s3_error *err, int code, const char *fmt, ...)

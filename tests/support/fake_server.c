@@ -27,6 +27,7 @@
 
 struct fake_conn {
 	int fd;
+	int stop; /* the server's stop pipe */
 	bool closed;
 };
 
@@ -112,6 +113,17 @@ void fake_drop(struct fake_conn *conn)
 	struct linger l = {.l_onoff = 1, .l_linger = 0};
 
 	setsockopt(conn->fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
+	conn->closed = true;
+}
+
+void fake_stall(struct fake_conn *conn, int max_ms)
+{
+	struct pollfd p[2] = {{conn->fd, POLLIN, 0}, {conn->stop, POLLIN, 0}};
+
+	/* The client's close reads as the end of the stream (POLLIN); bytes
+	 * it may still send are not an answer to wait for: stop on them too. */
+	while (poll(p, 2, max_ms) < 0 && errno == EINTR)
+		;
 	conn->closed = true;
 }
 
@@ -230,7 +242,7 @@ static void serve(struct fake_server *s, int fd)
 {
 	size_t have = 0, size = 65536;
 	char *buf = malloc(size);
-	struct fake_conn conn = {.fd = fd};
+	struct fake_conn conn = {.fd = fd, .stop = s->stop_pipe[0]};
 
 	while (buf && !conn.closed) {
 		struct fake_request *req = calloc(1, sizeof(*req));

@@ -63,6 +63,13 @@ void fake_reply_partial(struct fake_conn *conn, int status, const char *extra,
 /* Close the connection without an answer. */
 void fake_drop(struct fake_conn *conn);
 
+/*
+ * Answer nothing: hold the request until the client closes the
+ * connection, the server is stopped, or MAX_MS pass (a bound for a test
+ * that goes wrong); then close. A server that stalls.
+ */
+void fake_stall(struct fake_conn *conn, int max_ms);
+
 /* An HTTP date for time T, for a skewed Date header. */
 void fake_http_date(char out[64], long t);
 

@@ -19,6 +19,7 @@
 
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +34,16 @@
 #define DATA_SIZE (11u * 1024 * 1024)
 #define SECRET	  "fakeSecretKeyThatMustNeverBeSeen00"
 #define STALE_KEY "p/daily/app/app-daily-20200101T000000Z.sql.gz"
+
+/* The request the server takes and never answers, sending SIGTERM to
+ * the run as it does: a stop while the run waits on S3. */
+enum stall {
+	STALL_NONE,
+	STALL_PUT_OBJECT, /* the backup's single PutObject */
+	STALL_LAST_PART,  /* the last part, sent by the finish */
+	STALL_COMPLETE,	  /* CompleteMultipartUpload */
+	STALL_MANIFEST,	  /* the manifest's PutObject */
+};
 
 /* What the server does to a request. */
 enum fault {
@@ -56,7 +67,28 @@ struct scenario {
 	long skew;		 /* the server's clock minus ours, seconds */
 	unsigned skewed;	 /* requests refused as too skewed */
 	bool stale_upload;	 /* list an upload begun two days ago */
+	enum stall stall;
+	bool abort_gone;	 /* AbortMultipartUpload: 404 NoSuchUpload */
+	bool stalled;		 /* the stall began, SIGTERM was sent */
+	struct timespec term_at; /* when */
 };
+
+/* Send SIGTERM to the run, once, and hold the request unanswered. */
+static void stall(struct scenario *s, struct fake_conn *conn)
+{
+	bool first;
+
+	pthread_mutex_lock(&s->mu);
+	first = !s->stalled;
+	if (first) {
+		s->stalled = true;
+		clock_gettime(CLOCK_MONOTONIC, &s->term_at);
+	}
+	pthread_mutex_unlock(&s->mu);
+	if (first)
+		kill(getpid(), SIGTERM);
+	fake_stall(conn, 60000);
+}
 
 /* The request's x-amz-date, in seconds; 0 without one. */
 static long signed_at(const struct fake_request *req)
@@ -165,6 +197,10 @@ static void handler(void *ctx, const struct fake_request *req,
 		fake_reply(conn, 200, extra, body, strlen(body));
 	} else if (strcmp(req->method, "PUT") == 0 && pn) {
 		unsigned part = (unsigned)atoi(pn + strlen("partNumber="));
+		if (part == 3 && s->stall == STALL_LAST_PART) {
+			stall(s, conn);
+			return;
+		}
 		if (part == 2) {
 			pthread_mutex_lock(&s->mu);
 			f = s->part2_seen < 4 ? s->part2[s->part2_seen]
@@ -182,6 +218,10 @@ static void handler(void *ctx, const struct fake_request *req,
 		}
 	} else if (strcmp(req->method, "POST") == 0 &&
 		   strstr(req->target, "uploadId=")) {
+		if (s->stall == STALL_COMPLETE) {
+			stall(s, conn);
+			return;
+		}
 		if (!apply(s->complete, conn, extra)) {
 			body = "<CompleteMultipartUploadResult><Key>k</Key>"
 			       "<ETag>\"x-3\"</ETag>"
@@ -189,8 +229,17 @@ static void handler(void *ctx, const struct fake_request *req,
 			fake_reply(conn, 200, extra, body, strlen(body));
 		}
 	} else if (strcmp(req->method, "DELETE") == 0) {
-		fake_reply(conn, 204, extra, "", 0);
+		if (s->abort_gone && strstr(req->target, "uploadId="))
+			error_reply(conn, 404, extra, "NoSuchUpload");
+		else
+			fake_reply(conn, 204, extra, "", 0);
 	} else if (strcmp(req->method, "PUT") == 0) {
+		bool manifest = strstr(req->target, ".manifest") != NULL;
+		if ((manifest && s->stall == STALL_MANIFEST) ||
+		    (!manifest && s->stall == STALL_PUT_OBJECT)) {
+			stall(s, conn);
+			return;
+		}
 		snprintf(extra + strlen(extra), sizeof(extra) - strlen(extra),
 			 "ETag: \"single\"\r\n");
 		fake_reply(conn, 200, extra, "", 0);
@@ -209,16 +258,19 @@ struct run {
 	int rc;
 	char log[65536]; /* what offsite logged */
 	double secs;
+	size_t data_size; /* 0: DATA_SIZE */
+	struct timespec ended;
+	bool term_left; /* a SIGTERM was still pending after the run */
 };
 
-static void write_data(const char *path)
+static void write_data(const char *path, size_t size)
 {
-	uint32_t x = 2463534242u, *buf = malloc(DATA_SIZE);
+	uint32_t x = 2463534242u, *buf = malloc(size);
 	size_t i;
 	FILE *f;
 
 	assert_non_null(buf);
-	for (i = 0; i < DATA_SIZE / 4; i++) {
+	for (i = 0; i < size / 4; i++) {
 		x ^= x << 13;
 		x ^= x >> 17;
 		x ^= x << 5;
@@ -226,7 +278,7 @@ static void write_data(const char *path)
 	}
 	f = fopen(path, "w");
 	assert_non_null(f);
-	assert_int_equal(fwrite(buf, 1, DATA_SIZE, f), DATA_SIZE);
+	assert_int_equal(fwrite(buf, 1, size, f), size);
 	fclose(f);
 	free(buf);
 }
@@ -278,12 +330,18 @@ static void backup(struct run *r)
 			(char *)(uintptr_t) "daily",
 			NULL};
 	int port, in, out, err, saved[3], fd;
-	struct timespec t0, t1;
+	struct timespec t0, t1, none = {0};
+	sigset_t term, old;
 	ssize_t n;
 	FILE *f;
 
+	/* While the run lasts, SIGTERM reaches only its signal thread:
+	 * blocked in every other one, the fake server's included. */
+	sigemptyset(&term);
+	sigaddset(&term, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &term, &old);
 	assert_int_equal(fake_server_start(&r->srv, &port, handler, &r->sc), 0);
-	write_data(r->data);
+	write_data(r->data, r->data_size ? r->data_size : DATA_SIZE);
 	f = fopen(r->conf, "w");
 	assert_non_null(f);
 	fprintf(f,
@@ -316,6 +374,9 @@ static void backup(struct run *r)
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	r->rc = cli_main(9, argv);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
+	r->ended = t1;
+	r->term_left = sigtimedwait(&term, NULL, &none) == SIGTERM;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	fflush(stdout);
 	fflush(stderr);
 	for (fd = 0; fd < 3; fd++) {
@@ -514,6 +575,121 @@ static void test_stale_upload_aborted(void **state)
 		   "msg=\"aborted a stale incomplete upload\" key=" STALE_KEY);
 }
 
+/* ---- SIGTERM while the run waits on a server that does not answer ---- */
+
+/* The run stopped within 10 s of SIGTERM (systemd waits 90 s), exit 1,
+ * no manifest, and the signal was taken by the run. */
+static void assert_stopped(struct run *r)
+{
+	double after;
+
+	assert_true(r->sc.stalled);
+	after = (double)(r->ended.tv_sec - r->sc.term_at.tv_sec) +
+		(double)(r->ended.tv_nsec - r->sc.term_at.tv_nsec) / 1e9;
+	if (after >= 10)
+		fail_msg("ended %.1f s after SIGTERM:\n%s", after, r->log);
+	if (r->rc != EXIT_FAILED)
+		fail_msg("exit %d:\n%s", r->rc, r->log);
+	assert_log(r, "stop requested");
+	/* The signal was the run's, not left for whoever comes next. */
+	assert_false(r->term_left);
+}
+
+/* Manifests written. */
+static unsigned manifest_puts(struct run *r)
+{
+	return count(r, "PUT", ".manifest");
+}
+
+static void test_sigterm_during_single_put(void **state)
+{
+	struct run *r = *state;
+
+	r->data_size = 1024 * 1024; /* one part: a single PutObject */
+	r->sc.stall = STALL_PUT_OBJECT;
+	backup(r);
+	assert_stopped(r);
+	assert_log(r, "cause=\"PUT p/daily/app/app-daily-");
+	assert_int_equal(object_puts(r), 1); /* the stalled one, not resent */
+	assert_int_equal(manifest_puts(r), 0);
+	assert_int_equal(count(r, "POST", NULL), 0);
+}
+
+static void test_sigterm_during_last_part(void **state)
+{
+	struct run *r = *state;
+
+	r->sc.stall = STALL_LAST_PART;
+	backup(r);
+	assert_stopped(r);
+	assert_int_equal(count(r, "POST", "uploadId=UP1"), 0);
+	assert_int_equal(count(r, "DELETE", "uploadId=UP1"), 1);
+	assert_int_equal(object_puts(r), 0);
+	assert_log(r, "msg=\"multipart upload aborted: nothing stored\"");
+}
+
+static void test_sigterm_during_complete(void **state)
+{
+	struct run *r = *state;
+
+	r->sc.stall = STALL_COMPLETE;
+	backup(r);
+	assert_stopped(r);
+	assert_log(r, "cause=\"CompleteMultipartUpload p/daily/app/");
+	/* The abort still went out after the stop. */
+	assert_int_equal(count(r, "POST", "uploadId=UP1"), 1);
+	assert_int_equal(count(r, "DELETE", "uploadId=UP1"), 1);
+	assert_int_equal(object_puts(r), 0);
+	assert_log(r, "msg=\"multipart upload aborted: nothing stored\"");
+}
+
+/* DELETEs of the backup's own key (not an upload's). */
+static unsigned object_deletes(struct run *r)
+{
+	unsigned i, n = 0;
+
+	for (i = 0; i < fake_server_count(r->srv); i++) {
+		const struct fake_request *q = fake_server_request(r->srv, i);
+		if (strcmp(q->method, "DELETE") == 0 &&
+		    strncmp(q->target, "/backups/p/daily/app/app-daily-", 31) ==
+			    0 &&
+		    !strchr(q->target, '?'))
+			n++;
+	}
+	return n;
+}
+
+/* The stalled Complete went through after all: the server no longer
+ * knows the upload. The object, this run's own, is deleted. */
+static void test_sigterm_during_complete_that_went_through(void **state)
+{
+	struct run *r = *state;
+
+	r->sc.stall = STALL_COMPLETE;
+	r->sc.abort_gone = true;
+	backup(r);
+	assert_stopped(r);
+	assert_int_equal(count(r, "DELETE", "uploadId=UP1"), 1);
+	assert_int_equal(object_deletes(r), 1);
+	assert_int_equal(object_puts(r), 0);
+	assert_log(r, "msg=\"multipart upload gone; its object deleted: "
+		      "nothing stored\"");
+}
+
+static void test_sigterm_during_manifest(void **state)
+{
+	struct run *r = *state;
+
+	r->sc.stall = STALL_MANIFEST;
+	backup(r);
+	assert_stopped(r);
+	assert_int_equal(manifest_puts(r), 1);
+	assert_log(r, "msg=\"cannot write the manifest\"");
+	/* Completed but without its manifest: the object was deleted, even
+	 * though the run had been stopped. */
+	assert_int_equal(object_deletes(r), 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -534,6 +710,17 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_clock_an_hour_off, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_stale_upload_aborted,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sigterm_during_single_put,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sigterm_during_last_part,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sigterm_during_complete,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_sigterm_during_complete_that_went_through, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(test_sigterm_during_manifest,
 						setup, teardown),
 	};
 

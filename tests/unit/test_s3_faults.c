@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +36,16 @@ enum action {
 	A_DROP,		/* reset without an answer */
 	A_PAGE1,	/* ListObjectsV2, truncated */
 	A_PAGE2,	/* ListObjectsV2, the end */
+	A_STALL,	/* no answer at all, until the client gives up */
+	/* Listings that would never end. */
+	A_LIST_SAME,	/* ListObjectsV2: truncated, always token "same" */
+	A_LIST_MORE,	/* ... two new keys and a new token each time */
+	A_LIST_HOLLOW,	/* ... no key, a new token each time */
+	A_LIST_NOTOKEN, /* ... truncated, with an empty token */
+	A_UPLOADS_SAME, /* ListMultipartUploads: always the same markers */
+	A_UPLOADS_MORE, /* ... two new uploads and new markers each time */
+	A_UPLOADS_EMPTY_MARKER, /* ... truncated, an empty NextKeyMarker */
+	A_PARTS_SAME,		/* ListParts: always NextPartNumberMarker 1 */
 };
 
 struct script {
@@ -44,7 +55,78 @@ struct script {
 	size_t body_len;
 	long date_offset;  /* seconds added to every Date */
 	enum action after; /* past the script */
+	/* Ask the client to stop (its cancel callback) when a request
+	 * arrives. */
+	bool cancel_on_request;
+	atomic_bool cancel;
 };
+
+static bool cancel_cb(void *ctx)
+{
+	struct script *s = ctx;
+
+	return atomic_load(&s->cancel);
+}
+
+/* One page of a listing that says there is always more. */
+static void endless_page(enum action a, unsigned i, struct fake_conn *conn,
+			 const char *extra)
+{
+	static const char contents[] =
+		"<Contents><Key>p/%u%s</Key><LastModified>2026-11-23T09:30:05"
+		".000Z</LastModified><ETag>\"e\"</ETag><Size>1</Size>"
+		"</Contents>";
+	static const char upload[] =
+		"<Upload><Key>p/%u%s</Key><UploadId>u%u</UploadId><Initiated>"
+		"2026-11-23T09:30:05.000Z</Initiated></Upload>";
+	char body[2048], c1[256] = "", c2[256] = "";
+
+	switch (a) {
+	case A_LIST_SAME:
+	case A_LIST_MORE:
+	case A_LIST_HOLLOW:
+	case A_LIST_NOTOKEN:
+		if (a != A_LIST_HOLLOW)
+			snprintf(c1, sizeof(c1), contents, i, "a");
+		if (a == A_LIST_MORE)
+			snprintf(c2, sizeof(c2), contents, i, "b");
+		snprintf(body, sizeof(body),
+			 "<ListBucketResult><Name>bkt</Name><Prefix>p/</Prefix>"
+			 "<IsTruncated>true</IsTruncated>"
+			 "<NextContinuationToken>%s%.0u</NextContinuationToken>"
+			 "%s%s</ListBucketResult>",
+			 a == A_LIST_SAME      ? "same"
+			 : a == A_LIST_NOTOKEN ? ""
+					       : "tok",
+			 a == A_LIST_MORE || a == A_LIST_HOLLOW ? i + 1 : 0, c1,
+			 c2);
+		break;
+	case A_UPLOADS_SAME:
+	case A_UPLOADS_MORE:
+	case A_UPLOADS_EMPTY_MARKER:
+		snprintf(c1, sizeof(c1), upload, i, "a", i);
+		if (a == A_UPLOADS_MORE)
+			snprintf(c2, sizeof(c2), upload, i, "b", i);
+		snprintf(body, sizeof(body),
+			 "<ListMultipartUploadsResult><Bucket>bkt</Bucket>"
+			 "<IsTruncated>true</IsTruncated>"
+			 "<NextKeyMarker>%s%.0u</NextKeyMarker>"
+			 "<NextUploadIdMarker>u%u</NextUploadIdMarker>%s%s"
+			 "</ListMultipartUploadsResult>",
+			 a == A_UPLOADS_EMPTY_MARKER ? "" : "p/k",
+			 a == A_UPLOADS_MORE ? i + 1 : 0,
+			 a == A_UPLOADS_MORE ? i : 0, c1, c2);
+		break;
+	default:
+		snprintf(body, sizeof(body),
+			 "<ListPartsResult><IsTruncated>true</IsTruncated>"
+			 "<NextPartNumberMarker>1</NextPartNumberMarker><Part>"
+			 "<PartNumber>1</PartNumber><ETag>\"e\"</ETag><Size>5"
+			 "</Size></Part></ListPartsResult>");
+		break;
+	}
+	fake_reply(conn, 200, extra, body, strlen(body));
+}
 
 static void handler(void *ctx, const struct fake_request *req,
 		    struct fake_conn *conn)
@@ -54,6 +136,8 @@ static void handler(void *ctx, const struct fake_request *req,
 	char extra[512], date[64], range[64];
 	const char *xml;
 
+	if (s->cancel_on_request)
+		atomic_store(&s->cancel, true);
 	fake_http_date(date, (long)time(NULL) + s->date_offset);
 	snprintf(extra, sizeof(extra),
 		 "Date: %s\r\nETag: \"abc123\"\r\nx-amz-request-id: REQ%u\r\n",
@@ -131,6 +215,19 @@ static void handler(void *ctx, const struct fake_request *req,
 		      "<EncodingType>url</EncodingType></ListBucketResult>";
 		fake_reply(conn, 200, extra, xml, strlen(xml));
 		break;
+	case A_STALL:
+		fake_stall(conn, 30000);
+		break;
+	case A_LIST_SAME:
+	case A_LIST_MORE:
+	case A_LIST_HOLLOW:
+	case A_LIST_NOTOKEN:
+	case A_UPLOADS_SAME:
+	case A_UPLOADS_MORE:
+	case A_UPLOADS_EMPTY_MARKER:
+	case A_PARTS_SAME:
+		endless_page(a, req->index, conn, extra);
+		break;
 	}
 }
 
@@ -141,6 +238,7 @@ struct fixture {
 	char *owned_body; /* freed after the server thread has stopped */
 	struct fake_server *server;
 	s3_client *client;
+	long retry_ms; /* the longest wait between attempts; 0: 5 ms */
 	char log[32768];
 	size_t loglen;
 };
@@ -175,8 +273,8 @@ static void start(struct fixture *f, const s3_options *extra)
 		o.access_key = AK;
 		o.secret_key = SK;
 	}
-	o.retry_base_ms = 1;
-	o.retry_max_ms = 5;
+	o.retry_base_ms = f->retry_ms ? f->retry_ms : 1;
+	o.retry_max_ms = f->retry_ms ? f->retry_ms : 5;
 	o.log = collect_log;
 	o.log_ctx = f;
 	assert_int_equal(s3_client_new(&f->client, &o, &err), S3_OK);
@@ -569,6 +667,375 @@ static void test_no_secret_in_errors(void **state)
 	assert_null(strstr(f->log, "Signature="));
 }
 
+/* ---- stopping: a cancel ends a request at once, whatever it waits on ---- */
+
+static double since(const struct timespec *t0)
+{
+	struct timespec t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (double)(t1.tv_sec - t0->tv_sec) +
+	       (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+static void start_cancellable(struct fixture *f, s3_options *o)
+{
+	o->cancelled = cancel_cb;
+	o->cancelled_ctx = &f->script;
+	start(f, o);
+}
+
+/* A server that takes the request and never answers: the cancel, not the
+ * 60 s stall timeout and five retries, ends it. */
+static void test_cancel_ends_a_stalled_request(void **state)
+{
+	struct fixture *f = *state;
+	static const enum action a[] = {A_STALL};
+	s3_options o = S3_OPTIONS_INIT;
+	struct timespec t0;
+	s3_error err;
+
+	script(f, 1, a);
+	f->script.after = A_OK;
+	f->script.cancel_on_request = true;
+	start_cancellable(f, &o);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(s3_put_object(f->client, "x", "a", 1, NULL, &err),
+			 S3_EABORTED);
+	assert_true(since(&t0) < 5);
+	assert_string_equal(err.msg, "PUT x: cancelled");
+	assert_int_equal(fake_server_count(f->server), 1);
+}
+
+/* A cancel during the wait before a retry ends the wait at once, and
+ * nothing is sent again. */
+static void test_cancel_cuts_the_wait_between_retries(void **state)
+{
+	struct fixture *f = *state;
+	static const enum action a[] = {A_503};
+	s3_options o = S3_OPTIONS_INIT;
+	struct timespec t0;
+	s3_error err;
+
+	script(f, 1, a);
+	f->script.after = A_OK;
+	f->script.cancel_on_request = true;
+	/* Waits of up to a minute: the first one is at least a second but
+	 * for a chance of one in 60, and the test needs only that it ends
+	 * at once. */
+	f->retry_ms = 60000;
+	o.retry_budget_ms = 600000;
+	start_cancellable(f, &o);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(s3_put_object(f->client, "x", "a", 1, NULL, &err),
+			 S3_EABORTED);
+	assert_true(since(&t0) < 2);
+	assert_string_equal(err.msg, "PUT x: cancelled");
+	assert_int_equal(fake_server_count(f->server), 1);
+}
+
+/* Once cancelled, a client sends nothing more. */
+static void test_cancelled_client_sends_nothing(void **state)
+{
+	struct fixture *f = *state;
+	s3_options o = S3_OPTIONS_INIT;
+	s3_error err;
+
+	f->script.after = A_OK;
+	start_cancellable(f, &o);
+	atomic_store(&f->script.cancel, true);
+	assert_int_equal(s3_delete_object(f->client, "x", &err), S3_EABORTED);
+	assert_int_equal(fake_server_count(f->server), 0);
+}
+
+/* After the cancel, cleanup still goes out (an AbortMultipartUpload), but
+ * a server that stalls it, or keeps failing it, cannot hold the run past
+ * the cleanup's time limit. */
+static void test_cleanup_after_cancel_is_sent_and_bounded(void **state)
+{
+	struct fixture *f = *state;
+	static const enum action a[] = {A_OK, A_STALL, A_503};
+	s3_options o = S3_OPTIONS_INIT;
+	struct timespec t0;
+	s3_error err;
+
+	script(f, 3, a);
+	f->script.after = A_503;
+	o.max_attempts = 1000;
+	start_cancellable(f, &o);
+	atomic_store(&f->script.cancel, true);
+	s3_client_set_cleanup(f->client, 1500);
+
+	assert_int_equal(s3_multipart_abort(f->client, "k", "UP1", &err),
+			 S3_OK);
+	assert_int_equal(fake_server_count(f->server), 1);
+	assert_string_equal(fake_server_request(f->server, 0)->method,
+			    "DELETE");
+	assert_string_equal(fake_server_request(f->server, 0)->target,
+			    "/bkt/k?uploadId=UP1");
+
+	/* Stalled: given up at the time limit, not the 60 s stall timeout. */
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(s3_multipart_abort(f->client, "k", "UP1", &err),
+			 S3_ENET);
+	assert_true(since(&t0) < 4);
+	assert_string_equal(err.msg, "AbortMultipartUpload k: no answer "
+				     "within the time limit (1500 ms)");
+
+	/* 503 after 503: retried, but only within the time limit (which
+	 * ends it during a wait or during an attempt). */
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_not_equal(s3_multipart_abort(f->client, "k", "UP1", &err),
+			     S3_OK);
+	assert_true(since(&t0) < 4);
+	assert_true(fake_server_count(f->server) > 3);
+	assert_non_null(strstr(err.msg, "time limit"));
+}
+
+/* ---- listings that would never end ---- */
+
+/* Every entry of a listing: how many came, and how it ended. */
+static int drain(struct fixture *f, size_t *n, s3_error *err)
+{
+	const struct s3_list_entry *e;
+	s3_list *it;
+	int rc;
+
+	*n = 0;
+	assert_int_equal(s3_list_new(&it, f->client, "p/", NULL, err), S3_OK);
+	while ((rc = s3_list_next(&e, it, err)) == 1)
+		(*n)++;
+	s3_list_free(it);
+	return rc;
+}
+
+static void test_list_repeated_token_stops(void **state)
+{
+	struct fixture *f = *state;
+	s3_error err;
+	size_t n;
+
+	f->script.after = A_LIST_SAME;
+	start(f, NULL);
+	assert_int_equal(drain(f, &n, &err), -S3_EPROTO);
+	assert_int_equal(n, 1);
+	assert_int_equal(fake_server_count(f->server), 2);
+	assert_string_equal(err.msg, "LIST p/: the server repeated the "
+				     "continuation token: stopped (a listing "
+				     "that would not end)");
+}
+
+static void test_list_truncated_without_token_stops(void **state)
+{
+	struct fixture *f = *state;
+	s3_error err;
+	size_t n;
+
+	f->script.after = A_LIST_NOTOKEN;
+	start(f, NULL);
+	assert_int_equal(drain(f, &n, &err), -S3_EPROTO);
+	assert_int_equal(n, 0);
+	assert_int_equal(fake_server_count(f->server), 1);
+	assert_non_null(strstr(err.msg, "without a continuation token"));
+}
+
+/* New keys and a new token on every page, for ever: the key cap ends
+ * it, before the keys past the cap are handed out. */
+static void test_list_key_cap(void **state)
+{
+	struct fixture *f = *state;
+	s3_options o = S3_OPTIONS_INIT;
+	s3_error err;
+	size_t n;
+
+	o.max_list_keys = 5;
+	f->script.after = A_LIST_MORE;
+	start(f, &o);
+	assert_int_equal(drain(f, &n, &err), -S3_EPROTO);
+	assert_int_equal(n, 4);
+	assert_int_equal(fake_server_count(f->server), 3);
+	assert_string_equal(err.msg, "LIST p/: more than 5 keys: stopped");
+}
+
+/* Empty pages with a new token each, for ever: the page cap ends it. */
+static void test_list_page_cap(void **state)
+{
+	struct fixture *f = *state;
+	s3_options o = S3_OPTIONS_INIT;
+	s3_error err;
+	size_t n;
+
+	o.max_list_pages = 3;
+	f->script.after = A_LIST_HOLLOW;
+	start(f, &o);
+	assert_int_equal(drain(f, &n, &err), -S3_EPROTO);
+	assert_int_equal(n, 0);
+	assert_int_equal(fake_server_count(f->server), 3);
+	assert_string_equal(err.msg, "LIST p/: more than 3 pages: stopped (a "
+				     "listing that does not end)");
+}
+
+static void test_uploads_repeated_markers_stop(void **state)
+{
+	struct fixture *f = *state;
+	struct s3_upload *ups = NULL;
+	size_t n = 99;
+	s3_error err;
+
+	f->script.after = A_UPLOADS_SAME;
+	start(f, NULL);
+	assert_int_equal(s3_multipart_list(&ups, &n, f->client, "p/", &err),
+			 S3_EPROTO);
+	assert_null(ups);
+	assert_int_equal(n, 0);
+	assert_int_equal(fake_server_count(f->server), 2);
+	assert_non_null(strstr(fake_server_request(f->server, 1)->target,
+			       "key-marker=p%2Fk"));
+	assert_string_equal(err.msg, "ListMultipartUploads: the server "
+				     "repeated the markers: stopped (a "
+				     "listing that would not end)");
+}
+
+/* An empty NextKeyMarker would start the listing over. */
+static void test_uploads_empty_marker_stops(void **state)
+{
+	struct fixture *f = *state;
+	struct s3_upload *ups = NULL;
+	size_t n;
+	s3_error err;
+
+	f->script.after = A_UPLOADS_EMPTY_MARKER;
+	start(f, NULL);
+	assert_int_equal(s3_multipart_list(&ups, &n, f->client, "p/", &err),
+			 S3_EPROTO);
+	assert_int_equal(fake_server_count(f->server), 1);
+	assert_string_equal(err.msg, "ListMultipartUploads: truncated without "
+				     "a usable marker");
+}
+
+static void test_uploads_key_and_page_caps(void **state)
+{
+	struct fixture *f = *state;
+	s3_options o = S3_OPTIONS_INIT;
+	struct s3_upload *ups = NULL;
+	size_t n;
+	s3_error err;
+
+	o.max_list_keys = 3;
+	f->script.after = A_UPLOADS_MORE;
+	start(f, &o);
+	assert_int_equal(s3_multipart_list(&ups, &n, f->client, "p/", &err),
+			 S3_EPROTO);
+	assert_null(ups);
+	assert_int_equal(fake_server_count(f->server), 2);
+	assert_string_equal(err.msg,
+			    "ListMultipartUploads: more than 3 keys: stopped");
+
+	s3_client_free(f->client);
+	fake_server_stop(f->server);
+	o.max_list_keys = 0;
+	o.max_list_pages = 4;
+	start(f, &o);
+	assert_int_equal(s3_multipart_list(&ups, &n, f->client, "p/", &err),
+			 S3_EPROTO);
+	assert_int_equal(fake_server_count(f->server), 4);
+	assert_non_null(strstr(err.msg, "more than 4 pages"));
+}
+
+static void test_parts_marker_must_move_on(void **state)
+{
+	struct fixture *f = *state;
+	struct s3_part *parts = NULL;
+	size_t n;
+	s3_error err;
+
+	f->script.after = A_PARTS_SAME;
+	start(f, NULL);
+	assert_int_equal(s3_multipart_list_parts(&parts, &n, f->client, "k",
+						 "UP1", &err),
+			 S3_EPROTO);
+	assert_null(parts);
+	assert_int_equal(fake_server_count(f->server), 2);
+	assert_string_equal(err.msg, "ListParts k: the part number marker did "
+				     "not move on (1 after 1): stopped (a "
+				     "listing that would not end)");
+}
+
+/* ---- plain http to another machine ---- */
+
+static void test_endpoint_in_clear(void **state)
+{
+	static const char *const clear[] = {
+		"http://backup.example.com",
+		"http://10.0.0.1:9000",
+		"http://128.0.0.1",
+		"http://0.0.0.0:9000",
+		"http://126.255.255.255",
+		"http://127.0.0.1.example.com",
+		"http://localhost.example.com",
+		"http://127.1", /* not how an address is written here */
+		"http://[::2]:9000",
+		"http://[::ffff:10.0.0.1]",
+		"HTTP://backup.example.com",
+		"http://127.0.0.1@backup.example.com",
+	};
+	static const char *const not_clear[] = {
+		"https://backup.example.com", "http://127.0.0.1:9000",
+		"http://127.255.0.9/path",    "http://localhost:9000",
+		"http://LocalHost",	      "HTTP://127.0.0.1",
+		"http://[::1]:9000",	      "http://[0:0:0:0:0:0:0:1]/x",
+		"http://user@127.0.0.1:9000",
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(clear) / sizeof(clear[0]); i++)
+		if (!s3_endpoint_in_clear(clear[i]))
+			fail_msg("%s: not taken for plain http", clear[i]);
+	for (i = 0; i < sizeof(not_clear) / sizeof(not_clear[0]); i++)
+		if (s3_endpoint_in_clear(not_clear[i]))
+			fail_msg("%s: taken for plain http", not_clear[i]);
+	assert_false(s3_endpoint_in_clear(NULL));
+}
+
+/* A remote name over http (made to resolve to the fake server, so that
+ * nothing leaves this machine): refused before anything is sent, unless
+ * allow_http. */
+static void test_http_to_another_host_needs_allow_http(void **state)
+{
+	struct fixture *f = *state;
+	s3_options o = S3_OPTIONS_INIT;
+	char endpoint[64], resolve[64];
+	const char *resolves[] = {resolve, NULL};
+	s3_client *c = NULL;
+	s3_error err;
+	int port;
+
+	f->script.after = A_OK;
+	assert_int_equal(
+		fake_server_start(&f->server, &port, handler, &f->script), 0);
+	snprintf(endpoint, sizeof(endpoint), "http://backup.example:%d", port);
+	snprintf(resolve, sizeof(resolve), "backup.example:%d:127.0.0.1", port);
+	o.endpoint = endpoint;
+	o.resolve = resolves;
+	o.bucket = "bkt";
+	o.access_key = AK;
+	o.secret_key = SK;
+
+	assert_int_equal(s3_client_new(&c, &o, &err), S3_EINVAL);
+	assert_null(c);
+	assert_non_null(strstr(err.msg, "is plain http to a host that is not "
+					"loopback: requests are signed, but "
+					"the data and metadata travel in the "
+					"clear and can be read or altered"));
+
+	o.allow_http = true;
+	assert_int_equal(s3_client_new(&f->client, &o, &err), S3_OK);
+	assert_int_equal(s3_put_object(f->client, "x", "a", 1, NULL, &err),
+			 S3_OK);
+	assert_int_equal(fake_server_count(f->server), 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -597,6 +1064,37 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_no_secret_in_errors, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(
+			test_cancel_ends_a_stalled_request, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_cancel_cuts_the_wait_between_retries, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(
+			test_cancelled_client_sends_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_cleanup_after_cancel_is_sent_and_bounded, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(test_list_repeated_token_stops,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_list_truncated_without_token_stops, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(test_list_key_cap, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_list_page_cap, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(
+			test_uploads_repeated_markers_stop, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_uploads_empty_marker_stops,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_uploads_key_and_page_caps,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_parts_marker_must_move_on,
+						setup, teardown),
+		cmocka_unit_test(test_endpoint_in_clear),
+		cmocka_unit_test_setup_teardown(
+			test_http_to_another_host_needs_allow_http, setup,
+			teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
