@@ -120,7 +120,8 @@ static int check_header(struct fetch_backup *b, s3_client *s3,
 		rc = stream_fail(err, STREAM_ECORRUPT,
 				 "the backup object is gone (its manifest is "
 				 "there)");
-	else if (src == S3_EHTTP && serr.http_status == 416)
+	else if ((src == S3_EHTTP && serr.http_status == 416) ||
+		 (src == S3_OK && h.len == 0))
 		rc = stream_fail(err, STREAM_ETRUNC,
 				 "the backup object is empty (its manifest "
 				 "covers a header)");
