@@ -8,8 +8,9 @@
 # with encryption configured an unencrypted backup needs
 # --allow-unencrypted; a manifest without its MAC, with a wrong one, copied
 # from another backup or edited, and an object swapped for another file of
-# the same key, are refused with exit 4; presign signs backups only. A
-# real encrypted backup still restores and verifies.
+# the same key, are refused with exit 4, under a key file or a
+# passphrase; presign signs backups only. A real encrypted backup still
+# restores and verifies.
 source "$TESTS/lib.sh"
 source "$TESTS/harness/pg.sh"
 cd "$T_DIR" || exit 1
@@ -360,5 +361,24 @@ code=$(curl -s -o got -w '%{http_code}' "$(cat "$T_OUT")")
 t_eq "its URL works" 200 "$code"
 t_ok "and returns the backup" cmp got real.obj
 
-t_nogrep "no secret in any log" "$RGW_SECRET_KEY|$(cat backup.key)" all.log
+# ==== p/: a passphrase: the MAC key comes from each file's own scrypt ====
+(umask 077; printf 'correct horse battery staple\n' >pass)
+write_config p.ini p/ "driver = stdin" "name = pp" "" "[encryption]" \
+	"enabled = true" "passphrase_file = pass"
+printf 'under a passphrase\n' >pp.txt
+"$OFFSITE" -c p.ini -q backup --stdin --name pp --type daily <pp.txt 2>>all.log
+t_eq "a backup under a passphrase: exit 0" 0 "$?"
+preal=$(newest p/daily/pp/)
+get "$preal.manifest" pp.manifest
+t_grep "its manifest carries a MAC" '"mac": "[0-9a-f]{64}"' pp.manifest
+run "$OFFSITE" -c p.ini restore latest -o p1.out
+t_eq "it restores: exit 0" 0 "$T_RC"
+t_ok "the same bytes" cmp p1.out pp.txt
+jq '.plain.bytes += 1' pp.manifest >m
+put "$preal.manifest" m
+run "$OFFSITE" -c p.ini verify "$preal"
+t_eq "an edited manifest: verify exits 4" 4 "$T_RC"
+t_grep "it says why" "^FAILED $preal: manifest failed authentication: tampered" "$T_OUT"
+
+t_nogrep "no secret in any log" "$RGW_SECRET_KEY|$(cat backup.key)|horse" all.log
 t_done
