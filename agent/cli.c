@@ -53,6 +53,7 @@ static const char usage_backup[] =
 static const char usage_restore[] =
 	"usage: offsite restore KEY|latest [--type TYPE]\n"
 	"                       [--to CONNINFO | -o FILE|-] [--force]\n"
+	"                       [--allow-unencrypted]\n"
 	"\n"
 	"Download a backup, decrypt and decompress it, and load it into a\n"
 	"database or write the plain dump, checking it as it streams and\n"
@@ -62,7 +63,9 @@ static const char usage_restore[] =
 	"\n"
 	"  KEY            a backup's key, as `offsite list` shows it\n"
 	"  latest         the newest complete backup of the configured\n"
-	"                 database\n"
+	"                 database (its manifest authenticated, encrypted\n"
+	"                 when encryption is configured, not dated in the\n"
+	"                 future)\n"
 	"  --type TYPE    with latest: the newest backup of this type\n"
 	"  --to CONNINFO  the database to restore into (default: the\n"
 	"                 configured one), which must be empty. PostgreSQL:\n"
@@ -77,7 +80,11 @@ static const char usage_restore[] =
 	"  -o -           write it to standard output: the exit status is\n"
 	"                 then the only verdict\n"
 	"  --force        restore into a database that is not empty, or\n"
-	"                 replace FILE (without it: exit 1)\n";
+	"                 replace FILE (without it: exit 1)\n"
+	"  --allow-unencrypted\n"
+	"                 with encryption configured, accept a backup that\n"
+	"                 is not encrypted (anyone who can write to the\n"
+	"                 bucket can write one)\n";
 
 static const char usage_list[] =
 	"usage: offsite list [--type TYPE] [--database DB] [--json]\n"
@@ -85,7 +92,10 @@ static const char usage_list[] =
 	"List the backups under the prefix, of every database, newest\n"
 	"first: time of creation (UTC), type, database, stored size,\n"
 	"whether encrypted, whether complete, and key. A backup without\n"
-	"its manifest is listed as incomplete.\n"
+	"its manifest is listed as not complete (no); one whose manifest\n"
+	"does not authenticate as unverified; one that is not encrypted\n"
+	"where encryption is configured as unencrypted; one dated later\n"
+	"than now plus [retention] future_tolerance as future.\n"
 	"\n"
 	"  --type TYPE      only backups of this type\n"
 	"  --database DB    only backups of this database\n"
@@ -101,7 +111,8 @@ static const char usage_status[] =
 	"database with its age, and the unfinished uploads. The exit\n"
 	"status is 1, with one line per problem, when a newest complete\n"
 	"backup is older than its maximum age or a type that has one has\n"
-	"no complete backup, so a monitoring check can run it as is.\n"
+	"no complete backup, or when backups are dated in the future, so\n"
+	"a monitoring check can run it as is.\n"
 	"\n"
 	"  --type TYPE          only backups of this type\n"
 	"  --database DB        only backups of this database\n"
@@ -112,6 +123,7 @@ static const char usage_status[] =
 
 static const char usage_verify[] =
 	"usage: offsite verify KEY|latest|--all [--type TYPE] [--database DB]\n"
+	"                      [--allow-unencrypted]\n"
 	"\n"
 	"Read backups back from the bucket and check them end to end,\n"
 	"writing nothing: every encrypted segment's authentication, the\n"
@@ -122,7 +134,8 @@ static const char usage_verify[] =
 	"  ok KEY (plain N bytes, stored N bytes)\n"
 	"  FAILED KEY: WHY     the backup is not intact\n"
 	"  ERROR KEY: WHY      it could not be checked (network, key...)\n"
-	"  skipped KEY: WHY    --all: no manifest, an incomplete backup\n"
+	"  skipped KEY: WHY    --all: no manifest, dated in the future, or\n"
+	"                      not encrypted where encryption is configured\n"
 	"\n"
 	"The exit status is 4 when a backup failed, else 1 after an error.\n"
 	"\n"
@@ -131,11 +144,15 @@ static const char usage_verify[] =
 	"                 database\n"
 	"  --all          every backup under the prefix\n"
 	"  --type TYPE    with latest or --all: of this type only\n"
-	"  --database DB  with latest or --all: of this database only\n";
+	"  --database DB  with latest or --all: of this database only\n"
+	"  --allow-unencrypted\n"
+	"                 with encryption configured, check backups that\n"
+	"                 are not encrypted too\n";
 
 static const char usage_presign[] =
 	"usage: offsite presign KEY|latest [--type TYPE] [--expires DURATION]\n"
 	"                       [--filename NAME] [--at TIME]\n"
+	"                       [--allow-unencrypted] [--any-key]\n"
 	"\n"
 	"Print a presigned URL that downloads a backup without\n"
 	"credentials. The URL is itself a credential: anyone who has it\n"
@@ -150,7 +167,12 @@ static const char usage_presign[] =
 	"  --filename NAME     the file name a browser saves the download\n"
 	"                      as (default: the key's last element)\n"
 	"  --at TIME           sign as of TIME, e.g. 2026-11-23T09:30:00Z,\n"
-	"                      instead of now\n";
+	"                      instead of now\n"
+	"  --allow-unencrypted with encryption configured, sign a backup\n"
+	"                      that is not encrypted\n"
+	"  --any-key           sign KEY as it is, whatever it is; without\n"
+	"                      it only a complete backup of the layout\n"
+	"                      under the prefix is signed\n";
 
 static const char usage_delete[] =
 	"usage: offsite delete KEY|latest [--type TYPE] [--force]\n"
@@ -191,7 +213,8 @@ static const char usage_retention[] =
 	"  prune      delete backups past their type's days, or beyond\n"
 	"             keep_last, and abort old unfinished uploads; the\n"
 	"             newest complete backup of each type and database is\n"
-	"             always kept\n"
+	"             always kept, and nothing is deleted while a complete\n"
+	"             backup is dated in the future\n"
 	"  --dry-run  print what would change; change nothing\n";
 
 static const char usage_keygen[] =

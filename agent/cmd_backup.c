@@ -346,6 +346,34 @@ static void free_chain(struct run *r)
 	r->tap_read = r->tap_stored = NULL;
 }
 
+/* An encrypted backup's manifest carries its header and is signed with
+ * the file's MAC key (docs/FORMAT.md, "The manifest MAC"). */
+static int sign_manifest(struct run *r, struct manifest *m)
+{
+	struct stream_error err = {0};
+	uint8_t *input = NULL;
+	size_t len = 0;
+	int rc;
+
+	stage_encrypt_header(r->encrypt, m->header);
+	m->has_header = true;
+	if (manifest_mac_input(&input, &len, m) != 0)
+		rc = stream_fail(&err, STREAM_ENOMEM, "out of memory");
+	else
+		rc = stage_encrypt_manifest_mac(r->encrypt, input, len, m->mac,
+						&err);
+	free(input);
+	if (rc != STREAM_OK) {
+		log_event(LOG_ERROR, "cannot sign the manifest", "error",
+			  err.msg, NULL);
+		snprintf(r->why, sizeof(r->why), "cannot sign the manifest: %s",
+			 err.msg);
+		return -1;
+	}
+	m->has_mac = true;
+	return 0;
+}
+
 static int write_manifest(struct run *r, struct source *src, double secs)
 {
 	struct manifest m = {0};
@@ -378,6 +406,8 @@ static int write_manifest(struct run *r, struct source *src, double secs)
 	m.driver = r->use_stdin ? "stdin" : source_driver_name(src);
 	m.tool = source_tool_version(src);
 	m.format = source_format(src);
+	if (m.encrypted && sign_manifest(r, &m))
+		goto out;
 	if (manifest_format(&text, &m) ||
 	    asprintf(&mkey, "%s%s", r->key, RETENTION_MANIFEST_SUFFIX) < 0) {
 		mkey = NULL;

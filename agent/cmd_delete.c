@@ -15,6 +15,7 @@
 
 #include "agent/log.h"
 #include "agent/storage.h"
+#include "agent/trust.h"
 #include "retention/retention.h"
 
 enum { OPT_TYPE = 256, OPT_FORCE };
@@ -25,14 +26,26 @@ static const struct option delete_options[] = {
 	{NULL, 0, NULL, 0},
 };
 
-/* The newest complete backup of the configured database (of TYPE). */
+/* The newest backup of the configured database (of TYPE) that counts
+ * (agent/trust.h): latest means the same to every command. */
 static int find_latest(char **key, s3_client *s3, const conf *c,
 		       const char *type)
 {
+	struct stream_error terr = {0};
+	struct trust t;
 	s3_error err;
+	int rc;
 
-	if (retention_find_latest(key, s3, c->storage.prefix, type,
-				  c->database.name, &err) == S3_OK)
+	if (trust_init(&t, c, false, &terr) != 0) {
+		trust_dispose(&t);
+		log_event(LOG_ERROR, "cannot load the key", "error", terr.msg,
+			  NULL);
+		return EXIT_FAILED;
+	}
+	rc = trust_find_latest(key, s3, &t, c->storage.prefix, type,
+			       c->database.name, &err);
+	trust_dispose(&t);
+	if (rc == S3_OK)
 		return EXIT_OK;
 	log_event(LOG_ERROR,
 		  err.code == S3_ENOTFOUND ? "no complete backup found"

@@ -1,6 +1,8 @@
 /*
- * offsite list: every backup under the prefix, newest first, incomplete
- * ones included and marked, as an aligned table or one JSON document.
+ * offsite list: every backup under the prefix, newest first, as an
+ * aligned table or one JSON document. Each manifest is read and judged
+ * (agent/trust.h): backups that do not count are listed all the same,
+ * marked incomplete ("no"), unverified, unencrypted or future.
  */
 #include "agent/cmd.h"
 
@@ -12,6 +14,7 @@
 #include "agent/log.h"
 #include "agent/report.h"
 #include "agent/storage.h"
+#include "agent/trust.h"
 #include "retention/retention.h"
 
 enum { OPT_TYPE = 256, OPT_DATABASE, OPT_JSON };
@@ -30,10 +33,21 @@ static int width(int w, const char *s)
 	return n > w ? n : w;
 }
 
+/* The "complete" column: yes, no (no manifest), or why it does not
+ * count. */
+static const char *complete_word(const struct retention_backup *x)
+{
+	if (x->complete)
+		return "yes";
+	if (!x->future && x->verdict == RETENTION_NO_MANIFEST)
+		return "no";
+	return report_state(x);
+}
+
 static void print_table(const struct retention_backups *b)
 {
 	char size[REPORT_SIZE_MAX], bytes[24], ts[REPORT_TIME_MAX];
-	int wtype = 4, wdb = 8, wsize = 4, wbytes = 5;
+	int wtype = 4, wdb = 8, wsize = 4, wbytes = 5, wstate = 8;
 	size_t i;
 
 	for (i = 0; i < b->n; i++) {
@@ -44,20 +58,21 @@ static void print_table(const struct retention_backups *b)
 		wdb = width(wdb, x->parsed.database);
 		wsize = width(wsize, report_size(size, x->size));
 		wbytes = width(wbytes, bytes);
+		wstate = width(wstate, complete_word(x));
 	}
-	printf("%-20s  %-*s  %-*s  %*s  %*s  %-9s  %-8s  %s\n", "created",
+	printf("%-20s  %-*s  %-*s  %*s  %*s  %-9s  %-*s  %s\n", "created",
 	       wtype, "type", wdb, "database", wsize, "size", wbytes, "bytes",
-	       "encrypted", "complete", "key");
+	       "encrypted", wstate, "complete", "key");
 	for (i = 0; i < b->n; i++) {
 		const struct retention_backup *x = &b->items[i];
 
 		snprintf(bytes, sizeof(bytes), "%" PRIu64, x->size);
-		cli_outf("%-20s  %-*s  %-*s  %*s  %*s  %-9s  %-8s  %s\n",
+		cli_outf("%-20s  %-*s  %-*s  %*s  %*s  %-9s  %-*s  %s\n",
 			 report_time(ts, x->parsed.created), wtype,
 			 x->parsed.type, wdb, x->parsed.database, wsize,
 			 report_size(size, x->size), wbytes, bytes,
-			 x->parsed.encrypted ? "yes" : "no",
-			 x->complete ? "yes" : "no", x->key);
+			 x->encrypted ? "yes" : "no", wstate, complete_word(x),
+			 x->key);
 	}
 }
 
@@ -78,7 +93,10 @@ static int print_json(const conf *c, const struct retention_backups *b)
 int cmd_list(const struct cli_globals *g, const conf *c, int argc, char **argv)
 {
 	const char *type = NULL, *database = NULL;
+	struct retention_scan_options o;
 	struct retention_backups b = {0};
+	struct stream_error terr = {0};
+	struct trust t = {0};
 	s3_client *s3 = NULL;
 	bool json = false;
 	s3_error err;
@@ -110,17 +128,23 @@ int cmd_list(const struct cli_globals *g, const conf *c, int argc, char **argv)
 		return cli_usage_error(argv[0], "unexpected argument '%s'",
 				       argv[optind]);
 
+	if (trust_init(&t, c, false, &terr) != 0) {
+		cli_errorf("%s", terr.msg);
+		rc = EXIT_USAGE;
+		goto out;
+	}
 	if (storage_open(&s3, c, &err) != S3_OK) {
 		log_event(LOG_ERROR, "cannot reach storage", "error", err.msg,
 			  NULL);
 		goto out;
 	}
-	if (retention_scan(&b, s3, c->storage.prefix, type, database, &err) !=
-	    S3_OK) {
+	trust_scan_options(&o, &t, s3, type, database, false);
+	if (retention_scan(&b, s3, c->storage.prefix, &o, &err) != S3_OK) {
 		log_event(LOG_ERROR, "cannot list backups", "bucket",
 			  c->storage.bucket, "error", err.msg, NULL);
 		goto out;
 	}
+	trust_warn_future(&b, &o);
 	if (json) {
 		if (print_json(c, &b) != 0) {
 			log_event(LOG_ERROR, "cannot write the listing", NULL);
@@ -133,5 +157,6 @@ int cmd_list(const struct cli_globals *g, const conf *c, int argc, char **argv)
 out:
 	retention_backups_dispose(&b);
 	s3_client_free(s3);
+	trust_dispose(&t);
 	return rc;
 }

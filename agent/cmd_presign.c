@@ -3,6 +3,11 @@
  * to a person. The URL is a bearer credential: it goes to stdout only,
  * and the audit line in the log names the key, the expiry and who asked,
  * never the URL or its signature.
+ *
+ * Only a backup of the layout under the prefix that counts (agent/trust.h:
+ * its manifest accepted, encrypted where encryption is configured) is
+ * signed, so a URL never hands out a manifest, someone else's object or a
+ * planted backup; --any-key signs any key of the bucket, as it is.
  */
 #include "agent/cmd.h"
 
@@ -15,17 +20,27 @@
 #include <unistd.h>
 
 #include "agent/catalog.h"
+#include "agent/fetch.h"
 #include "agent/log.h"
 #include "agent/storage.h"
 #include "retention/retention.h"
 
-enum { OPT_TYPE = 256, OPT_EXPIRES, OPT_FILENAME, OPT_AT };
+enum {
+	OPT_TYPE = 256,
+	OPT_EXPIRES,
+	OPT_FILENAME,
+	OPT_AT,
+	OPT_ALLOW_UNENCRYPTED,
+	OPT_ANY_KEY
+};
 
 static const struct option presign_options[] = {
 	{"type", required_argument, NULL, OPT_TYPE},
 	{"expires", required_argument, NULL, OPT_EXPIRES},
 	{"filename", required_argument, NULL, OPT_FILENAME},
 	{"at", required_argument, NULL, OPT_AT},
+	{"allow-unencrypted", no_argument, NULL, OPT_ALLOW_UNENCRYPTED},
+	{"any-key", no_argument, NULL, OPT_ANY_KEY},
 	{NULL, 0, NULL, 0},
 };
 
@@ -98,20 +113,49 @@ static int disposition(char **out, const char *name)
 		       : 0;
 }
 
-/* The newest complete backup of the configured database (of TYPE). */
+/* The newest backup of the configured database (of TYPE) that counts. */
 static int find_latest(char **key, s3_client *s3, const conf *c,
-		       const char *type)
+		       struct trust *t, const char *type)
 {
 	s3_error err;
 
-	if (retention_find_latest(key, s3, c->storage.prefix, type,
-				  c->database.name, &err) == S3_OK)
+	if (trust_find_latest(key, s3, t, c->storage.prefix, type,
+			      c->database.name, &err) == S3_OK)
 		return EXIT_OK;
 	log_event(LOG_ERROR,
 		  err.code == S3_ENOTFOUND ? "no complete backup found"
 					   : "cannot list backups",
 		  "error", err.msg, NULL);
 	return EXIT_FAILED;
+}
+
+/* TARGET, a key as `offsite list` shows it or without the prefix, when
+ * it names a backup of ours that counts by T: its full key in *KEY. */
+static int find_backup(char **key, s3_client *s3, const conf *c,
+		       const struct trust *t, const char *target)
+{
+	struct stream_error err = {0};
+	struct fetch_backup b;
+	int rc;
+
+	rc = fetch_resolve(key, s3, c->storage.prefix, target, NULL, NULL, NULL,
+			   &err);
+	if (rc != STREAM_OK) {
+		log_event(LOG_ERROR, "not signing: not a backup", "error",
+			  err.msg, "hint",
+			  "--any-key signs any object of the bucket", NULL);
+		return EXIT_FAILED;
+	}
+	rc = fetch_open(&b, s3, *key, t, &err);
+	if (rc == STREAM_OK) {
+		fetch_backup_dispose(&b);
+		return EXIT_OK;
+	}
+	log_event(LOG_ERROR, "not signing: the backup does not count", "key",
+		  *key, "error", err.msg, NULL);
+	free(*key);
+	*key = NULL;
+	return fetch_exit_code(rc);
 }
 
 static void audit(const char *key, time_t at, long expires)
@@ -169,6 +213,9 @@ int cmd_presign(const struct cli_globals *g, const conf *c, int argc,
 	const char *type = NULL, *filename = NULL, *target;
 	char *key = NULL, *url = NULL, *disp = NULL;
 	uint64_t expires = c->presign.expires;
+	bool allow_unencrypted = false, any_key = false;
+	struct stream_error terr = {0};
+	struct trust trust = {0};
 	s3_client *s3 = NULL;
 	s3_error err;
 	time_t cred_expire;
@@ -202,6 +249,12 @@ int cmd_presign(const struct cli_globals *g, const conf *c, int argc,
 						       "2026-11-23T09:30:00Z)",
 						       optarg);
 			break;
+		case OPT_ALLOW_UNENCRYPTED:
+			allow_unencrypted = true;
+			break;
+		case OPT_ANY_KEY:
+			any_key = true;
+			break;
 		default:
 			return cli_option_error(argv[0], ch, argv);
 		}
@@ -218,14 +271,21 @@ int cmd_presign(const struct cli_globals *g, const conf *c, int argc,
 				       "expiry must be between 1s and 7d (the "
 				       "SigV4 limit for presigned URLs)");
 	po.expires = (long)expires;
+	if (any_key && strcmp(target, "latest") == 0)
+		return cli_usage_error(argv[0], "--any-key goes with a KEY");
 
+	if (trust_init(&trust, c, allow_unencrypted, &terr) != 0) {
+		cli_errorf("%s", terr.msg);
+		rc = EXIT_USAGE;
+		goto out;
+	}
 	if (storage_open(&s3, c, &err) != S3_OK) {
 		log_event(LOG_ERROR, "cannot reach storage", "error", err.msg,
 			  NULL);
 		goto out;
 	}
 	if (strcmp(target, "latest") == 0) {
-		rc = find_latest(&key, s3, c, type);
+		rc = find_latest(&key, s3, c, &trust, type);
 		if (rc != EXIT_OK)
 			goto out;
 		rc = EXIT_FAILED;
@@ -233,9 +293,14 @@ int cmd_presign(const struct cli_globals *g, const conf *c, int argc,
 		if (type)
 			log_event(LOG_WARN, "--type applies to latest only",
 				  NULL);
-		key = strdup(target);
-		if (!key)
+		if (!any_key) {
+			rc = find_backup(&key, s3, c, &trust, target);
+			if (rc != EXIT_OK)
+				goto out;
+			rc = EXIT_FAILED;
+		} else if (!(key = strdup(target))) {
 			goto out;
+		}
 	}
 	/* A URL to a 404 helps nobody: the key must exist now. */
 	if (s3_head_object(&info, s3, key, &err) != S3_OK) {
@@ -288,5 +353,6 @@ out:
 	}
 	free(key);
 	s3_client_free(s3);
+	trust_dispose(&trust);
 	return rc;
 }

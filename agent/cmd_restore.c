@@ -29,13 +29,14 @@
 #include "agent/target.h"
 #include "retention/retention.h"
 
-enum { OPT_TYPE = 256, OPT_TO, OPT_FORCE };
+enum { OPT_TYPE = 256, OPT_TO, OPT_FORCE, OPT_ALLOW_UNENCRYPTED };
 
 static const struct option restore_options[] = {
 	{"type", required_argument, NULL, OPT_TYPE},
 	{"to", required_argument, NULL, OPT_TO},
 	{"output", required_argument, NULL, 'o'},
 	{"force", no_argument, NULL, OPT_FORCE},
+	{"allow-unencrypted", no_argument, NULL, OPT_ALLOW_UNENCRYPTED},
 	{NULL, 0, NULL, 0},
 };
 
@@ -46,6 +47,8 @@ struct restore {
 	const char *to;
 	const char *output; /* -o: a path, or "-" */
 	bool force;
+	bool allow_unencrypted;
+	struct trust trust; /* which backups count (agent/trust.h) */
 
 	struct storage st;
 	bool st_ready;
@@ -267,10 +270,14 @@ static int run_restore(struct restore *r)
 			  NULL);
 		return EXIT_FAILED;
 	}
+	if (trust_init(&r->trust, c, r->allow_unencrypted, &r->serr) != 0) {
+		cli_errorf("%s", r->serr.msg);
+		return EXIT_USAGE;
+	}
 	rc = fetch_resolve(&key, r->s3, c->storage.prefix, r->which, r->type,
-			   c->database.name, &r->serr);
+			   c->database.name, &r->trust, &r->serr);
 	if (rc == STREAM_OK) {
-		rc = fetch_open(&r->b, r->s3, key, &r->serr);
+		rc = fetch_open(&r->b, r->s3, key, &r->trust, &r->serr);
 		r->b_open = rc == STREAM_OK;
 	}
 	if (rc == STREAM_OK && r->b.encrypted) {
@@ -357,6 +364,9 @@ int cmd_restore(const struct cli_globals *g, const conf *c, int argc,
 		case OPT_FORCE:
 			r.force = true;
 			break;
+		case OPT_ALLOW_UNENCRYPTED:
+			r.allow_unencrypted = true;
+			break;
 		default:
 			return cli_option_error(argv[0], ch, argv);
 		}
@@ -399,6 +409,7 @@ int cmd_restore(const struct cli_globals *g, const conf *c, int argc,
 		fetch_backup_dispose(&r.b);
 	if (r.have_key)
 		crypto_key_dispose(&r.ckey);
+	trust_dispose(&r.trust);
 	s3_client_free(r.s3);
 	if (r.st_ready)
 		storage_dispose(&r.st);

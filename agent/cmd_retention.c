@@ -13,6 +13,7 @@
 #include "agent/log.h"
 #include "agent/metrics.h"
 #include "agent/storage.h"
+#include "agent/trust.h"
 #include "retention/retention.h"
 
 enum { OPT_DRY_RUN = 256 };
@@ -110,7 +111,13 @@ static void why_text(char *buf, size_t size,
 			 conf_type_keep_last(c, type));
 		break;
 	case RETENTION_PRUNE_INCOMPLETE:
-		snprintf(buf, size, "no manifest, older than %d days", days);
+		snprintf(buf, size, "%s, older than %d days",
+			 it->backup->verdict == RETENTION_NO_MANIFEST
+				 ? "no manifest"
+			 : it->backup->verdict == RETENTION_UNENCRYPTED
+				 ? "not encrypted"
+				 : "manifest not accepted",
+			 days);
 		break;
 	case RETENTION_PRUNE_AGE:
 	default:
@@ -130,7 +137,8 @@ static int delete_backup(s3_client *s3, const struct retention_backup *b)
 
 	if (asprintf(&mkey, "%s%s", b->key, RETENTION_MANIFEST_SUFFIX) < 0)
 		return -1;
-	if (b->complete && s3_delete_object(s3, mkey, &err) != S3_OK &&
+	if (b->verdict != RETENTION_NO_MANIFEST &&
+	    s3_delete_object(s3, mkey, &err) != S3_OK &&
 	    err.code != S3_ENOTFOUND) {
 		log_event(LOG_ERROR, "cannot delete a manifest", "key", mkey,
 			  "error", err.msg, NULL);
@@ -189,24 +197,60 @@ static int abort_uploads(s3_client *s3, const conf *c, time_t now, bool dry_run,
 	return failed;
 }
 
+/* A complete backup dated in the future: a clock ran ahead, or someone
+ * planted it. Ages read from keys cannot be trusted then. */
+static void refuse_future(const struct retention_backups *all,
+			  const struct retention_scan_options *o)
+{
+	const struct retention_backup *f = retention_future_accepted(all);
+	char after[17];
+
+	retention_format_time(o->now + (time_t)o->future_tolerance, after);
+	log_event(LOG_ERROR,
+		  "prune refused: a complete backup is dated in the future; "
+		  "nothing deleted",
+		  "key", f ? f->key : "?", "after", after, "hint",
+		  "check the clocks of the hosts that write backups, then "
+		  "delete or rename what is dated in the future",
+		  NULL);
+}
+
 static int prune(s3_client *s3, const conf *c, bool dry_run)
 {
-	struct retention_backups all;
+	struct retention_backups all = {0};
 	struct retention_prune_item *items = NULL;
+	struct retention_scan_options o;
+	struct stream_error terr = {0};
+	struct trust t;
 	char why[96], size[CONF_FORMAT_MAX], count_s[24], aborted_s[24];
 	uint64_t bytes = 0;
-	time_t now = time(NULL) + s3_client_skew(s3);
+	time_t now;
 	unsigned aborted = 0;
 	size_t n = 0, i, deleted = 0;
 	s3_error err;
-	int rc = EXIT_FAILED;
+	int rc = EXIT_FAILED, prc;
 
-	if (retention_scan(&all, s3, c->storage.prefix, NULL, NULL, &err)) {
+	/* keep_last counts only backups that count: with a key, only those
+	 * whose manifest authenticates. */
+	if (trust_init(&t, c, false, &terr) != 0) {
+		log_event(LOG_ERROR, "cannot load the key", "error", terr.msg,
+			  NULL);
+		goto out;
+	}
+	trust_scan_options(&o, &t, s3, NULL, NULL, false);
+	now = o.now;
+	if (retention_scan(&all, s3, c->storage.prefix, &o, &err)) {
 		log_event(LOG_ERROR, "cannot list backups", "error", err.msg,
 			  NULL);
-		return EXIT_FAILED;
+		goto out;
 	}
-	if (retention_prune_plan(&items, &n, &all, c, now)) {
+	trust_warn_future(&all, &o);
+	prc = retention_prune_plan(&items, &n, &all, c, now);
+	if (prc == RETENTION_EFUTURE) {
+		refuse_future(&all, &o);
+		goto out;
+	}
+	if (prc != RETENTION_OK) {
 		log_event(LOG_ERROR, "out of memory", NULL);
 		goto out;
 	}
@@ -247,6 +291,7 @@ static int prune(s3_client *s3, const conf *c, bool dry_run)
 out:
 	free(items);
 	retention_backups_dispose(&all);
+	trust_dispose(&t);
 	return rc;
 }
 

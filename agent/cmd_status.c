@@ -2,7 +2,9 @@
  * offsite status: totals, the newest complete backup of each type and
  * database with its age, unfinished uploads; and, where a maximum age
  * applies, a health check a monitoring system can run as is: exit 1 and
- * one line per problem when a backup is stale or missing.
+ * one line per problem when a backup is stale or missing, or when backups
+ * dated in the future are in the bucket. Only backups that count
+ * (agent/trust.h) are complete.
  */
 #include "agent/cmd.h"
 
@@ -15,6 +17,7 @@
 #include "agent/log.h"
 #include "agent/report.h"
 #include "agent/storage.h"
+#include "agent/trust.h"
 #include "retention/retention.h"
 
 enum { OPT_TYPE = 256, OPT_DATABASE, OPT_MAX_AGE, OPT_JSON };
@@ -62,8 +65,10 @@ static void print_backup(const char *label, const struct retention_backup *x)
 		printf("%-8s  none\n", label);
 		return;
 	}
-	cli_outf("%-8s  %s  %s%s\n", label, report_time(ts, x->parsed.created),
-		 x->key, x->complete ? "" : " (incomplete)");
+	cli_outf("%-8s  %s  %s%s%s%s\n", label,
+		 report_time(ts, x->parsed.created), x->key,
+		 x->complete ? "" : " (", x->complete ? "" : report_state(x),
+		 x->complete ? "" : ")");
 }
 
 static const char *pair_state(const struct report_pair *p)
@@ -167,6 +172,9 @@ int cmd_status(const struct cli_globals *g, const conf *c, int argc,
 	       char **argv)
 {
 	struct report_status_options ro = {.c = c};
+	struct retention_scan_options so;
+	struct stream_error terr = {0};
+	struct trust t = {0};
 	struct retention_backups b = {0};
 	struct retention_uploads u = {0};
 	struct report_status s = {0};
@@ -212,13 +220,18 @@ int cmd_status(const struct cli_globals *g, const conf *c, int argc,
 		return cli_usage_error(argv[0], "unexpected argument '%s'",
 				       argv[optind]);
 
+	if (trust_init(&t, c, false, &terr) != 0) {
+		cli_errorf("%s", terr.msg);
+		rc = EXIT_USAGE;
+		goto out;
+	}
 	if (storage_open(&s3, c, &err) != S3_OK) {
 		log_event(LOG_ERROR, "cannot reach storage", "error", err.msg,
 			  NULL);
 		goto out;
 	}
-	if (retention_scan(&b, s3, c->storage.prefix, ro.type, ro.database,
-			   &err) != S3_OK) {
+	trust_scan_options(&so, &t, s3, ro.type, ro.database, false);
+	if (retention_scan(&b, s3, c->storage.prefix, &so, &err) != S3_OK) {
 		log_event(LOG_ERROR, "cannot list backups", "bucket",
 			  c->storage.bucket, "error", err.msg, NULL);
 		goto out;
@@ -229,7 +242,8 @@ int cmd_status(const struct cli_globals *g, const conf *c, int argc,
 			  c->storage.bucket, "error", err.msg, NULL);
 		goto out;
 	}
-	ro.now = time(NULL);
+	trust_warn_future(&b, &so);
+	ro.now = so.now;
 	if (report_status_build(&s, &b, &u, &ro) != 0) {
 		log_event(LOG_ERROR, "out of memory", NULL);
 		goto out;
@@ -260,5 +274,6 @@ out:
 	retention_uploads_dispose(&u);
 	retention_backups_dispose(&b);
 	s3_client_free(s3);
+	trust_dispose(&t);
 	return rc;
 }

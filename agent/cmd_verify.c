@@ -6,7 +6,9 @@
  *   ok KEY (plain N bytes, stored N bytes)
  *   FAILED KEY: why          the backup is not intact (exit 4)
  *   ERROR KEY: why           it could not be checked (exit 1)
- *   skipped KEY: why         --all: no manifest, an incomplete backup
+ *   skipped KEY: why         --all: no manifest (an incomplete backup),
+ *                            dated in the future, or not encrypted where
+ *                            encryption is configured
  */
 #include "agent/cmd.h"
 
@@ -23,22 +25,20 @@
 #include "agent/storage.h"
 #include "retention/retention.h"
 
-enum { OPT_ALL = 256, OPT_TYPE, OPT_DATABASE };
+enum { OPT_ALL = 256, OPT_TYPE, OPT_DATABASE, OPT_ALLOW_UNENCRYPTED };
 
 static const struct option verify_options[] = {
 	{"all", no_argument, NULL, OPT_ALL},
 	{"type", required_argument, NULL, OPT_TYPE},
 	{"database", required_argument, NULL, OPT_DATABASE},
+	{"allow-unencrypted", no_argument, NULL, OPT_ALLOW_UNENCRYPTED},
 	{NULL, 0, NULL, 0},
 };
 
 struct verify {
 	const conf *c;
 	s3_client *s3;
-	struct crypto_key ckey;
-	bool key_loaded; /* tried: HAVE_KEY says whether there is one */
-	bool have_key;
-	char key_error[512];
+	struct trust trust; /* which backups count, and the key */
 	unsigned ok, failed, errors, skipped;
 };
 
@@ -55,27 +55,18 @@ static void say(const char *fmt, ...)
 	fflush(stdout);
 }
 
-/* The configured key, loaded the first time a backup needs it. */
+/* The configured key, for an encrypted backup. */
 static const struct crypto_key *need_key(struct verify *v,
 					 struct stream_error *err)
 {
-	if (!v->key_loaded) {
-		struct stream_error kerr = {0};
+	const struct crypto_key *k = trust_key(&v->trust);
 
-		v->key_loaded = true;
-		if (fetch_load_key(&v->ckey, &v->have_key, v->c, &kerr) != 0)
-			snprintf(v->key_error, sizeof(v->key_error), "%s",
-				 kerr.msg);
-	}
-	if (v->have_key)
-		return &v->ckey;
-	stream_fail(err, STREAM_EIO, "%s",
-		    v->key_error[0] != '\0'
-			    ? v->key_error
-			    : "the backup is encrypted and no key is "
-			      "configured (key_file or passphrase_file in "
-			      "[encryption])");
-	return NULL;
+	if (k == NULL)
+		stream_fail(err, STREAM_EIO,
+			    "the backup is encrypted and no key is "
+			    "configured (key_file or passphrase_file in "
+			    "[encryption])");
+	return k;
 }
 
 static void verify_one(struct verify *v, const char *key)
@@ -88,7 +79,7 @@ static void verify_one(struct verify *v, const char *key)
 	char secs[32];
 	int rc;
 
-	rc = fetch_open(&b, v->s3, key, &err);
+	rc = fetch_open(&b, v->s3, key, &v->trust, &err);
 	if (rc == STREAM_OK) {
 		if (b.encrypted)
 			ck = need_key(v, &err);
@@ -124,24 +115,38 @@ static void verify_one(struct verify *v, const char *key)
 
 static void verify_all(struct verify *v, const char *type, const char *database)
 {
+	struct retention_scan_options o;
 	struct retention_backups all;
 	s3_error err;
 
-	if (retention_scan(&all, v->s3, v->c->storage.prefix, type, database,
-			   &err) != S3_OK) {
+	trust_scan_options(&o, &v->trust, v->s3, type, database, true);
+	if (retention_scan(&all, v->s3, v->c->storage.prefix, &o, &err) !=
+	    S3_OK) {
 		log_event(LOG_ERROR, "cannot list backups", "error", err.msg,
 			  NULL);
 		v->errors++;
 		return;
 	}
+	trust_warn_future(&all, &o);
 	for (size_t i = 0; i < all.n && stop_requested() == 0; i++) {
-		if (!all.items[i].complete) {
+		const struct retention_backup *x = &all.items[i];
+		const char *skip = NULL;
+
+		if (x->future)
+			skip = "dated in the future (ignored)";
+		else if (x->verdict == RETENTION_NO_MANIFEST)
+			skip = "no manifest (an incomplete backup)";
+		else if (v->trust.encrypted_only && !x->parsed.encrypted)
+			/* Its manifest must agree with its key, or it fails:
+			 * a key without .enc is not an encrypted backup. */
+			skip = "not encrypted, and encryption is configured "
+			       "(--allow-unencrypted to check it)";
+		if (skip) {
 			v->skipped++;
-			say("skipped %s: no manifest (an incomplete backup)\n",
-			    all.items[i].key);
+			say("skipped %s: %s\n", x->key, skip);
 			continue;
 		}
-		verify_one(v, all.items[i].key);
+		verify_one(v, x->key);
 	}
 	if (all.n == 0)
 		log_event(LOG_WARN, "no backups found", "prefix",
@@ -157,7 +162,7 @@ int cmd_verify(const struct cli_globals *g, const conf *c, int argc,
 	struct stream_error err = {0};
 	const char *type = NULL, *database = NULL;
 	char *key = NULL, counts[128];
-	bool all = false, st_ready = false;
+	bool all = false, st_ready = false, allow_unencrypted = false;
 	struct storage st;
 	s3_error serr;
 	int ch, rc = EXIT_FAILED;
@@ -182,6 +187,9 @@ int cmd_verify(const struct cli_globals *g, const conf *c, int argc,
 			if (cli_check_database(argv[0], database))
 				return EXIT_USAGE;
 			break;
+		case OPT_ALLOW_UNENCRYPTED:
+			allow_unencrypted = true;
+			break;
 		default:
 			return cli_option_error(argv[0], ch, argv);
 		}
@@ -196,8 +204,14 @@ int cmd_verify(const struct cli_globals *g, const conf *c, int argc,
 		return cli_usage_error(argv[0], "--type and --database go with "
 						"latest or --all");
 
+	if (trust_init(&v.trust, c, allow_unencrypted, &err) != 0) {
+		cli_errorf("%s", err.msg);
+		trust_dispose(&v.trust);
+		return EXIT_USAGE;
+	}
 	if (stop_start("verify") != 0) {
 		cli_errorf("cannot set up signal handling");
+		trust_dispose(&v.trust);
 		return EXIT_FAILED;
 	}
 	if (storage_init(&st, c, &serr) != S3_OK) {
@@ -216,7 +230,7 @@ int cmd_verify(const struct cli_globals *g, const conf *c, int argc,
 		verify_all(&v, type, database);
 	} else if (fetch_resolve(&key, v.s3, c->storage.prefix, argv[optind],
 				 type, database ? database : c->database.name,
-				 &err) != STREAM_OK) {
+				 &v.trust, &err) != STREAM_OK) {
 		say("ERROR %s: %s\n", argv[optind], err.msg);
 		log_event(LOG_ERROR, "cannot verify", "error", err.msg, NULL);
 		v.errors++;
@@ -239,8 +253,7 @@ int cmd_verify(const struct cli_globals *g, const conf *c, int argc,
 out:
 	stop_end();
 	free(key);
-	if (v.have_key)
-		crypto_key_dispose(&v.ckey);
+	trust_dispose(&v.trust);
 	s3_client_free(v.s3);
 	if (st_ready)
 		storage_dispose(&st);

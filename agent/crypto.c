@@ -24,9 +24,11 @@
 #include <openssl/params.h>
 #include <openssl/rand.h>
 
-/* FORMAT.md, "Keys": the domain strings of the key id and of HKDF. */
+/* FORMAT.md, "Keys" and "The manifest MAC": the domain strings of the
+ * key id and of HKDF. */
 static const char key_id_domain[] = "offsite v1 key id";
 static char hkdf_info[] = "offsite v1 segment key";
+static char mac_info[] = CRYPTO_MAC_DOMAIN;
 static char hkdf_digest[] = "SHA256";
 
 #define NONCE_LEN 12
@@ -41,6 +43,9 @@ struct crypto_file {
 	EVP_CIPHER_CTX *ctx; /* AES-256-GCM, keyed with the segment key */
 	bool encrypt;
 	uint32_t segment_size;
+	/* Encrypting: the key of the manifest's MAC, derived with the
+	 * segment key so that a passphrase runs through scrypt once. */
+	uint8_t mac_key[CRYPTO_KEY_LEN];
 };
 
 /* ---- errors ---- */
@@ -193,11 +198,13 @@ static int scrypt_derive(uint8_t master[CRYPTO_KEY_LEN],
 	return 0;
 }
 
-/* segment key = HKDF-SHA256(IKM master, salt file_salt, info
- * "offsite v1 segment key", 32 bytes). -1: OpenSSL failed. */
+/* OUT = HKDF-SHA256(IKM master, salt file_salt, info INFO, 32 bytes):
+ * the segment key (hkdf_info) or the manifest MAC key (mac_info). -1:
+ * OpenSSL failed. */
 static int hkdf_derive(uint8_t out[CRYPTO_KEY_LEN],
 		       const uint8_t master[CRYPTO_KEY_LEN],
-		       const uint8_t file_salt[CRYPTO_FILE_SALT_LEN])
+		       const uint8_t file_salt[CRYPTO_FILE_SALT_LEN],
+		       char *info, size_t info_len)
 {
 	uint8_t ikm[CRYPTO_KEY_LEN], salt[CRYPTO_FILE_SALT_LEN];
 	OSSL_PARAM params[5];
@@ -219,8 +226,8 @@ static int hkdf_derive(uint8_t out[CRYPTO_KEY_LEN],
 						      sizeof(ikm));
 	params[2] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT, salt,
 						      sizeof(salt));
-	params[3] = OSSL_PARAM_construct_octet_string(
-		OSSL_KDF_PARAM_INFO, hkdf_info, sizeof(hkdf_info) - 1);
+	params[3] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, info,
+						      info_len);
 	params[4] = OSSL_PARAM_construct_end();
 	if (EVP_KDF_derive(ctx, out, CRYPTO_KEY_LEN, params) != 1)
 		goto out;
@@ -714,7 +721,8 @@ void crypto_file_free(struct crypto_file *f)
 	free(f);
 }
 
-/* A file keyed with HKDF(MASTER, FILE_SALT), for ENCRYPT or not. */
+/* A file keyed with HKDF(MASTER, FILE_SALT), for ENCRYPT or not; one
+ * that encrypts keeps the manifest MAC key as well. */
 static int file_new(struct crypto_file **out, const uint8_t *master,
 		    const uint8_t *file_salt, uint32_t segment_size,
 		    bool encrypt, struct stream_error *err)
@@ -732,8 +740,14 @@ static int file_new(struct crypto_file **out, const uint8_t *master,
 	}
 	f->encrypt = encrypt;
 	f->segment_size = segment_size;
-	if (hkdf_derive(key, master, file_salt) != 0) {
+	if (hkdf_derive(key, master, file_salt, hkdf_info,
+			sizeof(hkdf_info) - 1) != 0) {
 		rc = stream_openssl_fail(err, "segment key (HKDF-SHA256)");
+		goto out;
+	}
+	if (encrypt && hkdf_derive(f->mac_key, master, file_salt, mac_info,
+				   sizeof(mac_info) - 1) != 0) {
+		rc = stream_openssl_fail(err, "manifest MAC key (HKDF-SHA256)");
 		goto out;
 	}
 	f->ctx = EVP_CIPHER_CTX_new();
@@ -831,64 +845,73 @@ out:
 	return rc;
 }
 
-int crypto_file_new_decrypt(struct crypto_file **out,
-			    const struct crypto_header *h,
-			    const uint8_t raw[CRYPTO_HEADER_LEN],
-			    const struct crypto_key *key,
-			    struct stream_error *err)
+/*
+ * The master key of the file whose header is H, from KEY: the key itself
+ * for a key file, scrypt at the header's cost for a passphrase; its key id
+ * must be the header's. Errors as crypto_file_new_decrypt's, but for the
+ * header tag.
+ */
+static int master_for_header(uint8_t master[CRYPTO_KEY_LEN],
+			     const struct crypto_header *h,
+			     const struct crypto_key *key,
+			     struct stream_error *err)
 {
-	uint8_t master[CRYPTO_KEY_LEN], id[CRYPTO_KEY_ID_LEN];
-	uint8_t nonce[NONCE_LEN], tag[CRYPTO_TAG_LEN];
+	uint8_t id[CRYPTO_KEY_ID_LEN];
 	char have[CRYPTO_KEY_ID_HEX_SIZE], want[CRYPTO_KEY_ID_HEX_SIZE];
-	struct crypto_file *f = NULL;
 	char why[256];
-	int rc, r;
 
-	*out = NULL;
-	if (h->source != key->source) {
-		rc = stream_fail(err, STREAM_EAUTH,
-				 h->source == CRYPTO_SOURCE_PASSPHRASE
-					 ? "wrong key: the file is encrypted "
-					   "with a passphrase, not a key file"
-					 : "wrong key: the file is encrypted "
-					   "with a key file, not a passphrase");
-		goto out;
-	}
+	if (h->source != key->source)
+		return stream_fail(
+			err, STREAM_EAUTH,
+			h->source == CRYPTO_SOURCE_PASSPHRASE
+				? "wrong key: the file is encrypted "
+				  "with a passphrase, not a key file"
+				: "wrong key: the file is encrypted "
+				  "with a key file, not a passphrase");
 	if (key->source == CRYPTO_SOURCE_KEY) {
 		memcpy(master, key->key, CRYPTO_KEY_LEN);
 		memcpy(id, key->id, CRYPTO_KEY_ID_LEN);
 	} else {
 		/* The parser checked the costs; a header from elsewhere
 		 * must not get past the limits either. */
-		if (!crypto_scrypt_check(&h->scrypt, why, sizeof(why))) {
-			rc = stream_fail(err, STREAM_EFORMAT,
-					 "corrupt header: %s", why);
-			goto out;
-		}
-		if (scrypt_derive(master, key, &h->scrypt, h->scrypt_salt) !=
-		    0) {
-			rc = stream_openssl_fail(err, "scrypt");
-			goto out;
-		}
+		if (!crypto_scrypt_check(&h->scrypt, why, sizeof(why)))
+			return stream_fail(err, STREAM_EFORMAT,
+					   "corrupt header: %s", why);
+		if (scrypt_derive(master, key, &h->scrypt, h->scrypt_salt) != 0)
+			return stream_openssl_fail(err, "scrypt");
 		if (key_id_of(id, master) != 0) {
-			rc = stream_openssl_fail(err, "key id (SHA-256)");
-			goto out;
+			OPENSSL_cleanse(master, CRYPTO_KEY_LEN);
+			return stream_openssl_fail(err, "key id (SHA-256)");
 		}
 	}
-	if (memcmp(id, h->key_id, CRYPTO_KEY_ID_LEN) != 0) {
-		if (key->source == CRYPTO_SOURCE_PASSPHRASE) {
-			rc = stream_fail(err, STREAM_EAUTH, "wrong passphrase");
-		} else {
-			crypto_key_id_hex(have, id);
-			crypto_key_id_hex(want, h->key_id);
-			rc = stream_fail(err, STREAM_EAUTH,
-					 "wrong key (key id %s; the file was "
-					 "encrypted with key id %s)",
-					 have, want);
-		}
-		goto out;
-	}
+	if (memcmp(id, h->key_id, CRYPTO_KEY_ID_LEN) == 0)
+		return STREAM_OK;
+	OPENSSL_cleanse(master, CRYPTO_KEY_LEN);
+	if (key->source == CRYPTO_SOURCE_PASSPHRASE)
+		return stream_fail(err, STREAM_EAUTH, "wrong passphrase");
+	crypto_key_id_hex(have, id);
+	crypto_key_id_hex(want, h->key_id);
+	return stream_fail(err, STREAM_EAUTH,
+			   "wrong key (key id %s; the file was encrypted with "
+			   "key id %s)",
+			   have, want);
+}
 
+int crypto_file_new_decrypt(struct crypto_file **out,
+			    const struct crypto_header *h,
+			    const uint8_t raw[CRYPTO_HEADER_LEN],
+			    const struct crypto_key *key,
+			    struct stream_error *err)
+{
+	uint8_t master[CRYPTO_KEY_LEN];
+	uint8_t nonce[NONCE_LEN], tag[CRYPTO_TAG_LEN];
+	struct crypto_file *f = NULL;
+	int rc, r;
+
+	*out = NULL;
+	rc = master_for_header(master, h, key, err);
+	if (rc != STREAM_OK)
+		goto out;
 	rc = file_new(&f, master, h->file_salt, h->segment_size, false, err);
 	if (rc != STREAM_OK)
 		goto out;
@@ -957,4 +980,65 @@ int crypto_file_open(struct crypto_file *f, uint64_t index, bool last,
 				   (unsigned long long)index,
 				   "tampered or reordered");
 	return STREAM_OK;
+}
+
+/* ---- the manifest MAC (FORMAT.md, "The manifest MAC") ---- */
+
+int crypto_manifest_key(uint8_t out[CRYPTO_KEY_LEN],
+			const struct crypto_header *h,
+			const struct crypto_key *key, struct stream_error *err)
+{
+	uint8_t master[CRYPTO_KEY_LEN];
+	int rc;
+
+	rc = master_for_header(master, h, key, err);
+	if (rc == STREAM_OK && hkdf_derive(out, master, h->file_salt, mac_info,
+					   sizeof(mac_info) - 1) != 0)
+		rc = stream_openssl_fail(err, "manifest MAC key (HKDF-SHA256)");
+	OPENSSL_cleanse(master, sizeof(master));
+	if (rc != STREAM_OK)
+		OPENSSL_cleanse(out, CRYPTO_KEY_LEN);
+	return rc;
+}
+
+int crypto_manifest_mac(uint8_t tag[CRYPTO_MAC_LEN],
+			const uint8_t mac_key[CRYPTO_KEY_LEN], const void *msg,
+			size_t len, struct stream_error *err)
+{
+	OSSL_PARAM params[2];
+	EVP_MAC *mac = NULL;
+	EVP_MAC_CTX *ctx = NULL;
+	size_t n = 0;
+	int rc = STREAM_OK;
+
+	mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+	ctx = mac ? EVP_MAC_CTX_new(mac) : NULL;
+	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
+						     hkdf_digest, 0);
+	params[1] = OSSL_PARAM_construct_end();
+	if (ctx == NULL ||
+	    EVP_MAC_init(ctx, mac_key, CRYPTO_KEY_LEN, params) != 1 ||
+	    EVP_MAC_update(ctx, msg, len) != 1 ||
+	    EVP_MAC_final(ctx, tag, &n, CRYPTO_MAC_LEN) != 1 ||
+	    n != CRYPTO_MAC_LEN)
+		rc = stream_openssl_fail(err, "manifest MAC (HMAC-SHA256)");
+	EVP_MAC_CTX_free(ctx); /* cleanses the key */
+	EVP_MAC_free(mac);
+	return rc;
+}
+
+int crypto_file_manifest_mac(const struct crypto_file *f, const void *msg,
+			     size_t len, uint8_t tag[CRYPTO_MAC_LEN],
+			     struct stream_error *err)
+{
+	if (!f->encrypt)
+		return stream_fail(err, STREAM_EIO,
+				   "manifest MAC: not an encrypting file");
+	return crypto_manifest_mac(tag, f->mac_key, msg, len, err);
+}
+
+bool crypto_mac_equal(const uint8_t a[CRYPTO_MAC_LEN],
+		      const uint8_t b[CRYPTO_MAC_LEN])
+{
+	return CRYPTO_memcmp(a, b, CRYPTO_MAC_LEN) == 0;
 }

@@ -256,4 +256,45 @@ int crypto_file_open(struct crypto_file *f, uint64_t index, bool last,
 /* Wipe and free F. NULL is fine. */
 void crypto_file_free(struct crypto_file *f);
 
+/* ---- The manifest MAC (docs/FORMAT.md, "The manifest MAC") ----
+ *
+ * An encrypted backup's manifest is authenticated with
+ *
+ *   mac_key = HKDF-SHA256(IKM master, salt file_salt,
+ *                         info CRYPTO_MAC_DOMAIN, 32 bytes)
+ *   mac     = HMAC-SHA256(mac_key, the manifest's canonical bytes)
+ *
+ * where master and file_salt are those of the file the manifest describes
+ * (for a passphrase, master is scrypt with the file's own salt and cost).
+ * agent/manifest.c builds the canonical bytes.
+ */
+#define CRYPTO_MAC_LEN	  32
+#define CRYPTO_MAC_DOMAIN "offsite manifest mac v1"
+
+/*
+ * The MAC key of the file whose header is H (parsed), from KEY. For a
+ * passphrase this runs scrypt at the header's cost (within the limits).
+ * Errors: STREAM_EAUTH "wrong key ...", "wrong passphrase", the key of the
+ * wrong source; STREAM_EFORMAT scrypt costs beyond the limits; STREAM_EIO
+ * (OpenSSL). OUT is wiped on failure; the caller wipes it after use.
+ */
+int crypto_manifest_key(uint8_t out[CRYPTO_KEY_LEN],
+			const struct crypto_header *h,
+			const struct crypto_key *key, struct stream_error *err);
+
+/* TAG = HMAC-SHA256(MAC_KEY, MSG). STREAM_EIO when OpenSSL fails. */
+int crypto_manifest_mac(uint8_t tag[CRYPTO_MAC_LEN],
+			const uint8_t mac_key[CRYPTO_KEY_LEN], const void *msg,
+			size_t len, struct stream_error *err);
+
+/* The same with the MAC key of F, a file being encrypted (derived when it
+ * was started: no second scrypt run). */
+int crypto_file_manifest_mac(const struct crypto_file *f, const void *msg,
+			     size_t len, uint8_t tag[CRYPTO_MAC_LEN],
+			     struct stream_error *err);
+
+/* A and B are equal, compared in constant time. */
+bool crypto_mac_equal(const uint8_t a[CRYPTO_MAC_LEN],
+		      const uint8_t b[CRYPTO_MAC_LEN]);
+
 #endif

@@ -18,7 +18,7 @@
 
 int fetch_resolve(char **key, s3_client *s3, const char *prefix,
 		  const char *target, const char *type, const char *database,
-		  struct stream_error *err)
+		  struct trust *t, struct stream_error *err)
 {
 	struct retention_key k;
 	char *full = NULL;
@@ -26,8 +26,8 @@ int fetch_resolve(char **key, s3_client *s3, const char *prefix,
 	*key = NULL;
 	if (strcmp(target, "latest") == 0) {
 		s3_error serr;
-		if (retention_find_latest(key, s3, prefix, type, database,
-					  &serr) == S3_OK)
+		if (trust_find_latest(key, s3, t, prefix, type, database,
+				      &serr) == S3_OK)
 			return STREAM_OK;
 		return stream_fail(err,
 				   serr.code == S3_ENOMEM ? STREAM_ENOMEM
@@ -66,6 +66,7 @@ int fetch_resolve(char **key, s3_client *s3, const char *prefix,
 void fetch_backup_dispose(struct fetch_backup *b)
 {
 	free(b->key);
+	free(b->etag);
 	manifest_store_free(b->store);
 	memset(b, 0, sizeof(*b));
 }
@@ -88,8 +89,62 @@ static int no_manifest(s3_client *s3, const char *key, struct stream_error *err)
 			   "did not finish, or the manifest was deleted)");
 }
 
+struct header_ctx {
+	uint8_t buf[CRYPTO_HEADER_LEN];
+	size_t len;
+};
+
+static int on_header(void *ctx, const void *data, size_t len)
+{
+	struct header_ctx *h = ctx;
+	size_t n =
+		len < sizeof(h->buf) - h->len ? len : sizeof(h->buf) - h->len;
+
+	memcpy(h->buf + h->len, data, n);
+	h->len += n;
+	return 0;
+}
+
+/* The object's header is the one its authenticated manifest covers. */
+static int check_header(struct fetch_backup *b, s3_client *s3,
+			struct stream_error *err)
+{
+	struct s3_object_info info = {0};
+	struct header_ctx h = {0};
+	s3_error serr;
+	int src, rc;
+
+	src = s3_get_object(&info, s3, b->key, 0, CRYPTO_HEADER_LEN, on_header,
+			    &h, &serr);
+	if (src == S3_ENOTFOUND)
+		rc = stream_fail(err, STREAM_ECORRUPT,
+				 "the backup object is gone (its manifest is "
+				 "there)");
+	else if ((src == S3_EHTTP && serr.http_status == 416) ||
+		 (src == S3_OK && h.len == 0))
+		rc = stream_fail(err, STREAM_ETRUNC,
+				 "the backup object is empty (its manifest "
+				 "covers a header)");
+	else if (src != S3_OK)
+		rc = stream_fail(err, STREAM_EIO,
+				 "cannot read the backup's header: %s",
+				 serr.msg);
+	else if (h.len != CRYPTO_HEADER_LEN ||
+		 memcmp(h.buf, b->m.header, CRYPTO_HEADER_LEN) != 0)
+		rc = stream_fail(err, STREAM_EAUTH,
+				 "the object's header is not the one its "
+				 "manifest covers: another file was put in "
+				 "its place");
+	else if (info.etag && !(b->etag = strdup(info.etag)))
+		rc = stream_fail(err, STREAM_ENOMEM, "out of memory");
+	else
+		rc = STREAM_OK;
+	s3_object_info_dispose(&info);
+	return rc;
+}
+
 int fetch_open(struct fetch_backup *b, s3_client *s3, const char *key,
-	       struct stream_error *err)
+	       const struct trust *t, struct stream_error *err)
 {
 	char *mkey = NULL, *text = NULL, why[256];
 	size_t len = 0;
@@ -104,9 +159,6 @@ int fetch_open(struct fetch_backup *b, s3_client *s3, const char *key,
 		rc = stream_fail(err, STREAM_ENOMEM, "out of memory");
 		goto out;
 	}
-	/* The key's own suffix says whether it is encrypted. */
-	b->encrypted =
-		strlen(key) > 4 && strcmp(key + strlen(key) - 4, ".enc") == 0;
 	src = s3_get_object_buf(&text, &len, s3, mkey, MANIFEST_MAX, &serr);
 	if (src == S3_ENOTFOUND) {
 		rc = no_manifest(s3, key, err);
@@ -126,21 +178,13 @@ int fetch_open(struct fetch_backup *b, s3_client *s3, const char *key,
 		rc = stream_fail(err, STREAM_ECORRUPT, "%s", why);
 		goto out;
 	}
-	if (strcmp(b->m.key, key) != 0) {
-		rc = stream_fail(err, STREAM_ECORRUPT,
-				 "the manifest is another backup's (%.200s)",
-				 b->m.key);
+	/* Its name, its encryption and, with the key, its MAC. */
+	rc = trust_check(t, &b->m, key, &b->authentic, err);
+	if (rc != STREAM_OK)
 		goto out;
-	}
-	if (b->m.encrypted != b->encrypted) {
-		rc = stream_fail(err, STREAM_ECORRUPT,
-				 "the manifest says the backup is %s, its key "
-				 "says it is %s",
-				 b->m.encrypted ? "encrypted" : "not encrypted",
-				 b->encrypted ? "encrypted" : "not encrypted");
-		goto out;
-	}
-	rc = STREAM_OK;
+	b->encrypted = b->m.encrypted;
+	if (b->authentic)
+		rc = check_header(b, s3, err);
 out:
 	free(text);
 	free(mkey);

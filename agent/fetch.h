@@ -26,35 +26,48 @@
 #include "agent/crypto.h"
 #include "agent/manifest.h"
 #include "agent/stream.h"
+#include "agent/trust.h"
 #include "conf/conf.h"
 #include "s3/s3.h"
 
 /* A backup to read back: its key and its manifest. */
 struct fetch_backup {
 	char *key;
-	bool encrypted; /* the key ends in .enc */
+	bool encrypted; /* the key ends in .enc, and the manifest agrees */
+	bool authentic; /* the manifest's MAC verified under the key */
+	char *etag;	/* authentic: the object whose header was checked */
 	struct manifest m;
 	struct manifest_store *store;
 };
 
 /*
  * Find the backup: TARGET is a key (with or without PREFIX) or "latest",
- * the newest complete backup of TYPE and DATABASE (NULL: any). *KEY is a
- * new string. Errors, all STREAM_EIO: no complete backup, the listing
- * failed, a key that does not follow the layout (nothing of ours).
+ * the newest backup of TYPE and DATABASE (NULL: any) that counts by T
+ * (agent/trust.h: complete, authenticated where a key is configured,
+ * encrypted where encryption is, not dated in the future). *KEY is a new
+ * string; T may be NULL unless TARGET is latest. Errors, all STREAM_EIO:
+ * no such backup, the listing failed, a key that does not follow the
+ * layout, or a manifest's (nothing of ours).
  */
 int fetch_resolve(char **key, s3_client *s3, const char *prefix,
 		  const char *target, const char *type, const char *database,
-		  struct stream_error *err);
+		  struct trust *t, struct stream_error *err);
 
 /*
- * Read KEY's manifest into B and check that it belongs to KEY and agrees
- * with it about encryption. A missing manifest is STREAM_ECORRUPT ("no
- * manifest: not a complete backup") when the backup itself is there, and
- * STREAM_EIO ("no such backup") when it is not.
+ * Read KEY's manifest into B and check it by T (trust_check: it belongs
+ * to KEY and agrees with it about encryption; encrypted with a key
+ * configured, its MAC verifies; not encrypted, only encrypted backups may
+ * be required). An authenticated manifest's header must then be the
+ * object's own first bytes (one ranged GET): another file in its place is
+ * refused before a byte of it is decrypted. A missing manifest is
+ * STREAM_ECORRUPT ("no manifest: not a complete backup") when the backup
+ * itself is there, and STREAM_EIO ("no such backup") when it is not; a
+ * manifest that is not accepted, or a header that is not the object's,
+ * an integrity code (exit 4); an unencrypted backup where only encrypted
+ * ones count, STREAM_EIO.
  */
 int fetch_open(struct fetch_backup *b, s3_client *s3, const char *key,
-	       struct stream_error *err);
+	       const struct trust *t, struct stream_error *err);
 void fetch_backup_dispose(struct fetch_backup *b);
 
 struct fetch_result {

@@ -85,6 +85,25 @@ static json_t *name_json(const char *s)
 	return s[0] ? json_string(s) : json_null();
 }
 
+const char *report_state(const struct retention_backup *x)
+{
+	if (x->future)
+		return "future";
+	switch (x->verdict) {
+	case RETENTION_ACCEPTED:
+		return "complete";
+	case RETENTION_NO_MANIFEST:
+		return "incomplete";
+	case RETENTION_UNVERIFIED:
+		return "unverified";
+	case RETENTION_UNENCRYPTED:
+		return "unencrypted";
+	case RETENTION_UNCHECKED:
+		break;
+	}
+	return "unchecked";
+}
+
 json_t *report_list_json(const char *bucket, const char *prefix,
 			 const struct retention_backups *b)
 {
@@ -103,8 +122,9 @@ json_t *report_list_json(const char *bucket, const char *prefix,
 		bad |= set(o, "database", json_string(x->parsed.database));
 		bad |= set(o, "created", time_json(x->parsed.created));
 		bad |= set(o, "size", json_integer((json_int_t)x->size));
-		bad |= set(o, "encrypted", json_boolean(x->parsed.encrypted));
+		bad |= set(o, "encrypted", json_boolean(x->encrypted));
 		bad |= set(o, "complete", json_boolean(x->complete));
+		bad |= set(o, "state", json_string(report_state(x)));
 		if (bad)
 			json_decref(o);
 		else /* takes O, even when it fails */
@@ -221,10 +241,37 @@ static int add_missing_type(struct report_status *s,
 	return add_pair(s, type, o->database ? o->database : "");
 }
 
+static int add_problem(struct report_status *s, char *msg)
+{
+	char **grown;
+
+	grown = append(s->problems, &s->nproblems, sizeof(*s->problems));
+	if (!grown) {
+		free(msg);
+		return ENOMEM;
+	}
+	s->problems = grown;
+	grown[s->nproblems - 1] = msg;
+	return 0;
+}
+
+/* One sentence for every backup dated in the future. */
+static int future_problem(struct report_status *s)
+{
+	char *msg = NULL;
+
+	if (asprintf(&msg,
+		     "%zu backup%s dated in the future, ignored (a clock "
+		     "that ran ahead, or planted): the newest is %s",
+		     s->future, s->future == 1 ? "" : "s",
+		     s->newest_future->key) < 0)
+		return ENOMEM;
+	return add_problem(s, msg);
+}
+
 static int problem(struct report_status *s, const struct report_pair *p)
 {
 	char age[REPORT_AGE_MAX], max[REPORT_AGE_MAX];
-	char **grown;
 	char *msg = NULL;
 	int n;
 
@@ -241,14 +288,7 @@ static int problem(struct report_status *s, const struct report_pair *p)
 			     p->database);
 	if (n < 0)
 		return ENOMEM;
-	grown = append(s->problems, &s->nproblems, sizeof(*s->problems));
-	if (!grown) {
-		free(msg);
-		return ENOMEM;
-	}
-	s->problems = grown;
-	grown[s->nproblems - 1] = msg;
-	return 0;
+	return add_problem(s, msg);
 }
 
 int report_status_build(struct report_status *out,
@@ -263,9 +303,15 @@ int report_status_build(struct report_status *out,
 	memset(out, 0, sizeof(*out));
 	for (i = 0; i < b->n; i++) {
 		const struct retention_backup *x = &b->items[i];
-		struct report_type_total *t = find_type(&s, x->parsed.type);
+		struct report_type_total *t;
 		struct report_pair *p;
 
+		if (x->future) {
+			if (!s.future++)
+				s.newest_future = x;
+			continue;
+		}
+		t = find_type(&s, x->parsed.type);
 		if (!t) {
 			t = append(s.types, &s.ntypes, sizeof(*s.types));
 			if (!t) {
@@ -318,6 +364,11 @@ int report_status_build(struct report_status *out,
 			goto out;
 	}
 
+	if (s.future) {
+		rc = future_problem(&s);
+		if (rc)
+			goto out;
+	}
 	if (s.ntypes > 1)
 		qsort(s.types, s.ntypes, sizeof(*s.types), by_type);
 	if (s.npairs > 1)
@@ -358,7 +409,8 @@ static json_t *backup_json(const struct retention_backup *x)
 	if (set(o, "key", json_string(x->key)) ||
 	    set(o, "created", time_json(x->parsed.created)) ||
 	    set(o, "size", json_integer((json_int_t)x->size)) ||
-	    set(o, "complete", json_boolean(x->complete))) {
+	    set(o, "complete", json_boolean(x->complete)) ||
+	    set(o, "state", json_string(report_state(x)))) {
 		json_decref(o);
 		return NULL;
 	}
@@ -422,6 +474,20 @@ static json_t *pending_json(const struct report_status *s)
 	return o;
 }
 
+static json_t *future_json(const struct report_status *s)
+{
+	json_t *o = json_object();
+
+	if (set(o, "count", json_integer((json_int_t)s->future)) ||
+	    set(o, "newest",
+		s->newest_future ? json_string(s->newest_future->key)
+				 : json_null())) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
 json_t *report_status_json(const char *bucket, const char *prefix,
 			   const struct report_status *s, time_t now)
 {
@@ -449,6 +515,7 @@ json_t *report_status_json(const char *bucket, const char *prefix,
 		bad |= json_array_append_new(latest, pair_json(&s->pairs[i]));
 	bad |= set(root, "latest", latest);
 	bad |= set(root, "pending", pending_json(s));
+	bad |= set(root, "future", future_json(s));
 	if (bad) {
 		json_decref(root);
 		return NULL;

@@ -28,11 +28,20 @@ const char *report_size(char buf[REPORT_SIZE_MAX], uint64_t bytes);
 const char *report_age(char buf[REPORT_AGE_MAX], uint64_t seconds);
 
 /*
+ * What a backup is, in one word: "complete", "incomplete" (no manifest),
+ * "unverified" (a manifest that was not accepted), "unencrypted" (not
+ * encrypted where encryption is configured), "future" (dated later than
+ * now plus the tolerance: ignored), "unchecked" (not judged).
+ */
+const char *report_state(const struct retention_backup *x);
+
+/*
  * `offsite list --json`: one document,
  *   {"bucket": B, "prefix": P, "backups": [{"key", "type", "database",
- *    "created", "size", "encrypted", "complete"}, ...]}
- * in the order of B (newest first). A new reference, or NULL when out of
- * memory.
+ *    "created", "size", "encrypted", "complete", "state"}, ...]}
+ * in the order of B (newest first); "encrypted" as the accepted manifest
+ * says (else as the key does), "state" report_state()'s word. A new
+ * reference, or NULL when out of memory.
  */
 json_t *report_list_json(const char *bucket, const char *prefix,
 			 const struct retention_backups *b);
@@ -61,8 +70,12 @@ struct report_pair {
 };
 
 struct report_status {
-	struct report_type_total total;	 /* type is "" */
-	struct report_type_total *types; /* sorted by type */
+	/* Every figure below leaves out the backups dated in the future:
+	 * they are only counted here, and are a problem of their own. */
+	size_t future;
+	const struct retention_backup *newest_future; /* NULL when none */
+	struct report_type_total total;		      /* type is "" */
+	struct report_type_total *types;	      /* sorted by type */
 	size_t ntypes;
 	/* Of every backup, complete or not; NULL when there is none. */
 	const struct retention_backup *newest, *oldest;
@@ -90,7 +103,8 @@ struct report_status_options {
  * types checked are those in B, O->type, and the types C names in
  * [retention] that have a maximum age (with O->max_age: all it names);
  * one of those with no backup at all is a stale pair of its own. So is
- * an empty selection when a maximum age applies to every type. OUT
+ * an empty selection when a maximum age applies to every type. Backups
+ * dated in the future are one problem, whatever the maximum age. OUT
  * points into B and U, which must outlive it. Returns 0, or ENOMEM.
  */
 int report_status_build(struct report_status *out,
@@ -105,9 +119,10 @@ void report_status_dispose(struct report_status *s);
  * [{"type", "count", "complete", "bytes"}], "newest": BACKUP|null,
  * "oldest": BACKUP|null, "latest": [{"type", "database"|null, "key"|null,
  * "created"|null, "age"|null, "max_age"|null, "stale"}], "pending":
- * {"count", "oldest": {"key", "initiated"}|null}}, BACKUP being
- * {"key", "created", "size", "complete"}; ages in seconds. A new
- * reference, or NULL when out of memory.
+ * {"count", "oldest": {"key", "initiated"}|null}, "future": {"count",
+ * "newest": KEY|null}}, BACKUP being {"key", "created", "size",
+ * "complete", "state"}; ages in seconds. A new reference, or NULL when
+ * out of memory.
  */
 json_t *report_status_json(const char *bucket, const char *prefix,
 			   const struct report_status *s, time_t now);

@@ -173,3 +173,20 @@ void stage_encrypt_key_id(const struct stream *s, uint8_t id[CRYPTO_KEY_ID_LEN])
 	else
 		memset(id, 0, CRYPTO_KEY_ID_LEN);
 }
+
+void stage_encrypt_header(const struct stream *s,
+			  uint8_t out[CRYPTO_HEADER_LEN])
+{
+	const struct encrypt_stage *e = (const struct encrypt_stage *)s;
+
+	memcpy(out, e->header, CRYPTO_HEADER_LEN);
+}
+
+int stage_encrypt_manifest_mac(const struct stream *s, const void *msg,
+			       size_t len, uint8_t tag[CRYPTO_MAC_LEN],
+			       struct stream_error *err)
+{
+	const struct encrypt_stage *e = (const struct encrypt_stage *)s;
+
+	return crypto_file_manifest_mac(e->file, msg, len, tag, err);
+}

@@ -215,6 +215,16 @@ int stage_encrypt_new(struct stream **out, struct stream *next,
 void stage_encrypt_key_id(const struct stream *s,
 			  uint8_t id[CRYPTO_KEY_ID_LEN]);
 
+/* The header S (an encrypt stage) writes, for the manifest's MAC. */
+void stage_encrypt_header(const struct stream *s,
+			  uint8_t out[CRYPTO_HEADER_LEN]);
+
+/* TAG = the manifest MAC of MSG under S's file (crypto_file_manifest_mac):
+ * no second scrypt run for a passphrase. STREAM_EIO when OpenSSL fails. */
+int stage_encrypt_manifest_mac(const struct stream *s, const void *msg,
+			       size_t len, uint8_t tag[CRYPTO_MAC_LEN],
+			       struct stream_error *err);
+
 /*
  * decrypt: the encrypted format in, plaintext out. Reads the header,
  * derives the key (with a passphrase: scrypt at the header's cost, within

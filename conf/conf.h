@@ -119,6 +119,7 @@ typedef struct conf {
 		int keep_last;		   /* default 0 = no count limit */
 		int abort_incomplete_days; /* default 1 */
 		uint64_t max_age;	   /* seconds; 0 = not set */
+		uint64_t future_tolerance; /* seconds; default 3600 */
 		bool apply_on_backup;	   /* default true */
 		size_t ntypes;
 		struct conf_type_retention types[CONF_MAX_TYPES];

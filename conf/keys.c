@@ -394,6 +394,18 @@ const struct conf_key conf_keys[] = {
 	},
 	{
 		.section = "retention",
+		.name = "future_tolerance",
+		.kind = CONF_K_DURATION,
+		.offset = F_U64(retention.future_tolerance),
+		.def = "1h",
+		.min = 0,
+		.max = 7 * DAY,
+		.help = "Backups dated later than now plus this are ignored "
+			"(a clock that ran ahead, or planted), and status "
+			"reports them.",
+	},
+	{
+		.section = "retention",
 		.name = "apply_on_backup",
 		.kind = CONF_K_BOOL,
 		.offset = F_BOOL(retention.apply_on_backup),

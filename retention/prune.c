@@ -3,9 +3,13 @@
  * count limit (keep_last) that lifecycle rules cannot express.
  *
  * The safety rules, each tested: the newest complete backup of each type
- * and database is never chosen; a backup without a manifest never counts
- * as a kept one; a backup's age is read from its key, so a copy or a
- * restore of the bucket does not make old backups young.
+ * and database is never chosen; a backup that is not complete (no
+ * manifest, or one that was not accepted) never counts as a kept one; a
+ * backup's age is read from its key, so a copy or a restore of the bucket
+ * does not make old backups young; keys dated in the future are never
+ * counted or chosen, and while a complete one exists nothing is deleted:
+ * a clock that ran ahead, or a writer who plants backups, must not make
+ * the real ones look old.
  */
 #include "retention/retention.h"
 
@@ -44,6 +48,8 @@ int retention_prune_plan(struct retention_prune_item **items, size_t *n,
 	*n = 0;
 	if (all->n == 0)
 		return RETENTION_OK;
+	if (retention_future_accepted(all) != NULL)
+		return RETENTION_EFUTURE;
 	groups = calloc(all->n, sizeof(*groups));
 	out = calloc(all->n, sizeof(*out));
 	if (!groups || !out) {
@@ -60,7 +66,9 @@ int retention_prune_plan(struct retention_prune_item **items, size_t *n,
 		bool old = now - k->created > max_age;
 		enum retention_prune_why why = 0;
 
-		if (!b->complete) {
+		if (b->future || b->verdict == RETENTION_UNCHECKED) {
+			/* Not trusted, or not judged: left alone. */
+		} else if (!b->complete) {
 			/* Not a backup: never kept in place of one, and
 			 * gone once a backup of its age would be. */
 			if (old)

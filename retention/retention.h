@@ -26,6 +26,7 @@ enum retention_code {
 	RETENTION_OK = 0,
 	RETENTION_EINVAL, /* a name or key that does not fit the layout */
 	RETENTION_ENOMEM,
+	RETENTION_EFUTURE, /* prune: a complete backup is dated in the future */
 };
 
 #define RETENTION_NAME_MAX	  128
@@ -71,13 +72,33 @@ int retention_key_parse(struct retention_key *out, const char *prefix,
 void retention_format_time(time_t t, char out[17]);
 int retention_parse_time(const char *s, time_t *out);
 
+/*
+ * What a backup's manifest is worth. Retention cannot read manifests (they
+ * are the agent's): a scan asks the caller's check, which reads the
+ * manifest and says.
+ */
+enum retention_verdict {
+	RETENTION_UNCHECKED = 0, /* its manifest is listed, not judged yet */
+	RETENTION_ACCEPTED,	 /* the manifest parses and, where a key is
+				    configured, authenticates */
+	RETENTION_NO_MANIFEST,	 /* none: the upload did not finish, or the
+				    manifest was deleted */
+	RETENTION_UNVERIFIED,	 /* the manifest does not parse, is another
+				    backup's, or fails authentication */
+	RETENTION_UNENCRYPTED,	 /* accepted, but not encrypted, and
+				    encryption is configured */
+};
+
 /* A backup found in the bucket. */
 struct retention_backup {
 	char *key;
 	struct retention_key parsed;
 	uint64_t size;
 	time_t last_modified;
-	bool complete; /* its manifest exists: only then is it a backup */
+	enum retention_verdict verdict;
+	bool encrypted; /* as its accepted manifest says; else as its key */
+	bool future;	/* dated after the scan's now plus its tolerance */
+	bool complete;	/* it counts as a backup: accepted, not future */
 };
 
 struct retention_backups {
@@ -86,14 +107,69 @@ struct retention_backups {
 };
 
 /*
- * Every backup under PREFIX, of TYPE and DATABASE when not NULL, newest
+ * The caller's judgement of backup B, whose manifest is listed: read the
+ * manifest and set B->verdict (RETENTION_ACCEPTED, RETENTION_UNVERIFIED,
+ * RETENTION_UNENCRYPTED, or RETENTION_NO_MANIFEST when it is gone) and
+ * B->encrypted. Returns S3_OK, or an s3 code with ERR set when the
+ * manifest could not be read: the scan fails then, rather than count a
+ * good backup as incomplete.
+ */
+typedef int (*retention_check_fn)(void *ctx, s3_client *c,
+				  struct retention_backup *b, s3_error *err);
+
+/* Keys dated later than now plus this are not trusted (DESIGN.md). */
+#define RETENTION_FUTURE_TOLERANCE 3600
+
+struct retention_scan_options {
+	const char *type;	   /* NULL: any */
+	const char *database;	   /* NULL: any */
+	time_t now;		   /* the reader's clock */
+	uint64_t future_tolerance; /* seconds */
+	retention_check_fn check;  /* NULL: nothing is judged, so nothing
+				      is complete */
+	void *check_ctx;
+	bool lazy; /* judge nothing now: retention_latest() judges as it
+		      goes, retention_judge() when asked */
+};
+#define RETENTION_SCAN_OPTIONS_INIT                                            \
+	{                                                                      \
+		.type = NULL, .database = NULL, .now = 0,                      \
+		.future_tolerance = RETENTION_FUTURE_TOLERANCE, .check = NULL, \
+		.check_ctx = NULL, .lazy = false                               \
+	}
+
+/* CREATED lies beyond NOW plus TOLERANCE seconds. */
+bool retention_is_future(time_t created, time_t now, uint64_t tolerance);
+
+/*
+ * Every backup under PREFIX, of O's type and database when set, newest
  * first, from one (paged) listing. Objects that do not follow the layout
- * are skipped: they are not ours. Returns an s3 code with ERR set.
+ * are skipped: they are not ours. Each is marked future or not, and, when
+ * the scan is not lazy, judged by O->check (one GET of its manifest
+ * each). Returns an s3 code with ERR set.
  */
 int retention_scan(struct retention_backups *out, s3_client *c,
-		   const char *prefix, const char *type, const char *database,
+		   const char *prefix, const struct retention_scan_options *o,
 		   s3_error *err);
 void retention_backups_dispose(struct retention_backups *b);
+
+/* Judge B with O->check if it was not yet; sets B->complete. */
+int retention_judge(struct retention_backup *b, s3_client *c,
+		    const struct retention_scan_options *o, s3_error *err);
+
+/*
+ * The newest complete backup of B in *OUT (NULL: none), judging backups
+ * newest first until one counts; future ones are passed over unjudged.
+ * Returns an s3 code with ERR set.
+ */
+int retention_latest(const struct retention_backup **out,
+		     struct retention_backups *b, s3_client *c,
+		     const struct retention_scan_options *o, s3_error *err);
+
+/* The first backup of B dated in the future whose manifest was accepted,
+ * or NULL. */
+const struct retention_backup *
+retention_future_accepted(const struct retention_backups *b);
 
 /* An unfinished multipart upload of a backup: space used, no backup. */
 struct retention_upload {
@@ -117,19 +193,6 @@ int retention_pending(struct retention_uploads *out, s3_client *c,
 		      const char *prefix, const char *type,
 		      const char *database, s3_error *err);
 void retention_uploads_dispose(struct retention_uploads *u);
-
-/* The newest complete backup, or NULL. */
-const struct retention_backup *
-retention_latest(const struct retention_backups *b);
-
-/*
- * The key of the newest complete backup under PREFIX, of TYPE and
- * DATABASE when not NULL, in *key (malloc'd). S3_ENOTFOUND, with a
- * message naming what was looked for, when there is none.
- */
-int retention_find_latest(char **key, s3_client *c, const char *prefix,
-			  const char *type, const char *database,
-			  s3_error *err);
 
 /* ==== lifecycle rules (lifecycle.c) ====
  *
@@ -213,7 +276,8 @@ int retention_apply(struct retention_plan *plan, s3_client *s3, const conf *c,
 enum retention_prune_why {
 	RETENTION_PRUNE_AGE = 1,    /* older than its type's days */
 	RETENTION_PRUNE_COUNT,	    /* beyond keep_last */
-	RETENTION_PRUNE_INCOMPLETE, /* no manifest, older than the days */
+	RETENTION_PRUNE_INCOMPLETE, /* not complete (no manifest, or one not
+				       accepted), older than the days */
 };
 
 struct retention_prune_item {
@@ -222,12 +286,16 @@ struct retention_prune_item {
 };
 
 /*
- * Which of ALL (a scan, newest first) to delete at NOW, per type and
- * database: complete backups beyond the type's keep_last when it is set,
- * else those older than the type's days; backups without a manifest
- * older than the type's days. The newest complete backup of each type
- * and database is never chosen, and a backup without a manifest never
- * counts as a kept one. *items (malloc'd, *n of them) is in ALL's order.
+ * Which of ALL (a judged scan, newest first) to delete at NOW, per type
+ * and database: complete backups beyond the type's keep_last when it is
+ * set, else those older than the type's days; backups that are not
+ * complete (no manifest, or one that was not accepted) older than the
+ * type's days. The newest complete backup of each type and database is
+ * never chosen, and a backup that is not complete never counts as a kept
+ * one. Backups dated in the future and backups not judged are never
+ * chosen; while one dated in the future has an accepted manifest, nothing
+ * is: RETENTION_EFUTURE (retention_future_accepted() says which). *items
+ * (malloc'd, *n of them) is in ALL's order.
  */
 int retention_prune_plan(struct retention_prune_item **items, size_t *n,
 			 const struct retention_backups *all, const conf *c,

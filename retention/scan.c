@@ -1,6 +1,7 @@
 /*
  * Finding backups in the bucket: one listing, keys parsed by the layout,
- * manifests matched to their backups, newest first.
+ * manifests matched to their backups, newest first; then each judged by
+ * the caller's check, and keys dated in the future set apart.
  */
 #include "retention/retention.h"
 
@@ -33,10 +34,36 @@ static int newest_first(const void *a, const void *b)
 	return -strcmp(x->key, y->key);
 }
 
+bool retention_is_future(time_t created, time_t now, uint64_t tolerance)
+{
+	/* In seconds since the epoch; a key's year is at most 9999. */
+	return created > now && (uint64_t)(created - now) > tolerance;
+}
+
+static void set_complete(struct retention_backup *b)
+{
+	b->complete = b->verdict == RETENTION_ACCEPTED && !b->future;
+}
+
+int retention_judge(struct retention_backup *b, s3_client *c,
+		    const struct retention_scan_options *o, s3_error *err)
+{
+	int rc = S3_OK;
+
+	if (b->verdict == RETENTION_UNCHECKED && o->check != NULL) {
+		rc = o->check(o->check_ctx, c, b, err);
+		if (rc == S3_OK && b->verdict == RETENTION_UNCHECKED)
+			b->verdict = RETENTION_UNVERIFIED; /* undecided */
+	}
+	set_complete(b);
+	return rc;
+}
+
 int retention_scan(struct retention_backups *out, s3_client *c,
-		   const char *prefix, const char *type, const char *database,
+		   const char *prefix, const struct retention_scan_options *o,
 		   s3_error *err)
 {
+	const char *type = o->type, *database = o->database;
 	struct retention_backup *all = NULL, *grown;
 	const struct s3_list_entry *e;
 	size_t n = 0, cap = 0, i, kept = 0;
@@ -77,6 +104,7 @@ int retention_scan(struct retention_backups *out, s3_client *c,
 			}
 			all = grown;
 		}
+		memset(&all[n], 0, sizeof(all[n]));
 		all[n].key = strdup(e->key);
 		if (!all[n].key) {
 			rc = S3_ENOMEM;
@@ -87,7 +115,9 @@ int retention_scan(struct retention_backups *out, s3_client *c,
 		all[n].parsed = k;
 		all[n].size = e->size;
 		all[n].last_modified = e->last_modified;
-		all[n].complete = false;
+		all[n].encrypted = k.encrypted;
+		all[n].future = retention_is_future(k.created, o->now,
+						    o->future_tolerance);
 		n++;
 	}
 	if (rc < 0)
@@ -96,7 +126,7 @@ int retention_scan(struct retention_backups *out, s3_client *c,
 	free(list_prefix);
 
 	if (rc == S3_OK && n > 0) {
-		/* A backup is complete when its manifest exists. */
+		/* A backup has a manifest to judge when one is listed. */
 		qsort(all, n, sizeof(*all), by_key);
 		for (i = 0; i < n; i++) {
 			struct retention_backup probe, *m;
@@ -105,10 +135,14 @@ int retention_scan(struct retention_backups *out, s3_client *c,
 			if (asprintf(&probe.key, "%s%s", all[i].key,
 				     RETENTION_MANIFEST_SUFFIX) < 0) {
 				rc = S3_ENOMEM;
+				snprintf(err->msg, sizeof(err->msg),
+					 "out of memory");
+				err->code = rc;
 				break;
 			}
 			m = bsearch(&probe, all, n, sizeof(*all), by_key);
-			all[i].complete = m != NULL;
+			all[i].verdict = m != NULL ? RETENTION_UNCHECKED
+						   : RETENTION_NO_MANIFEST;
 			free(probe.key);
 		}
 		/* Keep the backups; the manifests have done their job. */
@@ -121,6 +155,8 @@ int retention_scan(struct retention_backups *out, s3_client *c,
 		n = kept;
 		qsort(all, n, sizeof(*all), newest_first);
 	}
+	for (i = 0; rc == S3_OK && i < n && !o->lazy; i++)
+		rc = retention_judge(&all[i], c, o, err);
 	if (rc != S3_OK) {
 		out->items = all;
 		out->n = n;
@@ -132,13 +168,38 @@ int retention_scan(struct retention_backups *out, s3_client *c,
 	return S3_OK;
 }
 
+int retention_latest(const struct retention_backup **out,
+		     struct retention_backups *b, s3_client *c,
+		     const struct retention_scan_options *o, s3_error *err)
+{
+	size_t i;
+	int rc;
+
+	*out = NULL;
+	for (i = 0; i < b->n; i++) {
+		struct retention_backup *x = &b->items[i];
+
+		if (x->future || x->verdict == RETENTION_NO_MANIFEST)
+			continue;
+		rc = retention_judge(x, c, o, err);
+		if (rc != S3_OK)
+			return rc;
+		if (x->complete) {
+			*out = x;
+			break;
+		}
+	}
+	return S3_OK;
+}
+
 const struct retention_backup *
-retention_latest(const struct retention_backups *b)
+retention_future_accepted(const struct retention_backups *b)
 {
 	size_t i;
 
 	for (i = 0; i < b->n; i++)
-		if (b->items[i].complete)
+		if (b->items[i].future &&
+		    b->items[i].verdict == RETENTION_ACCEPTED)
 			return &b->items[i];
 	return NULL;
 }
@@ -205,34 +266,5 @@ out:
 	s3_uploads_free(all, n);
 	if (rc != S3_OK)
 		retention_uploads_dispose(out);
-	return rc;
-}
-
-int retention_find_latest(char **key, s3_client *c, const char *prefix,
-			  const char *type, const char *database, s3_error *err)
-{
-	struct retention_backups b;
-	const struct retention_backup *latest;
-	int rc;
-
-	*key = NULL;
-	rc = retention_scan(&b, c, prefix, type, database, err);
-	if (rc != S3_OK)
-		return rc;
-	latest = retention_latest(&b);
-	if (!latest) {
-		memset(err, 0, sizeof(*err));
-		err->code = rc = S3_ENOTFOUND;
-		snprintf(err->msg, sizeof(err->msg),
-			 "no complete backup of type %s and database %s under "
-			 "prefix '%s'",
-			 type ? type : "any", database ? database : "any",
-			 prefix);
-	} else if (!(*key = strdup(latest->key))) {
-		memset(err, 0, sizeof(*err));
-		err->code = rc = S3_ENOMEM;
-		snprintf(err->msg, sizeof(err->msg), "out of memory");
-	}
-	retention_backups_dispose(&b);
 	return rc;
 }

@@ -166,3 +166,30 @@ t_s3curl() {
 t_bucket() {
 	echo "t-$1-$(tr -dc 'a-z0-9' </dev/urandom | head -c 8)"
 }
+
+# A manifest for the object KEY whose bytes are in FILE, as a writer of
+# the bucket without a key can make one: it parses and matches the object
+# (plain bytes: gzip -dc's when FILE is gzip, else FILE's), and has no
+# MAC. offsite takes it where no key is configured, never for an encrypted
+# backup when one is. FORMAT is the dump format (default raw).
+#   t_manifest KEY FILE [FORMAT] >manifest.json
+t_manifest() {
+	local key=$1 file=$2 format=${3:-raw} enc=null
+	local type db sbytes ssha pbytes psha
+	type=$(echo "$key" | awk -F/ '{print $(NF - 2)}')
+	db=$(echo "$key" | awk -F/ '{print $(NF - 1)}')
+	sbytes=$(wc -c <"$file" | tr -d ' ')
+	ssha=$(sha256sum "$file" | cut -c1-64)
+	if gzip -t "$file" 2>/dev/null; then
+		pbytes=$(gzip -dc "$file" | wc -c | tr -d ' ')
+		psha=$(gzip -dc "$file" | sha256sum | cut -c1-64)
+	else
+		pbytes=$sbytes
+		psha=$ssha
+	fi
+	case $key in *.enc) enc='{"algorithm": "aes-256-gcm", "key_id": "0000000000000000"}' ;; esac
+	printf '{"format": 1, "key": "%s", "type": "%s", "database": "%s",' "$key" "$type" "$db"
+	printf ' "plain": {"bytes": %s, "sha256": "%s"},' "$pbytes" "$psha"
+	printf ' "stored": {"bytes": %s, "sha256": "%s"},' "$sbytes" "$ssha"
+	printf ' "parts": 0, "encryption": %s, "dump": {"format": "%s"}}\n' "$enc" "$format"
+}

@@ -1,6 +1,7 @@
 /*
  * fuzz_manifest: the manifest JSON read back from the bucket
- * (manifest_parse), and the round trip: what is read and written again
+ * (manifest_parse), its judgement under a key (manifest_check: the MAC,
+ * the header copy), and the round trip: what is read and written again
  * (manifest_format) reads back the same.
  */
 #include <stdint.h>
@@ -16,6 +17,34 @@ static void same(const char *a, const char *b)
 		abort();
 }
 
+/* Judged under the key of FORMAT.md's vectors (a key file's, so no
+ * scrypt: a passphrase header is the wrong kind of key), as the key it
+ * names and as another: never a crash, never "authentic" without a MAC
+ * that verifies. The seed signed.json is the manifest MAC's test vector. */
+static void check(const struct manifest *m)
+{
+	uint8_t raw[CRYPTO_KEY_LEN];
+	struct crypto_error cerr;
+	struct stream_error err = {0};
+	struct crypto_key k;
+	bool authentic = false;
+	int rc;
+
+	for (int i = 0; i < CRYPTO_KEY_LEN; i++)
+		raw[i] = (uint8_t)i;
+	if (crypto_key_from_bytes(&k, raw, &cerr) != CRYPTO_OK)
+		abort();
+	rc = manifest_check(m, m->key, &k, &authentic, &err);
+	if (authentic && (rc != STREAM_OK || !m->has_mac))
+		abort();
+	if (rc != STREAM_OK && err.msg[0] == '\0')
+		abort();
+	rc = manifest_check(m, "k.sql.gz.enc", NULL, &authentic, NULL);
+	if (authentic)
+		abort();
+	crypto_key_dispose(&k);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct manifest m, again;
@@ -29,6 +58,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		return 0;
 	}
+	check(&m);
 	if (manifest_format(&text, &m) == 0) {
 		if (manifest_parse(&again, &store2, text, strlen(text), why,
 				   sizeof(why)) != 0)
@@ -39,6 +69,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (m.plain_bytes != again.plain_bytes ||
 		    m.stored_bytes != again.stored_bytes ||
 		    m.parts != again.parts || m.encrypted != again.encrypted ||
+		    m.has_header != again.has_header ||
+		    m.has_mac != again.has_mac ||
+		    memcmp(m.header, again.header, sizeof(m.header)) != 0 ||
+		    memcmp(m.mac, again.mac, sizeof(m.mac)) != 0 ||
 		    strcmp(m.plain_sha256, again.plain_sha256) != 0 ||
 		    strcmp(m.stored_sha256, again.stored_sha256) != 0)
 			abort();

@@ -36,6 +36,10 @@ ago() { # "3 days" -> the key's timestamp of then
 	date -u -d "$1 ago" +%Y%m%dT%H%M%SZ
 }
 has() { keys | grep -qxF "$1"; }
+put_manifest() { # KEY: a manifest that matches the object put last
+	t_manifest "$1" body >manifest
+	t_s3curl PUT "/$bucket/$1.manifest" -T manifest >/dev/null
+}
 
 k1=db01/daily/app/app-daily-$(ago "3 days").sql.gz
 k2=db01/daily/app/app-daily-$(ago "2 days").sql.gz
@@ -43,14 +47,14 @@ k3=db01/manual/app/app-manual-$(ago "4 days").sql.gz
 k4=db01/manual/app/app-manual-$(ago "5 days").sql.gz
 for k in "$k1" "$k2" "$k3" "$k4"; do
 	put "$k" "backup"
-	put "$k.manifest" "{}"
+	put_manifest "$k"
 done
 # Newer, but not what latest means: incomplete, or another database.
 kinc=db01/daily/app/app-daily-$(ago "1 hour").sql.gz
 put "$kinc" "incomplete"
 kcrm=db01/daily/crm/crm-daily-$(ago "1 hour").sql.gz
 put "$kcrm" "crm"
-put "$kcrm.manifest" "{}"
+put_manifest "$kcrm"
 put db01/notes.txt "not a backup"
 put other/daily/app/app-daily-$(ago "1 day").sql.gz "outside the prefix"
 # A real backup, newest of all.

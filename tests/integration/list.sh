@@ -32,6 +32,11 @@ put() { # KEY BODY
 	printf '%s' "$2" >body
 	t_s3curl PUT "/$bucket/$1" -T body >/dev/null
 }
+put_manifest() { # KEY BODY: the backup and a manifest that matches it
+	put "$1" "$2"
+	t_manifest "$1" body >manifest
+	t_s3curl PUT "/$bucket/$1.manifest" -T manifest >/dev/null
+}
 ago() { # "3 days" -> the key's timestamp of then
 	date -u -d "$1 ago" +%Y%m%dT%H%M%SZ
 }
@@ -49,8 +54,11 @@ t3=$(ago "3 days")
 k2=db01/daily/app/app-daily-$t2.sql.gz
 k3=db01/daily/app/app-daily-$t3.sql.gz.enc
 put "$k2" "incomplete: no manifest"
-put "$k3" "0123456789"
-put "$k3.manifest" "{}"
+put_manifest "$k3" "0123456789"
+# An empty object with an empty manifest is not a backup.
+k4=db01/daily/app/app-daily-$(ago "4 days").sql.gz
+put "$k4" ""
+put "$k4.manifest" ""
 # Not ours: outside the layout, or outside the prefix.
 put db01/notes.txt "hello"
 put db01/daily/app/readme.txt "hello"
@@ -59,9 +67,11 @@ put other/daily/app/app-daily-$t2.sql.gz "other prefix"
 t_run "$OFFSITE" -c offsite.ini list
 t_eq "list exits 0" 0 "$T_RC"
 t_grep "a header line" '^created +type +database +size +bytes +encrypted +complete +key$' "$T_OUT"
-t_eq "one row per backup, nothing else" 6 "$(wc -l <"$T_OUT" | tr -d ' ')"
+t_eq "one row per backup, nothing else" 7 "$(wc -l <"$T_OUT" | tr -d ' ')"
 t_eq "newest first, the crafted ones last" \
-	"$k2 $k3" "$(tail -n 2 "$T_OUT" | awk '{print $NF}' | tr '\n' ' ' | sed 's/ $//')"
+	"$k2 $k3 $k4" "$(tail -n 3 "$T_OUT" | awk '{print $NF}' | tr '\n' ' ' | sed 's/ $//')"
+t_grep "an empty manifest: unverified, not complete" \
+	"^[0-9TZ:-]+ +daily +app +0 B +0 +no +unverified +$k4\$" "$T_OUT"
 t_grep "an incomplete backup is listed and marked" \
 	"^[0-9-]{10}T[0-9:]{8}Z +daily +app +23 B +23 +no +no +$k2\$" "$T_OUT"
 t_grep "a complete encrypted one: created from its key, size, yes yes" \
@@ -73,7 +83,7 @@ t_eq "rows are aligned: the key starts in the same column" 1 \
 	"$(echo "$rows" | awk '{print index($0, "db01/")}' | sort -u | wc -l | tr -d ' ')"
 
 t_run "$OFFSITE" -c offsite.ini list --type daily
-t_eq "--type daily: 4 backups" 4 "$(sed 1d "$T_OUT" | wc -l | tr -d ' ')"
+t_eq "--type daily: 5 backups" 5 "$(sed 1d "$T_OUT" | wc -l | tr -d ' ')"
 t_nogrep "and no other type" ' manual ' "$T_OUT"
 t_run "$OFFSITE" -c offsite.ini list --database crm
 t_eq "--database crm: 1 backup" 1 "$(sed 1d "$T_OUT" | wc -l | tr -d ' ')"
@@ -87,13 +97,15 @@ t_eq "list --json exits 0" 0 "$T_RC"
 t_ok "its output is one valid JSON document" python3 -m json.tool "$T_OUT"
 cp "$T_OUT" list.json
 t_eq "bucket and prefix" "$bucket db01/" "$(jq -r '.bucket + " " + .prefix' list.json)"
-t_eq "five backups" 5 "$(jq '.backups | length' list.json)"
+t_eq "six backups" 6 "$(jq '.backups | length' list.json)"
 t_eq "newest first" true "$(jq '[.backups[].created] | . == (sort | reverse)' list.json)"
 t_eq "every field of the incomplete one" \
-	"{\"key\":\"$k2\",\"type\":\"daily\",\"database\":\"app\",\"created\":\"$(iso "$t2")\",\"size\":23,\"encrypted\":false,\"complete\":false}" \
+	"{\"key\":\"$k2\",\"type\":\"daily\",\"database\":\"app\",\"created\":\"$(iso "$t2")\",\"size\":23,\"encrypted\":false,\"complete\":false,\"state\":\"incomplete\"}" \
 	"$(jq -c --arg k "$k2" '.backups[] | select(.key == $k)' list.json)"
 t_eq "the encrypted one" "true true 10" \
 	"$(jq -r --arg k "$k3" '.backups[] | select(.key == $k) | "\(.encrypted) \(.complete) \(.size)"' list.json)"
+t_eq "the empty one" "false unverified" \
+	"$(jq -r --arg k "$k4" '.backups[] | select(.key == $k) | "\(.complete) \(.state)"' list.json)"
 t_run "$OFFSITE" -c offsite.ini list --json --type manual --database app
 t_eq "filters apply to --json" "manual app" \
 	"$(jq -r '.backups[] | .type + " " + .database' "$T_OUT")"
@@ -108,20 +120,22 @@ big=$(t_bucket listbig)
 t_s3curl PUT "/$big" >/dev/null
 write_config big.ini "$big"
 : >empty
+mkdir -p manifests
 base=$(date -u -d '2026-01-01 00:00:00' +%s)
 {
 	# One curl, one connection, every PUT signed by curl itself.
 	printf 'silent\naws-sigv4 = "aws:amz:%s:s3"\n' "$RGW_REGION"
 	printf 'user = "%s:%s"\n' "$RGW_ACCESS_KEY" "$RGW_SECRET_KEY"
-	printf 'header = "x-amz-content-sha256: %s"\n' \
-		e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855
+	# The manifests are not empty: their bodies go unsigned.
+	printf 'header = "x-amz-content-sha256: UNSIGNED-PAYLOAD"\n'
 	printf 'write-out = "%%{http_code}\\n"\n'
 	for i in $(seq 0 1099); do
 		k=db01/daily/app/app-daily-$(date -u -d "@$((base + i * 60))" +%Y%m%dT%H%M%SZ).sql.gz
 		printf 'url = "%s/%s/%s"\nupload-file = "empty"\n' "$RGW_ENDPOINT" "$big" "$k"
 		if [ $((i % 2)) -eq 0 ]; then
-			printf 'url = "%s/%s/%s.manifest"\nupload-file = "empty"\n' \
-				"$RGW_ENDPOINT" "$big" "$k"
+			t_manifest "$k" empty >"manifests/$i"
+			printf 'url = "%s/%s/%s.manifest"\nupload-file = "manifests/%s"\n' \
+				"$RGW_ENDPOINT" "$big" "$k" "$i"
 		fi
 	done
 } >bulk.cfg

@@ -1,8 +1,10 @@
 #!/bin/bash
 # offsite presign against radosgw, configured by a file only: latest
 # resolves to the newest complete backup, the URL works with plain curl,
-# a missing key is an error rather than a URL to a 404, the expiry is
-# bounded, and neither the URL's signature nor a secret reaches the log.
+# a missing key is an error rather than a URL to a 404, and so is a key
+# that is no backup (tests/integration/hostile_bucket.sh has the rest),
+# the expiry is bounded, and neither the URL's signature nor a secret
+# reaches the log.
 source "$TESTS/lib.sh"
 cd "$T_DIR" || exit 1
 
@@ -27,17 +29,21 @@ put() {
 	printf '%s' "$2" >body
 	t_s3curl PUT "/$bucket/$1" -T body >/dev/null
 }
+put_manifest() { # KEY: a manifest that matches the object put last
+	t_manifest "$1" body >manifest
+	t_s3curl PUT "/$bucket/$1.manifest" -T manifest >/dev/null
+}
 put db01/daily/app/app-daily-20261120T010000Z.sql.gz "older"
-put db01/daily/app/app-daily-20261120T010000Z.sql.gz.manifest "{}"
+put_manifest db01/daily/app/app-daily-20261120T010000Z.sql.gz
 put db01/daily/app/app-daily-20261121T010000Z.sql.gz "newest complete"
-put db01/daily/app/app-daily-20261121T010000Z.sql.gz.manifest "{}"
+put_manifest db01/daily/app/app-daily-20261121T010000Z.sql.gz
 # Newer, but without its manifest: not a backup.
 put db01/daily/app/app-daily-20261122T010000Z.sql.gz "incomplete"
 put db01/manual/app/app-manual-20261119T010000Z.sql.gz "manual"
-put db01/manual/app/app-manual-20261119T010000Z.sql.gz.manifest "{}"
+put_manifest db01/manual/app/app-manual-20261119T010000Z.sql.gz
 # Another database's newer backup is not ours.
 put db01/daily/other/other-daily-20261123T010000Z.sql.gz "other"
-put db01/daily/other/other-daily-20261123T010000Z.sql.gz.manifest "{}"
+put_manifest db01/daily/other/other-daily-20261123T010000Z.sql.gz
 
 env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY -u AWS_SESSION_TOKEN \
 	"$OFFSITE" -c offsite.ini -v presign latest >url 2>log || true
@@ -59,10 +65,15 @@ t_eq "no backup of a type: exit 1" 1 "$T_RC"
 t_grep "and says so" 'no complete backup found' "$T_ERR"
 t_eq "and prints no URL" "" "$(cat "$T_OUT")"
 
-t_run "$OFFSITE" -c offsite.ini presign db01/daily/app/nope.sql.gz
+t_run "$OFFSITE" -c offsite.ini presign db01/daily/app/app-daily-20261101T010000Z.sql.gz
 t_eq "a missing key: exit 1" 1 "$T_RC"
-t_grep "says there is no such backup" 'msg="no such backup" key=db01/daily/app/nope.sql.gz' "$T_ERR"
+t_grep "says there is no such backup" \
+	'msg="not signing: the backup does not count" key=db01/daily/app/app-daily-20261101T010000Z.sql.gz error="no such backup"' "$T_ERR"
 t_eq "no URL to a 404" "" "$(cat "$T_OUT")"
+t_run "$OFFSITE" -c offsite.ini presign db01/daily/app/nope.sql.gz
+t_eq "a key outside the layout: exit 1" 1 "$T_RC"
+t_grep "says it is not a backup" 'msg="not signing: not a backup"' "$T_ERR"
+t_eq "no URL" "" "$(cat "$T_OUT")"
 
 t_run "$OFFSITE" -c offsite.ini presign latest --expires 8d
 t_eq "more than 7 days is refused" 2 "$T_RC"

@@ -144,7 +144,10 @@ put_backup() {
 	key="$2$3/$4/$4-$3-$ts.sql.gz"
 	printf 'x' >obj
 	t_s3curl PUT "/$1/$key" -T obj >/dev/null
-	[ "${6:-}" = incomplete ] || t_s3curl PUT "/$1/$key.manifest" -T obj >/dev/null
+	if [ "${6:-}" != incomplete ]; then
+		t_manifest "$key" obj >manifest
+		t_s3curl PUT "/$1/$key.manifest" -T manifest >/dev/null
+	fi
 	echo "$key"
 }
 pb=$(t_bucket prune)

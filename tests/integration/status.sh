@@ -38,6 +38,11 @@ put() { # KEY BODY
 	printf '%s' "$2" >body
 	t_s3curl PUT "/$bucket/$1" -T body >/dev/null
 }
+put_manifest() { # KEY BODY: the backup and a manifest that matches it
+	put "$1" "$2"
+	t_manifest "$1" body >manifest
+	t_s3curl PUT "/$bucket/$1.manifest" -T manifest >/dev/null
+}
 ago() { # "3 days" -> the key's timestamp of then
 	date -u -d "$1 ago" +%Y%m%dT%H%M%SZ
 }
@@ -56,8 +61,7 @@ t_grep "the row says so too" '^daily +app +.* +- +not checked$' "$T_OUT"
 # ---- totals: crafted backups of known sizes ----
 t3=$(ago "3 days")
 t5=$(ago "5 days")
-put "db01/monthly/app/app-monthly-$t5.sql.gz" "$(head -c 1000 /dev/zero | tr '\0' x)"
-put "db01/monthly/app/app-monthly-$t5.sql.gz.manifest" "{}"
+put_manifest "db01/monthly/app/app-monthly-$t5.sql.gz" "$(head -c 1000 /dev/zero | tr '\0' x)"
 put "db01/monthly/app/app-monthly-$t3.sql.gz" "$(head -c 2345 /dev/zero | tr '\0' y)"
 put db01/monthly/app/notes.txt "not a backup"
 "$OFFSITE" -c offsite.ini -q list --json >list.json
@@ -89,8 +93,7 @@ t_grep "and overall" "^total +3 +2 +[0-9.]+ KiB +$((daily_bytes + 3345))$" "$T_O
 t_grep "the oldest" "^oldest +[0-9TZ:-]+ +db01/monthly/app/app-monthly-$t5.sql.gz$" "$T_OUT"
 
 # ---- a stale backup: crm's newest complete daily is 3 days old ----
-put "db01/daily/crm/crm-daily-$t3.sql.gz" "crm"
-put "db01/daily/crm/crm-daily-$t3.sql.gz.manifest" "{}"
+put_manifest "db01/daily/crm/crm-daily-$t3.sql.gz" "crm"
 # A newer one without its manifest does not make crm fresh.
 put "db01/daily/crm/crm-daily-$(ago "1 hour").sql.gz" "incomplete"
 t_run "$OFFSITE" -c offsite.ini status --max-age 26h

@@ -74,6 +74,7 @@ static void add(struct fixture *f, const char *type, const char *db, time_t age,
 	x->parsed.created = NOW - age;
 	x->size = size;
 	x->complete = complete;
+	x->verdict = complete ? RETENTION_ACCEPTED : RETENTION_NO_MANIFEST;
 	x->key = (char *)(uintptr_t) "k"; /* not freed: no dispose here */
 	f->b.items = f->items;
 }
@@ -253,10 +254,13 @@ static void test_list_json(void **state)
 	snprintf(x[0].parsed.database, RETENTION_NAME_MAX, "app");
 	x[0].parsed.created = NOW;
 	x[0].parsed.encrypted = true;
+	x[0].encrypted = true;
 	x[0].size = 5000000000ULL;
 	x[0].complete = true;
+	x[0].verdict = RETENTION_ACCEPTED;
 	x[1] = x[0];
 	x[1].complete = false;
+	x[1].verdict = RETENTION_UNVERIFIED;
 	b.items = x;
 	b.n = 2;
 
@@ -268,11 +272,13 @@ static void test_list_json(void **state)
 		      "{\"key\":\"p/daily/app/app-daily-20261123T093000Z.sql."
 		      "gz.enc\",\"type\":\"daily\",\"database\":\"app\","
 		      "\"created\":\"2026-11-23T09:30:00Z\",\"size\":"
-		      "5000000000,\"encrypted\":true,\"complete\":true},"
+		      "5000000000,\"encrypted\":true,\"complete\":true,"
+		      "\"state\":\"complete\"},"
 		      "{\"key\":\"p/daily/app/app-daily-20261123T093000Z.sql."
 		      "gz.enc\",\"type\":\"daily\",\"database\":\"app\","
 		      "\"created\":\"2026-11-23T09:30:00Z\",\"size\":"
-		      "5000000000,\"encrypted\":true,\"complete\":false}]}");
+		      "5000000000,\"encrypted\":true,\"complete\":false,"
+		      "\"state\":\"unverified\"}]}");
 	free(text);
 	json_decref(root);
 
@@ -330,6 +336,57 @@ static void test_status_json(void **state)
 	conf_free(c);
 }
 
+/* Backups dated in the future: one problem, and nothing else counts
+ * them; the newest real backup's age is its own, not 0. */
+static void test_future(void **state)
+{
+	struct report_status_options o = {.now = NOW, .max_age = 26 * HOUR};
+	struct report_status s;
+	struct fixture f = {0};
+	json_t *root, *future;
+
+	(void)state;
+	add(&f, "daily", "app", -3 * 365 * DAY, 1, true);
+	f.items[0].future = true;
+	f.items[0].complete = false;
+	f.items[0].key = (char *)(uintptr_t) "planted";
+	add(&f, "daily", "app", -2 * DAY, 1, false);
+	f.items[1].future = true;
+	add(&f, "daily", "app", 30 * HOUR, 100, true);
+	assert_int_equal(report_status_build(&s, &f.b, NULL, &o), 0);
+	assert_int_equal(s.future, 2);
+	assert_ptr_equal(s.newest_future, &f.items[0]);
+	assert_int_equal(s.total.count, 1);
+	assert_ptr_equal(s.newest, &f.items[2]);
+	assert_int_equal(s.npairs, 1);
+	assert_ptr_equal(s.pairs[0].newest, &f.items[2]);
+	assert_int_equal(s.pairs[0].age, 30 * HOUR);
+	assert_true(s.pairs[0].stale);
+	assert_int_equal(s.nproblems, 2);
+	assert_string_equal(s.problems[0],
+			    "2 backups dated in the future, ignored (a clock "
+			    "that ran ahead, or planted): the newest is "
+			    "planted");
+	assert_string_equal(report_state(&f.items[0]), "future");
+	root = report_status_json("bkt", "", &s, NOW);
+	future = json_object_get(root, "future");
+	assert_int_equal(json_integer_value(json_object_get(future, "count")),
+			 2);
+	assert_string_equal(
+		json_string_value(json_object_get(future, "newest")),
+		"planted");
+	json_decref(root);
+	report_status_dispose(&s);
+
+	/* Only the future: a problem even without a maximum age. */
+	f.b.n = 1;
+	o.max_age = 0;
+	assert_int_equal(report_status_build(&s, &f.b, NULL, &o), 0);
+	assert_int_equal(s.nproblems, 1);
+	assert_null(s.newest);
+	report_status_dispose(&s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -342,6 +399,7 @@ int main(void)
 		cmocka_unit_test(test_nothing_at_all),
 		cmocka_unit_test(test_list_json),
 		cmocka_unit_test(test_status_json),
+		cmocka_unit_test(test_future),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

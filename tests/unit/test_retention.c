@@ -1,6 +1,7 @@
 /*
  * Retention without a server: our lifecycle rules, the merge that keeps
- * everyone else's, and the choice of backups to prune.
+ * everyone else's, the choice of backups to prune, and the keys dated in
+ * the future that nothing trusts.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -236,6 +237,8 @@ static void make_scan(struct retention_backups *b, const struct fake *f,
 			retention_key_parse(&x->parsed, "pfx/", x->key),
 			RETENTION_OK);
 		x->complete = f[i].complete;
+		x->verdict = f[i].complete ? RETENTION_ACCEPTED
+					   : RETENTION_NO_MANIFEST;
 		x->size = 100;
 	}
 }
@@ -348,6 +351,184 @@ static void test_prune_never_the_newest(void **state)
 	conf_free(c);
 }
 
+/* ---- the future, planted and forged backups ---- */
+
+struct judged {
+	const char *type, *database;
+	time_t age; /* seconds before NOW; negative: in the future */
+	enum retention_verdict verdict;
+};
+
+/* A scan as retention_scan() judges it at NOW, tolerance an hour. */
+static void make_judged(struct retention_backups *b, const struct judged *f,
+			size_t n)
+{
+	b->items = calloc(n, sizeof(*b->items));
+	b->n = n;
+	assert_non_null(b->items);
+	for (size_t i = 0; i < n; i++) {
+		struct retention_backup *x = &b->items[i];
+		assert_int_equal(retention_key_format(&x->key, "pfx/",
+						      f[i].type, f[i].database,
+						      NOW - f[i].age, "sql.gz"),
+				 RETENTION_OK);
+		assert_int_equal(
+			retention_key_parse(&x->parsed, "pfx/", x->key),
+			RETENTION_OK);
+		x->verdict = f[i].verdict;
+		x->future = retention_is_future(x->parsed.created, NOW,
+						RETENTION_FUTURE_TOLERANCE);
+		x->complete = x->verdict == RETENTION_ACCEPTED && !x->future;
+		x->size = 100;
+	}
+}
+
+static void test_future_bound(void **state)
+{
+	(void)state;
+	assert_false(retention_is_future(NOW - DAY, NOW, 3600));
+	assert_false(retention_is_future(NOW, NOW, 3600));
+	assert_false(retention_is_future(NOW + 3600, NOW, 3600));
+	assert_true(retention_is_future(NOW + 3601, NOW, 3600));
+	assert_true(retention_is_future(NOW + 1, NOW, 0));
+	/* 9999-12-31T23:59:59Z, the last time a key can hold. */
+	assert_true(retention_is_future((time_t)253402300799, NOW, 7 * DAY));
+}
+
+/* keep_last = 2 and three planted backups (two dated in the future, one
+ * forged between the real ones): no real backup is chosen that keep_last
+ * keeps, and no planted one counts. */
+static void test_prune_planted(void **state)
+{
+	const struct judged f[] = {
+		{"daily", "app", -400 * DAY, RETENTION_NO_MANIFEST}, /* 0 */
+		{"daily", "app", -2 * DAY, RETENTION_UNVERIFIED},    /* 1 */
+		{"daily", "app", DAY / 2, RETENTION_UNVERIFIED},     /* 2 */
+		{"daily", "app", 1 * DAY, RETENTION_ACCEPTED},	  /* 3 kept */
+		{"daily", "app", 2 * DAY, RETENTION_UNENCRYPTED}, /* 4 */
+		{"daily", "app", 3 * DAY, RETENTION_ACCEPTED},	  /* 5 kept */
+		{"daily", "app", 40 * DAY, RETENTION_ACCEPTED},	  /* 6 */
+		{"daily", "app", 50 * DAY, RETENTION_UNVERIFIED}, /* 7 */
+	};
+	struct retention_backups b;
+	struct retention_prune_item *items;
+	char got[64];
+	size_t n;
+	conf *c = load("days = 30\nkeep_last = 2");
+
+	(void)state;
+	make_judged(&b, f, sizeof(f) / sizeof(f[0]));
+	assert_true(b.items[0].future && b.items[1].future);
+	assert_false(b.items[2].future);
+	assert_int_equal(retention_prune_plan(&items, &n, &b, c, NOW),
+			 RETENTION_OK);
+	chosen(got, sizeof(got), &b, items, n);
+	/* 6: the third real one; 7: not complete and old. */
+	assert_string_equal(got, "6,7");
+	assert_int_equal(items[0].why, RETENTION_PRUNE_COUNT);
+	assert_int_equal(items[1].why, RETENTION_PRUNE_INCOMPLETE);
+	free(items);
+	retention_backups_dispose(&b);
+	conf_free(c);
+}
+
+/* A complete backup dated in the future: nothing is deleted at all. */
+static void test_prune_refuses_future(void **state)
+{
+	const struct judged f[] = {
+		{"daily", "app", -30 * DAY, RETENTION_ACCEPTED}, /* 0 */
+		{"daily", "app", 1 * DAY, RETENTION_ACCEPTED},	 /* 1 */
+		{"daily", "app", 90 * DAY, RETENTION_ACCEPTED},	 /* 2: old */
+		{"weekly", "crm", 90 * DAY, RETENTION_ACCEPTED}, /* 3 */
+		{"weekly", "crm", 99 * DAY, RETENTION_ACCEPTED}, /* 4: old */
+	};
+	struct retention_backups b;
+	struct retention_prune_item *items = NULL;
+	size_t n = 9;
+	conf *c = load("days = 30");
+
+	(void)state;
+	make_judged(&b, f, sizeof(f) / sizeof(f[0]));
+	assert_int_equal(retention_prune_plan(&items, &n, &b, c, NOW),
+			 RETENTION_EFUTURE);
+	assert_null(items);
+	assert_int_equal(n, 0);
+	assert_ptr_equal(retention_future_accepted(&b), &b.items[0]);
+
+	/* Planted in the future without an accepted manifest: ignored, and
+	 * the rest is pruned as usual. */
+	b.items[0].verdict = RETENTION_UNVERIFIED;
+	assert_null(retention_future_accepted(&b));
+	assert_int_equal(retention_prune_plan(&items, &n, &b, c, NOW),
+			 RETENTION_OK);
+	assert_int_equal(n, 2);
+	assert_ptr_equal(items[0].backup, &b.items[2]);
+	assert_ptr_equal(items[1].backup, &b.items[4]);
+	free(items);
+	retention_backups_dispose(&b);
+	conf_free(c);
+}
+
+/* A check that accepts only backups whose index is in the mask. */
+struct fake_check {
+	const struct retention_backups *b;
+	unsigned accept; /* bit i: item i is accepted */
+	unsigned calls;	 /* bit i: item i was judged */
+};
+
+static int fake_check(void *ctx, s3_client *c, struct retention_backup *b,
+		      s3_error *err)
+{
+	struct fake_check *f = ctx;
+	size_t i = (size_t)(b - f->b->items);
+
+	(void)c;
+	(void)err;
+	f->calls |= 1u << i;
+	b->verdict = f->accept & (1u << i) ? RETENTION_ACCEPTED
+					   : RETENTION_UNVERIFIED;
+	return S3_OK;
+}
+
+/* latest judges lazily, newest first: never a future key, never one
+ * without a manifest, and nothing past the first accepted one. */
+static void test_latest_lazy(void **state)
+{
+	const struct judged f[] = {
+		{"daily", "app", -400 * DAY, RETENTION_UNCHECKED}, /* 0 */
+		{"daily", "app", DAY, RETENTION_NO_MANIFEST},	   /* 1 */
+		{"daily", "app", 2 * DAY, RETENTION_UNCHECKED}, /* 2 forged */
+		{"daily", "app", 3 * DAY, RETENTION_UNCHECKED}, /* 3 */
+		{"daily", "app", 4 * DAY, RETENTION_UNCHECKED}, /* 4 */
+	};
+	struct retention_scan_options o = RETENTION_SCAN_OPTIONS_INIT;
+	struct retention_backups b;
+	const struct retention_backup *latest = NULL;
+	struct fake_check fc = {0};
+	s3_error err;
+
+	(void)state;
+	make_judged(&b, f, sizeof(f) / sizeof(f[0]));
+	fc.b = &b;
+	fc.accept = 1u << 0 | 1u << 3 | 1u << 4;
+	o.now = NOW;
+	o.check = fake_check;
+	o.check_ctx = &fc;
+	o.lazy = true;
+	assert_int_equal(retention_latest(&latest, &b, NULL, &o, &err), S3_OK);
+	assert_ptr_equal(latest, &b.items[3]);
+	assert_int_equal(fc.calls, 1u << 2 | 1u << 3);
+	assert_true(b.items[3].complete);
+	assert_false(b.items[2].complete);
+
+	/* Nothing accepted: none, and no error. */
+	fc.accept = 0;
+	b.items[3].verdict = b.items[4].verdict = RETENTION_UNCHECKED;
+	assert_int_equal(retention_latest(&latest, &b, NULL, &o, &err), S3_OK);
+	assert_null(latest);
+	retention_backups_dispose(&b);
+}
+
 static void test_upload_stale(void **state)
 {
 	char ours[] = "pfx/daily/app/app-daily-20261120T000000Z.sql.gz";
@@ -376,6 +557,10 @@ int main(void)
 		cmocka_unit_test(test_prune_by_age),
 		cmocka_unit_test(test_prune_keep_last),
 		cmocka_unit_test(test_prune_never_the_newest),
+		cmocka_unit_test(test_future_bound),
+		cmocka_unit_test(test_prune_planted),
+		cmocka_unit_test(test_prune_refuses_future),
+		cmocka_unit_test(test_latest_lazy),
 		cmocka_unit_test(test_upload_stale),
 	};
 
