@@ -142,7 +142,7 @@ static int hex_value(int c)
 	return -1;
 }
 
-static void hex_encode(char *out, const uint8_t *p, size_t len)
+void crypto_hex(char *out, const uint8_t *p, size_t len)
 {
 	static const char digits[] = "0123456789abcdef";
 	size_t i;
@@ -157,7 +157,7 @@ static void hex_encode(char *out, const uint8_t *p, size_t len)
 void crypto_key_id_hex(char out[CRYPTO_KEY_ID_HEX_SIZE],
 		       const uint8_t id[CRYPTO_KEY_ID_LEN])
 {
-	hex_encode(out, id, CRYPTO_KEY_ID_LEN);
+	crypto_hex(out, id, CRYPTO_KEY_ID_LEN);
 }
 
 /* ---- key derivation (FORMAT.md, "Keys") ---- */
@@ -510,7 +510,7 @@ int crypto_keygen(uint8_t id[CRYPTO_KEY_ID_LEN], const char *path,
 		rc = key_openssl_fail(err, "key id (SHA-256)");
 		goto out;
 	}
-	hex_encode(text, key, sizeof(key));
+	crypto_hex(text, key, sizeof(key));
 	text[2 * CRYPTO_KEY_LEN] = '\n';
 	text[2 * CRYPTO_KEY_LEN + 1] = '\0';
 

@@ -10,19 +10,6 @@
 #include <jansson.h>
 #include <openssl/crypto.h>
 
-/* Hex of LEN bytes into OUT (2 * LEN + 1 characters). */
-static void hex_encode(char *out, const uint8_t *p, size_t len)
-{
-	static const char digits[] = "0123456789abcdef";
-	size_t i;
-
-	for (i = 0; i < len; i++) {
-		out[2 * i] = digits[p[i] >> 4];
-		out[2 * i + 1] = digits[p[i] & 0xf];
-	}
-	out[2 * len] = '\0';
-}
-
 static int hex_digit(char c)
 {
 	if (c >= '0' && c <= '9')
@@ -69,14 +56,14 @@ static json_t *encryption_json(const struct manifest *m)
 	enc = json_pack("{s:s, s:s}", "algorithm", "aes-256-gcm", "key_id",
 			m->key_id);
 	if (enc && m->has_header) {
-		hex_encode(header, m->header, CRYPTO_HEADER_LEN);
+		crypto_hex(header, m->header, CRYPTO_HEADER_LEN);
 		if (json_object_set_new(enc, "header", json_string(header))) {
 			json_decref(enc);
 			return NULL;
 		}
 	}
 	if (enc && m->has_mac) {
-		hex_encode(mac, m->mac, CRYPTO_MAC_LEN);
+		crypto_hex(mac, m->mac, CRYPTO_MAC_LEN);
 		if (json_object_set_new(enc, "mac", json_string(mac))) {
 			json_decref(enc);
 			return NULL;
