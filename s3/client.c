@@ -1033,6 +1033,11 @@ int s3_request(s3_client *c, const struct s3_req *r, struct s3_resp *resp,
 		s3_error_set(err, rc, "%s: bad query", what);
 		return rc;
 	}
+	if (r->if_match && !(if_match = strdup(r->if_match))) {
+		free(query);
+		s3_error_set(err, S3_ENOMEM, "out of memory");
+		return S3_ENOMEM;
+	}
 
 	for (attempt = 1;; attempt++) {
 		struct attempt a = {.c = c, .r = r, .resp = resp};
@@ -1051,8 +1056,11 @@ int s3_request(s3_client *c, const struct s3_req *r, struct s3_resp *resp,
 			s3_error_set(err, rc, "%s: cannot build the URL", what);
 			break;
 		}
-		rc = sign_headers(&h, c, r, host, path, resp->delivered,
-				  resp->delivered ? if_match : NULL, err);
+		/* If-Match: the caller's on every attempt, else ours on a
+		 * resumed body. */
+		rc = sign_headers(
+			&h, c, r, host, path, resp->delivered,
+			r->if_match || resp->delivered ? if_match : NULL, err);
 		if (rc) {
 			free(url);
 			free(path);

@@ -83,6 +83,8 @@ struct s3_req {
 	/* A 2xx body goes to SINK when set, else into resp->body. */
 	s3_write_fn sink;
 	void *sink_ctx;
+	/* If-Match on every attempt: only the object with this ETag. */
+	const char *if_match;
 	size_t body_max; /* cap of a kept 2xx body */
 	bool head;	 /* HEAD: no body in the answer */
 };
