@@ -352,6 +352,9 @@ int stage_tool_commit(struct stream *s)
 	if (!s->finished || t->aborted || t->committed || t->in_fd < 0)
 		return stream_fail(s->err, STREAM_EIO,
 				   "%s: commit out of order", t->name);
+	/* Every check has passed: nothing is left to read on for, and a
+	 * tool that fails from here on fails the restore. */
+	t->drain = false;
 	rc = send_all(t, t->held, t->held_len);
 	if (rc != STREAM_OK)
 		return rc;

@@ -199,6 +199,30 @@ static void test_draining_reports_at_commit(void **state)
 	free(data);
 }
 
+/* The whole input was held back: the tool fails only once commit sends
+ * it. Draining or not, that is the restore's failure. */
+static void test_failing_at_commit_fails_the_commit(void **state)
+{
+	for (int drain = 0; drain < 2; drain++) {
+		struct stream_error err = {0};
+		struct stream *s;
+
+		(void)state;
+		assert_int_equal(start(&s, &err,
+				       "cat >/dev/null; echo 'ERROR: at "
+				       "the end' >&2; exit 3",
+				       drain),
+				 STREAM_OK);
+		assert_int_equal(stream_write(s, "SELECT 1;\n", 10),
+				 STREAM_OK);
+		assert_int_equal(stream_finish(s), STREAM_OK);
+		assert_int_equal(stage_tool_commit(s), STREAM_EIO);
+		assert_non_null(strstr(err.msg, "exited with status 3"));
+		assert_non_null(strstr(err.msg, "ERROR: at the end"));
+		stream_free(s);
+	}
+}
+
 static void test_a_tool_done_early_is_fine(void **state)
 {
 	size_t n = 4 * 1024 * 1024, off;
@@ -289,6 +313,7 @@ int main(void)
 		cmocka_unit_test(test_free_without_commit_aborts),
 		cmocka_unit_test(test_failing_tool_fails_the_write),
 		cmocka_unit_test(test_draining_reports_at_commit),
+		cmocka_unit_test(test_failing_at_commit_fails_the_commit),
 		cmocka_unit_test(test_a_tool_done_early_is_fine),
 		cmocka_unit_test(test_commit_checks_the_status),
 		cmocka_unit_test(test_cancel),
