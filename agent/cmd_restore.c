@@ -29,13 +29,14 @@
 #include "agent/target.h"
 #include "retention/retention.h"
 
-enum { OPT_TYPE = 256, OPT_TO, OPT_FORCE };
+enum { OPT_TYPE = 256, OPT_TO, OPT_FORCE, OPT_TRUST_BACKUP };
 
 static const struct option restore_options[] = {
 	{"type", required_argument, NULL, OPT_TYPE},
 	{"to", required_argument, NULL, OPT_TO},
 	{"output", required_argument, NULL, 'o'},
 	{"force", no_argument, NULL, OPT_FORCE},
+	{"trust-backup", no_argument, NULL, OPT_TRUST_BACKUP},
 	{NULL, 0, NULL, 0},
 };
 
@@ -46,6 +47,7 @@ struct restore {
 	const char *to;
 	const char *output; /* -o: a path, or "-" */
 	bool force;
+	bool trust_backup;
 
 	struct storage st;
 	bool st_ready;
@@ -62,6 +64,8 @@ struct restore {
 	/* the sink: a file or stdout (ours), or a target's tool */
 	struct stream *sink;
 	struct target *tg;
+	/* a check-then-load restore: what the check pass read */
+	struct fetch_pin pin;
 };
 
 /* ---- -o FILE ---- */
@@ -152,15 +156,16 @@ static int commit_temp(struct restore *r)
 
 static void cancel_tool(void *ctx)
 {
-	stage_tool_cancel(ctx);
+	target_cancel(ctx);
 }
 
 /* Into a database: the tool, after the checks that come first. */
 static int open_target(struct restore *r)
 {
-	struct target_options to = {
-		.c = r->c, .format = r->b.m.format, .to = r->to};
-	struct stream *null = NULL;
+	struct target_options to = {.c = r->c,
+				    .format = r->b.m.format,
+				    .to = r->to,
+				    .trust_backup = r->trust_backup};
 	struct fetch_result res;
 	const char *what = NULL, *first;
 	long long n = 0;
@@ -178,13 +183,10 @@ static int open_target(struct restore *r)
 	}
 	first = rc == STREAM_OK ? target_verify_first(r->tg) : NULL;
 	if (first != NULL) {
+		/* The load pass then reads the object checked here. */
 		log_event(LOG_INFO, first, "key", r->b.key, NULL);
-		rc = stage_null_new(&null, &r->serr);
-		if (rc == STREAM_OK)
-			rc = fetch_run(&res, r->s3, &r->b,
-				       r->have_key ? &r->ckey : NULL, null,
-				       &r->serr);
-		stream_free(null);
+		rc = fetch_check(&r->pin, &res, r->s3, &r->b,
+				 r->have_key ? &r->ckey : NULL, &r->serr);
 	}
 	if (rc == STREAM_OK)
 		/* Encrypted, nothing unauthenticated reaches the tool: its
@@ -298,9 +300,15 @@ static int run_restore(struct restore *r)
 	log_event(LOG_INFO, "restore started", "key", key, "into", into,
 		  "target", where, NULL);
 	if (r->tg != NULL)
-		stop_set_hook(cancel_tool, r->sink);
-	rc = fetch_run(&res, r->s3, &r->b, r->have_key ? &r->ckey : NULL,
-		       r->sink, &r->serr);
+		stop_set_hook(cancel_tool, r->tg);
+	if (r->pin.checked)
+		rc = fetch_load(&res, r->s3, &r->b,
+				r->have_key ? &r->ckey : NULL, &r->pin, r->sink,
+				&r->serr);
+	else
+		rc = fetch_run(&res, r->s3, &r->b,
+			       r->have_key ? &r->ckey : NULL, r->sink,
+			       &r->serr);
 	/* A stop before the commit undoes everything; during it, the tool
 	 * is killed (and the commit fails) unless it already committed;
 	 * after it, the restore is done. */
@@ -308,7 +316,7 @@ static int run_restore(struct restore *r)
 		rc = stream_fail(&r->serr, STREAM_ECANCEL, "stopped by %s",
 				 strsignal(stop_requested()));
 	if (rc == STREAM_OK && r->tg != NULL)
-		rc = stage_tool_commit(r->sink);
+		rc = target_commit(r->tg);
 	stop_set_hook(NULL, NULL);
 	if (rc == STREAM_OK && r->tmp_path != NULL)
 		rc = commit_temp(r);
@@ -338,6 +346,7 @@ int cmd_restore(const struct cli_globals *g, const conf *c, int argc,
 	(void)g;
 	r.c = c;
 	r.tmp_fd = -1;
+	fetch_pin_init(&r.pin);
 	opterr = 0;
 	optind = 0;
 	while ((ch = getopt_long(argc, argv, ":o:", restore_options, NULL)) !=
@@ -356,6 +365,9 @@ int cmd_restore(const struct cli_globals *g, const conf *c, int argc,
 			break;
 		case OPT_FORCE:
 			r.force = true;
+			break;
+		case OPT_TRUST_BACKUP:
+			r.trust_backup = true;
 			break;
 		default:
 			return cli_option_error(argv[0], ch, argv);
@@ -395,6 +407,7 @@ int cmd_restore(const struct cli_globals *g, const conf *c, int argc,
 		stream_free(r.sink);
 	drop_temp(&r);
 	stop_end();
+	fetch_pin_dispose(&r.pin);
 	if (r.b_open)
 		fetch_backup_dispose(&r.b);
 	if (r.have_key)
