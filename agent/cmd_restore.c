@@ -340,6 +340,7 @@ int cmd_restore(const struct cli_globals *g, const conf *c, int argc,
 		char **argv)
 {
 	struct restore r = {0};
+	const char *secret;
 	struct stat sb;
 	int ch, rc;
 
@@ -388,6 +389,23 @@ int cmd_restore(const struct cli_globals *g, const conf *c, int argc,
 		return cli_usage_error(argv[0], "-o needs a file name, or -");
 	if (r.type != NULL && strcmp(r.which, "latest") != 0)
 		return cli_usage_error(argv[0], "--type goes with latest only");
+	/* Not echoed: the message names the kind of secret only. */
+	if (r.to != NULL && (secret = target_to_secret(r.to)) != NULL)
+		return cli_usage_error(
+			argv[0],
+			"--to holds %s, which every user of this host can "
+			"read on the command line: put it in a password file "
+			"(%s), not in --to",
+			secret,
+			strncmp(r.to, "mysql://", 8) == 0
+				? "password_file in [database]"
+				: "PGPASSFILE, or ~/.pgpass");
+	/* A dump is not for a terminal to interpret. */
+	if (r.output != NULL && strcmp(r.output, "-") == 0 &&
+	    isatty(STDOUT_FILENO))
+		return cli_usage_error(argv[0],
+				       "-o -: standard output is a terminal; "
+				       "redirect it to a file or a pipe");
 	if (r.output != NULL && strcmp(r.output, "-") != 0 && !r.force &&
 	    lstat(r.output, &sb) == 0) {
 		cli_errorf("%s exists: not overwriting it without --force",

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <libpq-fe.h>
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 
@@ -500,6 +501,35 @@ void target_cancel(struct target *t)
 {
 	if (t != NULL)
 		stage_tool_cancel(t->sink);
+}
+
+const char *target_to_secret(const char *to)
+{
+	PQconninfoOption *opts;
+	const char *what = NULL;
+
+	if (strncmp(to, "mysql://", 8) == 0) {
+		struct source_mysql_dsn d = {0};
+		struct stream_error err = {0};
+
+		if (source_mysql_parse_dsn(&d, to, &err) == STREAM_OK &&
+		    d.password != NULL)
+			what = "a password";
+		source_mysql_dsn_dispose(&d);
+		return what;
+	}
+	opts = PQconninfoParse(to, NULL);
+	for (PQconninfoOption *o = opts; o && o->keyword; o++) {
+		if (o->val == NULL || o->val[0] == '\0')
+			continue;
+		if (strcmp(o->keyword, "password") == 0)
+			what = "a password";
+		else if (what == NULL && o->dispchar != NULL &&
+			 o->dispchar[0] == '*')
+			what = "an sslpassword";
+	}
+	PQconninfoFree(opts);
+	return what;
 }
 
 void target_free(struct target *t)

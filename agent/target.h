@@ -184,6 +184,15 @@ int target_start(struct target *t, bool drain, struct stream **sink,
 int target_commit(struct target *t);
 void target_cancel(struct target *t);
 
+/*
+ * What kind of secret --to would show on offsite's own command line (and
+ * in /proc/PID/cmdline) to every user of the host: "a password" (libpq's
+ * password=, postgresql://user:PW@, mysql://user:PW@), "an sslpassword"
+ * (libpq's other secret keywords), or NULL when it holds none (or cannot
+ * be parsed: target_prepare says why later).
+ */
+const char *target_to_secret(const char *to);
+
 /* From `psql --version`: whether this psql has \restrict. */
 bool target_psql_can_restrict(const char *version);
 /* From `mysql --version`: whether this client has --sandbox. */

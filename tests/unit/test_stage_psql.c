@@ -247,6 +247,26 @@ static void test_mysql_versions(void **state)
 		assert_false(target_mysql_has_sandbox(no[i]));
 }
 
+static void test_secrets_in_to(void **state)
+{
+	(void)state;
+	assert_string_equal(target_to_secret("host=h password=pw dbname=d"),
+			    "a password");
+	assert_string_equal(target_to_secret("postgresql://u:pw@h/d"),
+			    "a password");
+	assert_string_equal(target_to_secret("postgres://u@h/d?password=pw"),
+			    "a password");
+	assert_string_equal(target_to_secret("mysql://u:pw@h:3306/d"),
+			    "a password");
+	assert_string_equal(target_to_secret("host=h sslpassword=pw"),
+			    "an sslpassword");
+	assert_null(target_to_secret("host=h user=u dbname=d"));
+	assert_null(target_to_secret("postgresql://u@h/d"));
+	assert_null(target_to_secret("mysql://u@h:3306/d"));
+	assert_null(target_to_secret("host=h password="));
+	assert_null(target_to_secret("not a conninfo"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -256,6 +276,7 @@ int main(void)
 		cmocka_unit_test(test_unrestrict_with_a_backquote_is_refused),
 		cmocka_unit_test(test_psql_versions),
 		cmocka_unit_test(test_mysql_versions),
+		cmocka_unit_test(test_secrets_in_to),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
