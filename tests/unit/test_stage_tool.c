@@ -213,8 +213,7 @@ static void test_failing_at_commit_fails_the_commit(void **state)
 				       "the end' >&2; exit 3",
 				       drain),
 				 STREAM_OK);
-		assert_int_equal(stream_write(s, "SELECT 1;\n", 10),
-				 STREAM_OK);
+		assert_int_equal(stream_write(s, "SELECT 1;\n", 10), STREAM_OK);
 		assert_int_equal(stream_finish(s), STREAM_OK);
 		assert_int_equal(stage_tool_commit(s), STREAM_EIO);
 		assert_non_null(strstr(err.msg, "exited with status 3"));
