@@ -84,7 +84,8 @@ int fetch_run(struct fetch_result *res, s3_client *s3,
  *
  *   - the object's ETag (from a HEAD first): both passes GET with
  *     If-Match on it, so a replaced object is refused by the server
- *     (412) before a byte of it is read;
+ *     (412) before a byte of it is read, or, by a server that ignores
+ *     If-Match, named by another ETag and refused here;
  *   - its first stored bytes (an encrypted file's header, and so its file
  *     salt and segment key), which the load pass must find again before
  *     it passes anything on: the key alone then authenticates every

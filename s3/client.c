@@ -426,6 +426,19 @@ static bool is_2xx(long status)
 	return status >= 200 && status < 300;
 }
 
+/* WANT (quoted or not) and GOT (quotes stripped) name one entity tag. */
+static bool same_etag(const char *want, const char *got)
+{
+	size_t n = strlen(want);
+
+	if (got == NULL)
+		return false;
+	if (n >= 2 && want[0] == '"' && want[n - 1] == '"')
+		return strlen(got) == n - 2 &&
+		       memcmp(want + 1, got, n - 2) == 0;
+	return strcmp(want, got) == 0;
+}
+
 static size_t write_cb(char *data, size_t size, size_t nmemb, void *ud)
 {
 	struct attempt *a = ud;
@@ -442,6 +455,12 @@ static size_t write_cb(char *data, size_t size, size_t nmemb, void *ud)
 		return n;
 	}
 	if (a->r->sink) {
+		/* A server that ignores If-Match still names what it sends:
+		 * another object's bytes must not reach the sink. */
+		if (a->r->if_match && !same_etag(a->r->if_match, resp->etag)) {
+			resp->not_matched = true;
+			return 0;
+		}
 		if (a->r->sink(a->r->sink_ctx, data, n) != 0) {
 			resp->sink_stopped = true;
 			return 0;
@@ -1081,6 +1100,18 @@ int s3_request(s3_client *c, const struct s3_req *r, struct s3_resp *resp,
 		    (c->cancelled && c->cancelled(c->cancelled_ctx))) {
 			rc = S3_EABORTED;
 			s3_error_set(err, rc, "%s: cancelled", what);
+			free(url);
+			break;
+		}
+		if (resp->not_matched) {
+			rc = S3_EHTTP;
+			s3_error_set(err, rc,
+				     "%s: HTTP %ld with ETag %s, not %s: the "
+				     "object changed (If-Match ignored)",
+				     what, resp->status,
+				     resp->etag ? resp->etag : "(none)",
+				     r->if_match);
+			err->http_status = 412;
 			free(url);
 			break;
 		}

@@ -246,7 +246,8 @@ int s3_get_object(struct s3_object_info *info, s3_client *c, const char *key,
  * (If-Match on every attempt, RFC 9110 13.1.1): a pass pinned to the
  * object an earlier HEAD or GET saw. An object replaced since is
  * S3_EHTTP with http_status 412 (PreconditionFailed), before any byte
- * reaches FN. S3_EINVAL for an empty ETAG.
+ * reaches FN; so is an answer that ignores If-Match but names another
+ * ETag (or none). S3_EINVAL for an empty ETAG.
  */
 int s3_get_object_if_match(struct s3_object_info *info, s3_client *c,
 			   const char *key, const char *etag, s3_write_fn fn,

@@ -104,6 +104,7 @@ struct s3_resp {
 	size_t nmeta;
 	uint64_t delivered; /* bytes handed to the sink, all attempts */
 	bool sink_stopped;
+	bool not_matched; /* a 2xx answer whose ETag is not R's if_match */
 	bool too_big;
 	bool cancelled;
 };

@@ -1,9 +1,10 @@
 /*
  * The read-back pipeline against a scripted server, for what a real one
  * cannot be made to do on cue: a load pass that gets another object than
- * its check pass (a server that ignores If-Match: the first bytes, an
- * encrypted file's header, give it away before the sink sees a byte; one
- * that honours it: 412), a server with no ETag (the load pass reads the
+ * its check pass (a server that ignores If-Match: the ETag it names, or
+ * when it names the checked one, the first bytes, an encrypted file's
+ * header, give it away before the sink sees a byte; one that honours it:
+ * 412), a server with no ETag (the load pass reads the
  * private copy the check pass kept, and never asks again), and a small
  * object that inflates far past its manifest's plain size (the sink gets
  * nothing past that size).
@@ -37,6 +38,7 @@ struct blob {
  * with the next of OBJECTS, or 412 where IF_MATCH says so. */
 struct script {
 	const char *etag;
+	const char *second_etag; /* the 2nd GET's, when not ETAG */
 	const struct blob *objects[4];
 	unsigned gets;
 	bool honour_if_match; /* the 2nd GET on: 412 */
@@ -57,6 +59,9 @@ static void handler(void *ctx, const struct fake_request *req,
 	}
 	b = s->objects[s->gets < 4 ? s->gets : 3];
 	s->gets++;
+	if (s->gets == 2 && s->second_etag != NULL)
+		snprintf(extra, sizeof(extra), "ETag: \"%s\"\r\n",
+			 s->second_etag);
 	if (s->honour_if_match && s->gets > 1) {
 		static const char xml[] =
 			"<Error><Code>PreconditionFailed</Code><Message>At "
@@ -228,6 +233,41 @@ static void test_other_encrypted_object_refused_by_its_header(void **state)
 	free(b.data);
 }
 
+/* A server that ignores If-Match but names what it sends. */
+static void test_other_etag_refused_before_the_sink(void **state)
+{
+	struct fixture *f = *state;
+	struct memory_options mo = MEMORY_OPTIONS_INIT;
+	struct blob a, b;
+	struct fetch_backup fb;
+	struct fetch_pin pin;
+	struct fetch_result res;
+	struct stream_error err = {0};
+	struct stream *mem;
+
+	make(&a, &fb, sql_a, strlen(sql_a), NULL);
+	make(&b, NULL, sql_b, strlen(sql_b), NULL);
+	f->script = (struct script){
+		.etag = "e1", .second_etag = "e2", .objects = {&a, &b}};
+	start(f);
+	fetch_pin_init(&pin);
+	assert_int_equal(fetch_check(&pin, &res, f->client, &fb, NULL, &err),
+			 STREAM_OK);
+	assert_int_equal(stage_memory_new(&mem, &err, &mo), STREAM_OK);
+	assert_int_equal(
+		fetch_load(&res, f->client, &fb, NULL, &pin, mem, &err),
+		STREAM_ECORRUPT);
+	assert_non_null(strstr(err.msg, "the backup changed after it was "
+					"checked"));
+	assert_non_null(strstr(err.msg, "ETag e2, not \"e1\""));
+	assert_int_equal(sink_len(mem), 0);
+	stream_free(mem);
+	fetch_pin_dispose(&pin);
+	free(fb.key);
+	free(a.data);
+	free(b.data);
+}
+
 static void test_412_is_a_changed_backup(void **state)
 {
 	struct fixture *f = *state;
@@ -342,6 +382,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(
 			test_other_encrypted_object_refused_by_its_header,
 			setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_other_etag_refused_before_the_sink, setup,
+			teardown),
 		cmocka_unit_test_setup_teardown(test_412_is_a_changed_backup,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(
