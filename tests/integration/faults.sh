@@ -135,7 +135,9 @@ t_ok "the first run holds the lock" bash -c "! flock -n offsite-twice.lock true"
 run "$OFFSITE" -c twice.ini backup --type twice
 t_eq "a second run at the same time: exit 3" 3 "$T_RC"
 t_grep "it says another is running" "another backup of 'twice' is running" "$T_ERR"
-exec 3<>hold 3>&- # the first run's dump ends
+# The first run's dump ends: opening the fifo to write waits for its
+# cat to open it (an open and close before that would be missed).
+timeout 60 sh -c ': >hold'
 rc=0
 wait "$pid" || rc=$?
 t_eq "the first run completes: exit 0" 0 "$rc"
