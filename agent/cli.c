@@ -53,7 +53,7 @@ static const char usage_backup[] =
 static const char usage_restore[] =
 	"usage: offsite restore KEY|latest [--type TYPE]\n"
 	"                       [--to CONNINFO | -o FILE|-] [--force]\n"
-	"                       [--allow-unencrypted]\n"
+	"                       [--allow-unencrypted] [--trust-backup]\n"
 	"\n"
 	"Download a backup, decrypt and decompress it, and load it into a\n"
 	"database or write the plain dump, checking it as it streams and\n"
@@ -74,17 +74,24 @@ static const char usage_restore[] =
 	"                 transaction, rolled back on any failure. MySQL:\n"
 	"                 mysql://user@host:port/db; the whole backup is\n"
 	"                 checked before mysql loads it, since MySQL cannot\n"
-	"                 roll a restore back\n"
+	"                 roll a restore back. No password here: other\n"
+	"                 users see the command line (PGPASSFILE,\n"
+	"                 ~/.pgpass; MySQL: password_file). Nothing in the\n"
+	"                 dump runs a program here: psql runs restricted\n"
+	"                 under offsite's own key, mysql with --sandbox\n"
 	"  -o FILE        write the plain dump to FILE (mode 600); it\n"
 	"                 appears only once every check passed\n"
-	"  -o -           write it to standard output: the exit status is\n"
-	"                 then the only verdict\n"
+	"  -o -           write it to standard output (not a terminal):\n"
+	"                 the exit status is then the only verdict\n"
 	"  --force        restore into a database that is not empty, or\n"
 	"                 replace FILE (without it: exit 1)\n"
 	"  --allow-unencrypted\n"
 	"                 with encryption configured, accept a backup that\n"
 	"                 is not encrypted (anyone who can write to the\n"
-	"                 bucket can write one)\n";
+	"                 bucket can write one)\n"
+	"  --trust-backup load a plain dump with a psql too old to run\n"
+	"                 restricted (before 13.22, 14.19, 15.14, 16.10,\n"
+	"                 17.6): the dump could run shell commands\n";
 
 static const char usage_list[] =
 	"usage: offsite list [--type TYPE] [--database DB] [--json]\n"

@@ -29,7 +29,13 @@
 #include "agent/target.h"
 #include "retention/retention.h"
 
-enum { OPT_TYPE = 256, OPT_TO, OPT_FORCE, OPT_ALLOW_UNENCRYPTED };
+enum {
+	OPT_TYPE = 256,
+	OPT_TO,
+	OPT_FORCE,
+	OPT_ALLOW_UNENCRYPTED,
+	OPT_TRUST_BACKUP
+};
 
 static const struct option restore_options[] = {
 	{"type", required_argument, NULL, OPT_TYPE},
@@ -37,6 +43,7 @@ static const struct option restore_options[] = {
 	{"output", required_argument, NULL, 'o'},
 	{"force", no_argument, NULL, OPT_FORCE},
 	{"allow-unencrypted", no_argument, NULL, OPT_ALLOW_UNENCRYPTED},
+	{"trust-backup", no_argument, NULL, OPT_TRUST_BACKUP},
 	{NULL, 0, NULL, 0},
 };
 
@@ -49,6 +56,7 @@ struct restore {
 	bool force;
 	bool allow_unencrypted;
 	struct trust trust; /* which backups count (agent/trust.h) */
+	bool trust_backup;
 
 	struct storage st;
 	bool st_ready;
@@ -65,6 +73,8 @@ struct restore {
 	/* the sink: a file or stdout (ours), or a target's tool */
 	struct stream *sink;
 	struct target *tg;
+	/* a check-then-load restore: what the check pass read */
+	struct fetch_pin pin;
 };
 
 /* ---- -o FILE ---- */
@@ -155,15 +165,16 @@ static int commit_temp(struct restore *r)
 
 static void cancel_tool(void *ctx)
 {
-	stage_tool_cancel(ctx);
+	target_cancel(ctx);
 }
 
 /* Into a database: the tool, after the checks that come first. */
 static int open_target(struct restore *r)
 {
-	struct target_options to = {
-		.c = r->c, .format = r->b.m.format, .to = r->to};
-	struct stream *null = NULL;
+	struct target_options to = {.c = r->c,
+				    .format = r->b.m.format,
+				    .to = r->to,
+				    .trust_backup = r->trust_backup};
 	struct fetch_result res;
 	const char *what = NULL, *first;
 	long long n = 0;
@@ -181,13 +192,10 @@ static int open_target(struct restore *r)
 	}
 	first = rc == STREAM_OK ? target_verify_first(r->tg) : NULL;
 	if (first != NULL) {
+		/* The load pass then reads the object checked here. */
 		log_event(LOG_INFO, first, "key", r->b.key, NULL);
-		rc = stage_null_new(&null, &r->serr);
-		if (rc == STREAM_OK)
-			rc = fetch_run(&res, r->s3, &r->b,
-				       r->have_key ? &r->ckey : NULL, null,
-				       &r->serr);
-		stream_free(null);
+		rc = fetch_check(&r->pin, &res, r->s3, &r->b,
+				 r->have_key ? &r->ckey : NULL, &r->serr);
 	}
 	if (rc == STREAM_OK)
 		/* Encrypted, nothing unauthenticated reaches the tool: its
@@ -305,9 +313,15 @@ static int run_restore(struct restore *r)
 	log_event(LOG_INFO, "restore started", "key", key, "into", into,
 		  "target", where, NULL);
 	if (r->tg != NULL)
-		stop_set_hook(cancel_tool, r->sink);
-	rc = fetch_run(&res, r->s3, &r->b, r->have_key ? &r->ckey : NULL,
-		       r->sink, &r->serr);
+		stop_set_hook(cancel_tool, r->tg);
+	if (r->pin.checked)
+		rc = fetch_load(&res, r->s3, &r->b,
+				r->have_key ? &r->ckey : NULL, &r->pin, r->sink,
+				&r->serr);
+	else
+		rc = fetch_run(&res, r->s3, &r->b,
+			       r->have_key ? &r->ckey : NULL, r->sink,
+			       &r->serr);
 	/* A stop before the commit undoes everything; during it, the tool
 	 * is killed (and the commit fails) unless it already committed;
 	 * after it, the restore is done. */
@@ -315,7 +329,7 @@ static int run_restore(struct restore *r)
 		rc = stream_fail(&r->serr, STREAM_ECANCEL, "stopped by %s",
 				 strsignal(stop_requested()));
 	if (rc == STREAM_OK && r->tg != NULL)
-		rc = stage_tool_commit(r->sink);
+		rc = target_commit(r->tg);
 	stop_set_hook(NULL, NULL);
 	if (rc == STREAM_OK && r->tmp_path != NULL)
 		rc = commit_temp(r);
@@ -339,12 +353,14 @@ int cmd_restore(const struct cli_globals *g, const conf *c, int argc,
 		char **argv)
 {
 	struct restore r = {0};
+	const char *secret;
 	struct stat sb;
 	int ch, rc;
 
 	(void)g;
 	r.c = c;
 	r.tmp_fd = -1;
+	fetch_pin_init(&r.pin);
 	opterr = 0;
 	optind = 0;
 	while ((ch = getopt_long(argc, argv, ":o:", restore_options, NULL)) !=
@@ -367,6 +383,9 @@ int cmd_restore(const struct cli_globals *g, const conf *c, int argc,
 		case OPT_ALLOW_UNENCRYPTED:
 			r.allow_unencrypted = true;
 			break;
+		case OPT_TRUST_BACKUP:
+			r.trust_backup = true;
+			break;
 		default:
 			return cli_option_error(argv[0], ch, argv);
 		}
@@ -386,6 +405,23 @@ int cmd_restore(const struct cli_globals *g, const conf *c, int argc,
 		return cli_usage_error(argv[0], "-o needs a file name, or -");
 	if (r.type != NULL && strcmp(r.which, "latest") != 0)
 		return cli_usage_error(argv[0], "--type goes with latest only");
+	/* Not echoed: the message names the kind of secret only. */
+	if (r.to != NULL && (secret = target_to_secret(r.to)) != NULL)
+		return cli_usage_error(
+			argv[0],
+			"--to holds %s, which every user of this host can "
+			"read on the command line: put it in a password file "
+			"(%s), not in --to",
+			secret,
+			strncmp(r.to, "mysql://", 8) == 0
+				? "password_file in [database]"
+				: "PGPASSFILE, or ~/.pgpass");
+	/* A dump is not for a terminal to interpret. */
+	if (r.output != NULL && strcmp(r.output, "-") == 0 &&
+	    isatty(STDOUT_FILENO))
+		return cli_usage_error(argv[0],
+				       "-o -: standard output is a terminal; "
+				       "redirect it to a file or a pipe");
 	if (r.output != NULL && strcmp(r.output, "-") != 0 && !r.force &&
 	    lstat(r.output, &sb) == 0) {
 		cli_errorf("%s exists: not overwriting it without --force",
@@ -405,6 +441,7 @@ int cmd_restore(const struct cli_globals *g, const conf *c, int argc,
 		stream_free(r.sink);
 	drop_temp(&r);
 	stop_end();
+	fetch_pin_dispose(&r.pin);
 	if (r.b_open)
 		fetch_backup_dispose(&r.b);
 	if (r.have_key)

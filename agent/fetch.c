@@ -4,12 +4,16 @@
  */
 #include "agent/fetch.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "agent/cli.h"
+#include "agent/log.h"
 #include "agent/source_internal.h"
 #include "agent/stages.h"
 #include "retention/retention.h"
@@ -135,7 +139,8 @@ static int check_header(struct fetch_backup *b, s3_client *s3,
 				 "the object's header is not the one its "
 				 "manifest covers: another file was put in "
 				 "its place");
-	else if (info.etag && !(b->etag = strdup(info.etag)))
+	else if (info.etag && info.etag[0] != '\0' &&
+		 !(b->etag = strdup(info.etag)))
 		rc = stream_fail(err, STREAM_ENOMEM, "out of memory");
 	else
 		rc = STREAM_OK;
@@ -195,8 +200,11 @@ out:
 
 /* ---- the plain tail: what the end-of-dump check reads ---- */
 
+/* It also bounds the plain bytes: none past the manifest's size reach the
+ * sink, however far a small object inflates. */
 struct plain_tail {
 	struct stream base;
+	uint64_t seen, limit;
 	unsigned char head[4];
 	size_t head_len;
 	char tail[SOURCE_TAIL];
@@ -208,6 +216,12 @@ static int tail_write(struct stream *s, const void *data, size_t len)
 	struct plain_tail *t = (struct plain_tail *)s;
 	const char *p = data;
 
+	if (len > t->limit - t->seen)
+		return stream_fail(s->err, STREAM_ECORRUPT,
+				   "the plain dump is larger than its manifest "
+				   "says (%llu bytes)",
+				   (unsigned long long)t->limit);
+	t->seen += len;
 	/* Until the head is full, every byte so far went into it. */
 	for (size_t i = 0; i < len && t->head_len < sizeof(t->head); i++)
 		t->head[t->head_len++] = (unsigned char)p[i];
@@ -243,7 +257,7 @@ static const struct stream_ops tail_ops = {
 	.free = tail_free,
 };
 
-static int tail_new(struct stream **out, struct stream *next,
+static int tail_new(struct stream **out, struct stream *next, uint64_t limit,
 		    struct stream_error *err)
 {
 	struct plain_tail *t = calloc(1, sizeof(*t));
@@ -254,6 +268,7 @@ static int tail_new(struct stream **out, struct stream *next,
 	t->base.ops = &tail_ops;
 	t->base.next = next;
 	t->base.err = err;
+	t->limit = limit;
 	*out = &t->base;
 	return STREAM_OK;
 }
@@ -283,7 +298,30 @@ struct get_ctx {
 	struct stream *head;
 	uint64_t received, expected;
 	struct stream_error *err;
+	struct fetch_pin *record;      /* a check pass: fills it */
+	const struct fetch_pin *match; /* a load pass: must see it again */
 };
+
+static int write_copy(int fd, const void *data, size_t len,
+		      struct stream_error *err)
+{
+	const char *p = data;
+
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return stream_fail(err, STREAM_EIO,
+					   "cannot keep a copy of the backup: "
+					   "%s",
+					   strerror(errno));
+		p += n;
+		len -= (size_t)n;
+	}
+	return STREAM_OK;
+}
 
 static int on_data(void *ctx, const void *data, size_t len)
 {
@@ -297,8 +335,64 @@ static int on_data(void *ctx, const void *data, size_t len)
 			    (unsigned long long)g->expected);
 		return 1;
 	}
+	if (g->match != NULL && g->received < g->match->head_len) {
+		size_t off = (size_t)g->received,
+		       n = g->match->head_len - off < len
+				   ? g->match->head_len - off
+				   : len;
+
+		if (memcmp(data, g->match->head + off, n) != 0) {
+			stream_fail(g->err, STREAM_ECORRUPT,
+				    "the backup changed after it was checked "
+				    "(its first bytes differ)");
+			return 1;
+		}
+	}
+	if (g->record != NULL) {
+		struct fetch_pin *p = g->record;
+
+		if (g->received < FETCH_PIN_HEAD) {
+			size_t off = (size_t)g->received,
+			       n = FETCH_PIN_HEAD - off < len
+					   ? FETCH_PIN_HEAD - off
+					   : len;
+
+			memcpy(p->head + off, data, n);
+			p->head_len = off + n;
+		}
+		if (p->copy_fd >= 0 &&
+		    write_copy(p->copy_fd, data, len, g->err) != STREAM_OK)
+			return 1;
+	}
 	g->received += len;
 	return stream_write(g->head, data, len) != STREAM_OK;
+}
+
+/* The load pass from the private copy: the same bytes, from the disk. */
+static int read_copy(struct get_ctx *g, int fd)
+{
+	unsigned char buf[64 * 1024];
+	off_t off = 0;
+
+	for (;;) {
+		ssize_t n = pread(fd, buf, sizeof(buf), off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return stream_fail(g->err, STREAM_EIO,
+					   "cannot read the copy of the "
+					   "backup: %s",
+					   strerror(errno));
+		if (n == 0)
+			return STREAM_OK;
+		if (on_data(g, buf, (size_t)n) != 0)
+			return g->err->code != STREAM_OK
+				       ? g->err->code
+				       : stream_fail(g->err, STREAM_EIO,
+						     "the restore stopped");
+		off += n;
+	}
 }
 
 struct chain {
@@ -315,9 +409,10 @@ static void chain_free(struct chain *ch)
 }
 
 static int chain_build(struct chain *ch, const struct crypto_key *key,
-		       struct stream *sink, struct stream_error *err)
+		       uint64_t plain_limit, struct stream *sink,
+		       struct stream_error *err)
 {
-	int rc = tail_new(&ch->tail, sink, err);
+	int rc = tail_new(&ch->tail, sink, plain_limit, err);
 
 	if (rc == STREAM_OK)
 		rc = stage_hash_new(&ch->hash_plain, ch->tail, err);
@@ -380,13 +475,39 @@ static int check(struct fetch_result *res, const struct chain *ch,
 	return STREAM_OK;
 }
 
-int fetch_run(struct fetch_result *res, s3_client *s3,
-	      const struct fetch_backup *b, const struct crypto_key *key,
-	      struct stream *sink, struct stream_error *err)
+/* Why the GET failed, as the chain's error. */
+static int get_failed(int src, const s3_error *serr, struct stream_error *err)
+{
+	if (err->code != STREAM_OK)
+		return err->code; /* a stage or the sink said why */
+	if (src == S3_EABORTED)
+		return stream_fail(err, STREAM_ECANCEL, "download stopped: %s",
+				   serr->msg);
+	if (src == S3_ENOTFOUND)
+		return stream_fail(err, STREAM_ECORRUPT,
+				   "the backup object is gone (its manifest "
+				   "is there)");
+	if (src == S3_EHTTP && serr->http_status == 412)
+		return stream_fail(err, STREAM_ECORRUPT,
+				   "the backup changed after it was checked "
+				   "(another object under its key): %s",
+				   serr->msg);
+	return stream_fail(err, STREAM_EIO, "download failed: %s", serr->msg);
+}
+
+/* One pass: RECORD for a check pass, MATCH for a load pass, or neither. */
+static int run(struct fetch_result *res, s3_client *s3,
+	       const struct fetch_backup *b, const struct crypto_key *key,
+	       struct stream *sink, struct fetch_pin *record,
+	       const struct fetch_pin *match, struct stream_error *err)
 {
 	struct chain ch = {0};
 	struct get_ctx g = {0};
 	struct timespec t0, t1;
+	/* Every pass reads the object fetch_open checked, when it did. */
+	const char *etag = record  ? record->etag
+			   : match ? match->etag
+				   : b->etag;
 	s3_error serr;
 	int rc, src;
 
@@ -397,27 +518,30 @@ int fetch_run(struct fetch_result *res, s3_client *s3,
 				   "the backup is encrypted and no key is "
 				   "configured (key_file or passphrase_file "
 				   "in [encryption])");
-	rc = chain_build(&ch, b->encrypted ? key : NULL, sink, err);
+	rc = chain_build(&ch, b->encrypted ? key : NULL, b->m.plain_bytes, sink,
+			 err);
 	if (rc != STREAM_OK)
 		goto out;
 	g.head = ch.hash_stored;
 	g.expected = b->m.stored_bytes;
 	g.err = err;
-	src = s3_get_object(NULL, s3, b->key, 0, 0, on_data, &g, &serr);
-	if (src != S3_OK) {
-		if (err->code != STREAM_OK)
-			rc = err->code; /* a stage or the sink said why */
-		else if (src == S3_EABORTED)
-			rc = stream_fail(err, STREAM_ECANCEL,
-					 "download stopped: %s", serr.msg);
-		else if (src == S3_ENOTFOUND)
-			rc = stream_fail(err, STREAM_ECORRUPT,
-					 "the backup object is gone (its "
-					 "manifest is there)");
+	g.record = record;
+	g.match = match;
+	if (match != NULL && match->copy_fd >= 0) {
+		rc = read_copy(&g, match->copy_fd);
+		if (rc != STREAM_OK)
+			goto out;
+	} else {
+		if (etag != NULL)
+			src = s3_get_object_if_match(NULL, s3, b->key, etag,
+						     on_data, &g, &serr);
 		else
-			rc = stream_fail(err, STREAM_EIO, "download failed: %s",
-					 serr.msg);
-		goto out;
+			src = s3_get_object(NULL, s3, b->key, 0, 0, on_data, &g,
+					    &serr);
+		if (src != S3_OK) {
+			rc = get_failed(src, &serr, err);
+			goto out;
+		}
 	}
 	rc = stream_finish(ch.hash_stored);
 	if (rc == STREAM_OK)
@@ -428,6 +552,106 @@ int fetch_run(struct fetch_result *res, s3_client *s3,
 out:
 	chain_free(&ch);
 	return rc;
+}
+
+int fetch_run(struct fetch_result *res, s3_client *s3,
+	      const struct fetch_backup *b, const struct crypto_key *key,
+	      struct stream *sink, struct stream_error *err)
+{
+	return run(res, s3, b, key, sink, NULL, NULL, err);
+}
+
+/* ---- check, then load the same ---- */
+
+void fetch_pin_init(struct fetch_pin *pin)
+{
+	memset(pin, 0, sizeof(*pin));
+	pin->copy_fd = -1;
+}
+
+void fetch_pin_dispose(struct fetch_pin *pin)
+{
+	free(pin->etag);
+	if (pin->copy_fd >= 0)
+		close(pin->copy_fd);
+	fetch_pin_init(pin);
+}
+
+/* A file nobody else can open: unnamed (O_TMPFILE) where the file system
+ * can, else created exclusively, mode 0600, and unlinked at once. */
+static int private_copy(int *fd, struct stream_error *err)
+{
+	const char *dir = getenv("TMPDIR");
+	char *path = NULL;
+
+	if (dir == NULL || dir[0] != '/')
+		dir = "/var/tmp";
+	*fd = open(dir, O_TMPFILE | O_RDWR | O_EXCL | O_CLOEXEC, 0600);
+	if (*fd >= 0)
+		return STREAM_OK;
+	if (asprintf(&path, "%s/.offsite-copy-XXXXXX", dir) < 0)
+		return stream_fail(err, STREAM_ENOMEM, "out of memory");
+	*fd = mkostemp(path, O_CLOEXEC);
+	if (*fd >= 0)
+		(void)unlink(path);
+	free(path);
+	if (*fd < 0)
+		return stream_fail(err, STREAM_EIO,
+				   "cannot keep a copy of the backup in %s: %s",
+				   dir, strerror(errno));
+	return STREAM_OK;
+}
+
+int fetch_check(struct fetch_pin *pin, struct fetch_result *res, s3_client *s3,
+		const struct fetch_backup *b, const struct crypto_key *key,
+		struct stream_error *err)
+{
+	struct s3_object_info info;
+	struct stream *null = NULL;
+	s3_error serr;
+	int rc, src;
+
+	memset(res, 0, sizeof(*res));
+	if (b->etag != NULL) {
+		/* The object whose header fetch_open checked. */
+		if ((pin->etag = strdup(b->etag)) == NULL)
+			return stream_fail(err, STREAM_ENOMEM, "out of memory");
+	} else {
+		src = s3_head_object(&info, s3, b->key, &serr);
+		if (src == S3_OK && info.etag != NULL && info.etag[0] != '\0') {
+			pin->etag = info.etag;
+			info.etag = NULL;
+		}
+		s3_object_info_dispose(&info);
+		if (src != S3_OK)
+			return get_failed(src, &serr, err);
+	}
+	if (pin->etag == NULL) {
+		log_event(LOG_INFO,
+			  "the server gives the backup no ETag: keeping a "
+			  "private copy of it to load from",
+			  "key", b->key, NULL);
+		rc = private_copy(&pin->copy_fd, err);
+		if (rc != STREAM_OK)
+			return rc;
+	}
+	rc = stage_null_new(&null, err);
+	if (rc == STREAM_OK)
+		rc = run(res, s3, b, key, null, pin, NULL, err);
+	stream_free(null);
+	pin->checked = rc == STREAM_OK;
+	return rc;
+}
+
+int fetch_load(struct fetch_result *res, s3_client *s3,
+	       const struct fetch_backup *b, const struct crypto_key *key,
+	       const struct fetch_pin *pin, struct stream *sink,
+	       struct stream_error *err)
+{
+	if (!pin->checked)
+		return stream_fail(err, STREAM_EIO,
+				   "a load pass without its check pass");
+	return run(res, s3, b, key, sink, NULL, pin, err);
 }
 
 int fetch_load_key(struct crypto_key *key, bool *have, const conf *c,

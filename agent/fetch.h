@@ -4,7 +4,10 @@
  *   GET -> [sha256 stored] -> [decrypt] -> gunzip -> [sha256 plain] -> sink
  *
  * The object streams through the stages as it arrives (a broken GET
- * resumes where it stopped, from the same object only). At the end the
+ * resumes where it stopped, from the same object only). No byte past the
+ * manifest's stored size is read, and no plain byte past its plain size
+ * reaches the sink (a small object that inflates without end is refused
+ * as soon as it passes the size, STREAM_ECORRUPT). At the end the
  * sizes and SHA-256 digests of the stored and the plain bytes are
  * compared with the manifest's, and a plain pg_dump must end with its
  * end-of-dump marker. The sink may already hold every byte when a check
@@ -84,6 +87,51 @@ struct fetch_result {
 int fetch_run(struct fetch_result *res, s3_client *s3,
 	      const struct fetch_backup *b, const struct crypto_key *key,
 	      struct stream *sink, struct stream_error *err);
+
+/*
+ * A check-then-load restore (a tool that cannot be stopped in time, see
+ * target_verify_first) reads a backup twice: a check pass that streams it
+ * whole through every check into nothing, then a load pass into the tool.
+ * The load pass must read the object the check pass checked, not one put
+ * under the same key meanwhile. The pin is what the check pass saw:
+ *
+ *   - the object's ETag (from a HEAD first): both passes GET with
+ *     If-Match on it, so a replaced object is refused by the server
+ *     (412) before a byte of it is read, or, by a server that ignores
+ *     If-Match, named by another ETag and refused here;
+ *   - its first stored bytes (an encrypted file's header, and so its file
+ *     salt and segment key), which the load pass must find again before
+ *     it passes anything on: the key alone then authenticates every
+ *     segment as the checked file's, whatever the server does;
+ *   - when the server gives no ETag, a private copy of the stored bytes
+ *     instead, in an unlinked temporary file ($TMPDIR, else /var/tmp),
+ *     which the load pass reads without asking the server again.
+ *
+ * A load pass that finds another object fails with STREAM_ECORRUPT ("the
+ * backup changed after it was checked"), before the sink gets a byte of
+ * it.
+ */
+#define FETCH_PIN_HEAD CRYPTO_HEADER_LEN
+struct fetch_pin {
+	char *etag; /* NULL: the server gave none (COPY_FD then) */
+	unsigned char head[FETCH_PIN_HEAD];
+	size_t head_len;
+	int copy_fd; /* the private copy, or -1 */
+	bool checked;
+};
+void fetch_pin_init(struct fetch_pin *pin);
+void fetch_pin_dispose(struct fetch_pin *pin); /* closes the copy */
+
+/* The check pass: fetch_run into nothing, filling PIN (initialised). */
+int fetch_check(struct fetch_pin *pin, struct fetch_result *res, s3_client *s3,
+		const struct fetch_backup *b, const struct crypto_key *key,
+		struct stream_error *err);
+
+/* The load pass: fetch_run of what PIN's check pass checked. */
+int fetch_load(struct fetch_result *res, s3_client *s3,
+	       const struct fetch_backup *b, const struct crypto_key *key,
+	       const struct fetch_pin *pin, struct stream *sink,
+	       struct stream_error *err);
 
 /*
  * The key of [encryption] (key_file, else passphrase_file), whether or

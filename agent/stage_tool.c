@@ -18,6 +18,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
+
 #include "agent/log.h"
 #include "agent/source_internal.h"
 #include "s3/s3.h"
@@ -46,6 +48,7 @@ struct tool {
 
 	unsigned char *held;
 	size_t held_len, hold;
+	char *epilogue; /* sent at commit; may hold a key: wiped */
 
 	/* The stderr reader. */
 	int err_fd;
@@ -352,7 +355,13 @@ int stage_tool_commit(struct stream *s)
 	if (!s->finished || t->aborted || t->committed || t->in_fd < 0)
 		return stream_fail(s->err, STREAM_EIO,
 				   "%s: commit out of order", t->name);
+	/* Every check has passed: nothing is left to read on for, and a
+	 * tool that fails from here on fails the restore. */
+	t->drain = false;
 	rc = send_all(t, t->held, t->held_len);
+	if (rc == STREAM_OK && t->epilogue != NULL)
+		rc = send_all(t, (const unsigned char *)t->epilogue,
+			      strlen(t->epilogue));
 	if (rc != STREAM_OK)
 		return rc;
 	t->held_len = 0;
@@ -378,6 +387,9 @@ static void tool_free(struct stream *s)
 		close(t->err_fd);
 	pthread_mutex_destroy(&t->mu);
 	free(t->held);
+	if (t->epilogue != NULL)
+		OPENSSL_cleanse(t->epilogue, strlen(t->epilogue));
+	free(t->epilogue);
 	free(t);
 }
 
@@ -413,7 +425,9 @@ int stage_tool_new(struct stream **out, struct stream_error *err,
 		free(t);
 		return stream_fail(err, STREAM_ENOMEM, "out of memory");
 	}
-	if (t->hold > 0 && (t->held = malloc(t->hold)) == NULL) {
+	if ((t->hold > 0 && (t->held = malloc(t->hold)) == NULL) ||
+	    (o->epilogue != NULL &&
+	     (t->epilogue = strdup(o->epilogue)) == NULL)) {
 		rc = stream_fail(err, STREAM_ENOMEM, "out of memory");
 		goto fail;
 	}
@@ -437,6 +451,13 @@ int stage_tool_new(struct stream **out, struct stream_error *err,
 		goto fail;
 	}
 	t->thread_started = true;
+	/* Into an empty pipe: a short prologue never blocks. */
+	if (o->prologue != NULL) {
+		rc = send_all(t, (const unsigned char *)o->prologue,
+			      strlen(o->prologue));
+		if (rc != STREAM_OK)
+			goto fail;
+	}
 	*out = &t->base;
 	return STREAM_OK;
 fail:

@@ -62,11 +62,17 @@ struct tool_options {
 	 * once and returned by stage_tool_commit(). Without DRAIN, the
 	 * write that finds the tool gone fails. */
 	bool drain;
+	/* Sent first, before any input, and last, after the held bytes
+	 * at commit only (NULL: nothing). psql's \restrict and
+	 * \unrestrict lines: copied, and wiped when freed. */
+	const char *prologue;
+	const char *epilogue;
 };
 #define TOOL_OPTIONS_INIT                                                      \
 	{                                                                      \
 		.argv = NULL, .env = NULL, .name = "tool", .out_fd = -1,       \
-		.hold = 64 * 1024, .kill_grace_ms = 5000, .drain = false       \
+		.hold = 64 * 1024, .kill_grace_ms = 5000, .drain = false,      \
+		.prologue = NULL, .epilogue = NULL                             \
 	}
 
 /* Start the tool now; the options are copied where kept. Ignores
@@ -75,8 +81,9 @@ struct tool_options {
 int stage_tool_new(struct stream **out, struct stream_error *err,
 		   const struct tool_options *o);
 
-/* Send the held bytes, close the tool's input, wait for it to end; its
- * exit status must be 0. After a successful finish() only. */
+/* Send the held bytes and the epilogue, close the tool's input, wait for
+ * it to end; its exit status must be 0. After a successful finish()
+ * only. */
 int stage_tool_commit(struct stream *s);
 
 /* Kill the tool (SIGTERM to its group, SIGKILL after the grace), reap it,
@@ -87,6 +94,37 @@ void stage_tool_abort(struct stream *s);
  * unless it was reaped. Kill only: nothing is closed or freed. */
 void stage_tool_cancel(struct stream *s);
 
+/* ==== psql's input filter (agent/stage_psql.c) ==== */
+
+/*
+ * psql runs restricted under a key only offsite knows (target_start):
+ * its input opens with offsite's `\restrict KEY` and, at commit only,
+ * ends with `\unrestrict KEY`; in between, psql refuses every
+ * meta-command (`\!`, `\o |cmd`, `\i`, `\connect`...) and ON_ERROR_STOP
+ * ends the restore. This stage stands between the checks and the tool:
+ *
+ *   - A plain pg_dump 15.14 or later opens with its own `\restrict K`
+ *     and closes with `\unrestrict K`, which psql, restricted, would
+ *     refuse. K (alphanumeric) is learnt from a `\restrict K` line before
+ *     anything but blank lines and `--` comments; from then on, every line
+ *     that is exactly `\restrict K` or `\unrestrict K` (a CR before the
+ *     LF allowed) is dropped. Nothing else changes: a line of COPY data
+ *     passes unless it is exactly one of those (a row that begins with a
+ *     carriage return, then "estrict " and the dump's own random key).
+ *     Dropping them lets nothing out of restricted mode: psql stays
+ *     under offsite's key, which no byte of the dump ever sees.
+ *   - psql evaluates a backquoted argument of \unrestrict before it
+ *     compares the key: "\unrestrict `cmd`" runs cmd while restricted
+ *     (psql 15.18). A line that holds `\unrestrict` and, after it, a
+ *     backquote is refused (STREAM_EIO, "refused: line N of the dump
+ *     holds a psql \unrestrict with a backquote ...") before its end
+ *     reaches psql, which runs only whole lines. Conservative: the line
+ *     may be data, or inside a string; such a dump is not restored.
+ */
+#define STAGE_PSQL_KEY_MAX 256
+int stage_psql_new(struct stream **out, struct stream *next,
+		   struct stream_error *err);
+
 /* ==== restore targets (agent/target.c) ==== */
 
 struct target;
@@ -95,6 +133,9 @@ struct target_options {
 	const conf *c;
 	const char *format; /* the manifest's dump format; NULL: unknown */
 	const char *to;	    /* conninfo or mysql:// DSN; NULL: configured */
+	/* A psql too old for \restrict may load a plain dump unrestricted
+	 * (--trust-backup): the dump could then run shell commands. */
+	bool trust_backup;
 };
 
 /*
@@ -102,6 +143,16 @@ struct target_options {
  * and option file. Fails with STREAM_EIO and a message that says what to
  * do ("... use -o FILE") for a format no tool restores, or a target that
  * cannot be reached without a password on a command line.
+ *
+ * What the dump may do to this host: psql (plain) runs restricted under
+ * a fresh key (see stage_psql_new), which needs psql 13.22, 14.19,
+ * 15.14, 16.10, 17.6, 18 or later (asked with `psql --version`); an
+ * older psql is refused unless TRUST_BACKUP, saying why. pg_restore
+ * (custom, tar) sends the archive's SQL to the server over libpq and
+ * runs no meta-command. mysql runs with --binary-mode (no client command
+ * but DELIMITER) and, where the client has it (MariaDB 10.5.25, 10.6.18,
+ * 10.11.8, 11.0.6, 11.1.5, 11.2.4, 11.4.2 and later, from `mysql
+ * --version`), --sandbox.
  */
 int target_prepare(struct target **out, const struct target_options *o,
 		   struct stream_error *err);
@@ -123,10 +174,29 @@ bool target_rolls_back(const struct target *t);
 int target_count_objects(struct target *t, long long *count, const char **what,
 			 struct stream_error *err);
 
-/* Start the tool; *SINK is its tool sink, owned by T. DRAIN as in
- * struct tool_options. */
+/* Start the tool; *SINK is where the dump goes (the tool sink, or for
+ * psql the filter before it), owned by T. DRAIN as in struct
+ * tool_options. */
 int target_start(struct target *t, bool drain, struct stream **sink,
 		 struct stream_error *err);
+
+/* stage_tool_commit() and stage_tool_cancel() of the tool sink. */
+int target_commit(struct target *t);
+void target_cancel(struct target *t);
+
+/*
+ * What kind of secret --to would show on offsite's own command line (and
+ * in /proc/PID/cmdline) to every user of the host: "a password" (libpq's
+ * password=, postgresql://user:PW@, mysql://user:PW@), "an sslpassword"
+ * (libpq's other secret keywords), or NULL when it holds none (or cannot
+ * be parsed: target_prepare says why later).
+ */
+const char *target_to_secret(const char *to);
+
+/* From `psql --version`: whether this psql has \restrict. */
+bool target_psql_can_restrict(const char *version);
+/* From `mysql --version`: whether this client has --sandbox. */
+bool target_mysql_has_sandbox(const char *version);
 
 /* Kills a tool that was not committed, removes the option file. NULL is
  * fine. */

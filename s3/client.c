@@ -528,6 +528,19 @@ static bool is_2xx(long status)
 	return status >= 200 && status < 300;
 }
 
+/* WANT (quoted or not) and GOT (quotes stripped) name one entity tag. */
+static bool same_etag(const char *want, const char *got)
+{
+	size_t n = strlen(want);
+
+	if (got == NULL)
+		return false;
+	if (n >= 2 && want[0] == '"' && want[n - 1] == '"')
+		return strlen(got) == n - 2 &&
+		       memcmp(want + 1, got, n - 2) == 0;
+	return strcmp(want, got) == 0;
+}
+
 static size_t write_cb(char *data, size_t size, size_t nmemb, void *ud)
 {
 	struct attempt *a = ud;
@@ -544,6 +557,12 @@ static size_t write_cb(char *data, size_t size, size_t nmemb, void *ud)
 		return n;
 	}
 	if (a->r->sink) {
+		/* A server that ignores If-Match still names what it sends:
+		 * another object's bytes must not reach the sink. */
+		if (a->r->if_match && !same_etag(a->r->if_match, resp->etag)) {
+			resp->not_matched = true;
+			return 0;
+		}
 		if (a->r->sink(a->r->sink_ctx, data, n) != 0) {
 			resp->sink_stopped = true;
 			return 0;
@@ -1176,6 +1195,11 @@ int s3_request(s3_client *c, const struct s3_req *r, struct s3_resp *resp,
 		return rc;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (r->if_match && !(if_match = strdup(r->if_match))) {
+		free(query);
+		s3_error_set(err, S3_ENOMEM, "out of memory");
+		return S3_ENOMEM;
+	}
 
 	for (attempt = 1;; attempt++) {
 		struct attempt a = {.c = c, .r = r, .resp = resp};
@@ -1200,8 +1224,11 @@ int s3_request(s3_client *c, const struct s3_req *r, struct s3_resp *resp,
 			s3_error_set(err, rc, "%s: cannot build the URL", what);
 			break;
 		}
-		rc = sign_headers(&h, c, r, host, path, resp->delivered,
-				  resp->delivered ? if_match : NULL, err);
+		/* If-Match: the caller's on every attempt, else ours on a
+		 * resumed body. */
+		rc = sign_headers(
+			&h, c, r, host, path, resp->delivered,
+			r->if_match || resp->delivered ? if_match : NULL, err);
 		if (rc) {
 			free(url);
 			free(path);
@@ -1224,6 +1251,18 @@ int s3_request(s3_client *c, const struct s3_req *r, struct s3_resp *resp,
 		if (resp->cancelled || s3_cancelled(c)) {
 			rc = S3_EABORTED;
 			s3_error_set(err, rc, "%s: cancelled", what);
+			free(url);
+			break;
+		}
+		if (resp->not_matched) {
+			rc = S3_EHTTP;
+			s3_error_set(err, rc,
+				     "%s: HTTP %ld with ETag %s, not %s: the "
+				     "object changed (If-Match ignored)",
+				     what, resp->status,
+				     resp->etag ? resp->etag : "(none)",
+				     r->if_match);
+			err->http_status = 412;
 			free(url);
 			break;
 		}

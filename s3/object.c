@@ -135,9 +135,10 @@ int s3_put_object(s3_client *c, const char *key, const void *body, size_t len,
 	return rc;
 }
 
-int s3_get_object(struct s3_object_info *info, s3_client *c, const char *key,
-		  uint64_t offset, uint64_t length, s3_write_fn fn, void *ctx,
-		  s3_error *err)
+static int get_object(struct s3_object_info *info, s3_client *c,
+		      const char *key, uint64_t offset, uint64_t length,
+		      const char *if_match, s3_write_fn fn, void *ctx,
+		      s3_error *err)
 {
 	struct s3_req r = {0};
 	struct s3_resp resp;
@@ -157,11 +158,43 @@ int s3_get_object(struct s3_object_info *info, s3_client *c, const char *key,
 	r.range_length = length;
 	r.sink = fn;
 	r.sink_ctx = ctx;
+	r.if_match = if_match;
 	rc = s3_request(c, &r, &resp, what, err);
 	if (rc == S3_OK)
 		take_info(info, &resp);
 	s3_resp_dispose(&resp);
 	free(what);
+	return rc;
+}
+
+int s3_get_object(struct s3_object_info *info, s3_client *c, const char *key,
+		  uint64_t offset, uint64_t length, s3_write_fn fn, void *ctx,
+		  s3_error *err)
+{
+	return get_object(info, c, key, offset, length, NULL, fn, ctx, err);
+}
+
+int s3_get_object_if_match(struct s3_object_info *info, s3_client *c,
+			   const char *key, const char *etag, s3_write_fn fn,
+			   void *ctx, s3_error *err)
+{
+	char *quoted = NULL;
+	int rc;
+
+	if (info)
+		memset(info, 0, sizeof(*info));
+	if (etag == NULL || etag[0] == '\0') {
+		s3_error_set(err, S3_EINVAL, "GET %s: no ETag to match", key);
+		return S3_EINVAL;
+	}
+	/* An entity tag is quoted on the wire; ours have their quotes
+	 * stripped. */
+	if (asprintf(&quoted, "\"%s\"", etag) < 0) {
+		s3_error_set(err, S3_ENOMEM, "out of memory");
+		return S3_ENOMEM;
+	}
+	rc = get_object(info, c, key, 0, 0, quoted, fn, ctx, err);
+	free(quoted);
 	return rc;
 }
 

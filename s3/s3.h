@@ -281,6 +281,18 @@ int s3_get_object(struct s3_object_info *info, s3_client *c, const char *key,
 		  uint64_t offset, uint64_t length, s3_write_fn fn, void *ctx,
 		  s3_error *err);
 
+/*
+ * s3_get_object of the whole object, only as long as its ETag is ETAG
+ * (If-Match on every attempt, RFC 9110 13.1.1): a pass pinned to the
+ * object an earlier HEAD or GET saw. An object replaced since is
+ * S3_EHTTP with http_status 412 (PreconditionFailed), before any byte
+ * reaches FN; so is an answer that ignores If-Match but names another
+ * ETag (or none). S3_EINVAL for an empty ETAG.
+ */
+int s3_get_object_if_match(struct s3_object_info *info, s3_client *c,
+			   const char *key, const char *etag, s3_write_fn fn,
+			   void *ctx, s3_error *err);
+
 /* A small object whole into memory: S3_EPROTO past CAP bytes. */
 int s3_get_object_buf(char **out, size_t *len, s3_client *c, const char *key,
 		      size_t cap, s3_error *err);

@@ -88,6 +88,8 @@ struct s3_req {
 	/* A 2xx body goes to SINK when set, else into resp->body. */
 	s3_write_fn sink;
 	void *sink_ctx;
+	/* If-Match on every attempt: only the object with this ETag. */
+	const char *if_match;
 	size_t body_max; /* cap of a kept 2xx body */
 	bool head;	 /* HEAD: no body in the answer */
 };
@@ -107,6 +109,7 @@ struct s3_resp {
 	size_t nmeta;
 	uint64_t delivered; /* bytes handed to the sink, all attempts */
 	bool sink_stopped;
+	bool not_matched; /* a 2xx answer whose ETag is not R's if_match */
 	bool too_big;
 	bool cancelled;
 };

@@ -1,7 +1,8 @@
 #!/bin/bash
 # restore and verify on the command line, before any network: each usage
-# mistake is exit 2 with one line that says what is wrong, and -o never
-# replaces an existing file without --force (exit 1).
+# mistake is exit 2 with one line that says what is wrong (a password in
+# --to, never echoed; -o - into a terminal), and -o never replaces an
+# existing file without --force (exit 1).
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/../lib.sh"
 unset OFFSITE_CONFIG
@@ -56,6 +57,31 @@ usage "verify --database with a key" \
 usage "verify with a bad database" \
 	"offsite verify: bad database '../x' (1 to 127 of A-Z a-z 0-9 _ . -) (see offsite verify --help)" \
 	verify --all --database ../x
+
+# A password in --to is refused before anything else, and not echoed.
+pgmsg="offsite restore: --to holds a password, which every user of this host can read on the command line: put it in a password file (PGPASSFILE, or ~/.pgpass), not in --to (see offsite restore --help)"
+usage "restore --to with password=" "$pgmsg" \
+	restore latest --to "host=db dbname=x password=Sup3rSecret"
+usage "restore --to with a URI's password" "$pgmsg" \
+	restore latest --to "postgresql://app:Sup3rSecret@db/x"
+usage "restore --to with a mysql DSN's password" \
+	"offsite restore: --to holds a password, which every user of this host can read on the command line: put it in a password file (password_file in [database]), not in --to (see offsite restore --help)" \
+	restore latest --to "mysql://app:Sup3rSecret@db:3306/x"
+usage "restore --to with an sslpassword" \
+	"offsite restore: --to holds an sslpassword, which every user of this host can read on the command line: put it in a password file (PGPASSFILE, or ~/.pgpass), not in --to (see offsite restore --help)" \
+	restore latest --to "host=db sslpassword=Sup3rSecret"
+
+# -o - into a terminal: refused (script gives the command a terminal).
+script -qec "$OFFSITE -c $cfg restore latest -o - 2>$T_DIR/tty.err" \
+	/dev/null >"$T_DIR/tty.out" </dev/null
+t_eq "-o - on a terminal: exit 2" 2 "$?"
+t_eq "-o - on a terminal: message" \
+	"offsite restore: -o -: standard output is a terminal; redirect it to a file or a pipe (see offsite restore --help)" \
+	"$(cat "$T_DIR/tty.err")"
+t_eq "-o - on a terminal: nothing written to it" "" "$(cat "$T_DIR/tty.out")"
+# Not a terminal: it gets as far as the (unreachable) storage.
+t_run "$OFFSITE" -c "$cfg" restore latest -o - --trust-backup
+t_eq "-o - into a file, and --trust-backup: past the usage checks" 1 "$T_RC"
 
 echo "keep me" >"$T_DIR/exists.sql"
 t_run "$OFFSITE" -c "$cfg" restore latest -o "$T_DIR/exists.sql"

@@ -126,11 +126,20 @@ t_eq "--to '' with PGDATABASE: exit 0" 0 "$T_RC"
 t_eq "pg_restore restored into PGDATABASE" "$(ntables rsrc)" "$(ntables dst_env)"
 t_eq "and printed nothing" "" "$(cat "$T_OUT")"
 
-# The password given in --to travels in the tool's environment only.
+# A password in --to would sit on offsite's command line, which every
+# user of the host can read: refused, and not echoed. From a password
+# file, it reaches the tool and no log.
 createdb dst_pw
 run env -u PGPASSWORD "$OFFSITE" -c src.ini restore latest --type plain \
 	--to "$(target dst_pw) password=$PGPASSWORD"
-t_eq "a password in --to: restore exits 0" 0 "$T_RC"
+t_eq "a password in --to: exit 2" 2 "$T_RC"
+t_grep "it says where the password goes" '--to holds a password.*PGPASSFILE' "$T_ERR"
+t_nogrep "and does not echo it" "$PGPASSWORD" "$T_ERR"
+t_eq "nothing was restored" 0 "$(ntables dst_pw)"
+(umask 077; echo "$PGHOST:$PGPORT:dst_pw:$PGUSER:$PGPASSWORD" >pgpass)
+run env -u PGPASSWORD PGPASSFILE="$T_DIR/pgpass" "$OFFSITE" -c src.ini \
+	restore latest --type plain --to "$(target dst_pw)"
+t_eq "the password in a PGPASSFILE: restore exits 0" 0 "$T_RC"
 t_eq "and the database is restored" "$(ntables rsrc)" "$(ntables dst_pw)"
 t_nogrep "and the password is not in the log" "$PGPASSWORD" "$T_ERR"
 
@@ -253,8 +262,10 @@ restore_of_bad() { # DESC KEY INI WHY
 }
 nbad=0
 tamper "$(backup_key plain rsrc)" flip
+# The flipped byte may make the gzip stream inflate past the manifest's
+# plain size before its CRC is read: refused as soon as it does.
 restore_of_bad "tampered" "$(backup_key plain rsrc)" src.ini \
-	'not intact.*error=.*(CRC|deflate|SHA-256|gzip)'
+	'not intact.*error=.*(CRC|deflate|SHA-256|gzip|larger than its manifest)'
 tamper "$(backup_key enc rsrc)" flip
 restore_of_bad "tampered, encrypted" "$(backup_key enc rsrc)" src.ini \
 	'not intact.*error=.*segment [0-9]+ failed authentication'

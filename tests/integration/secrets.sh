@@ -2,8 +2,8 @@
 # No secret in any output, at the most verbose level, with every secret
 # in play: the secret access key, a session token, the database password,
 # the encryption key, request signatures and a presigned URL's signature.
-# A backup, a listing, a presign, a verify, a restore (with a password in
-# its conninfo) and a request that fails with
+# A backup, a listing, a presign, a verify, a restore (and one refused
+# for a password in its --to) and a request that fails with
 # SignatureDoesNotMatch (the path that could log what was signed) each
 # run with -v and [log] level = debug, in text and in JSON.
 #
@@ -95,7 +95,11 @@ for format in text json; do
 	createdb "secrets_$format"
 	t_run "$OFFSITE" -c "$format.ini" -v restore latest \
 		--to "host=$PGHOST port=$PGPORT dbname=secrets_$format user=$PGUSER password=$PGPASSWORD"
-	t_eq "$format: restore, with a password in --to, exits 0" 0 "$T_RC"
+	t_eq "$format: restore, with a password in --to, is refused: exit 2" 2 "$T_RC"
+	no_secrets "$format: restore refused" "$T_OUT" "$T_ERR"
+	t_run "$OFFSITE" -c "$format.ini" -v restore latest \
+		--to "host=$PGHOST port=$PGPORT dbname=secrets_$format user=$PGUSER"
+	t_eq "$format: restore, the password from PGPASSWORD, exits 0" 0 "$T_RC"
 	no_secrets "$format: restore" "$T_OUT" "$T_ERR"
 
 	# The wrong secret: radosgw answers SignatureDoesNotMatch with what

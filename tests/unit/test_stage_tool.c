@@ -199,6 +199,72 @@ static void test_draining_reports_at_commit(void **state)
 	free(data);
 }
 
+/* The whole input was held back: the tool fails only once commit sends
+ * it. Draining or not, that is the restore's failure. */
+static void test_failing_at_commit_fails_the_commit(void **state)
+{
+	for (int drain = 0; drain < 2; drain++) {
+		struct stream_error err = {0};
+		struct stream *s;
+
+		(void)state;
+		assert_int_equal(start(&s, &err,
+				       "cat >/dev/null; echo 'ERROR: at "
+				       "the end' >&2; exit 3",
+				       drain),
+				 STREAM_OK);
+		assert_int_equal(stream_write(s, "SELECT 1;\n", 10), STREAM_OK);
+		assert_int_equal(stream_finish(s), STREAM_OK);
+		assert_int_equal(stage_tool_commit(s), STREAM_EIO);
+		assert_non_null(strstr(err.msg, "exited with status 3"));
+		assert_non_null(strstr(err.msg, "ERROR: at the end"));
+		stream_free(s);
+	}
+}
+
+/* The prologue comes first, the epilogue last and at commit only. */
+static void test_prologue_and_epilogue(void **state)
+{
+	struct tool_options o = TOOL_OPTIONS_INIT;
+	char sh[] = "sh", c[] = "-c", text[] = "cat >\"$1\"";
+	char *argv[] = {sh, c, text, sh, out_path, NULL};
+	struct stream_error err = {0};
+	char got[64] = "";
+	struct stream *s;
+	FILE *f;
+
+	(void)state;
+	o.argv = argv;
+	o.env = environ;
+	o.hold = HOLD;
+	o.kill_grace_ms = 2000;
+	o.prologue = "BEGIN\n";
+	o.epilogue = "END\n";
+	/* Aborted: the tool never sees the epilogue. */
+	assert_int_equal(stage_tool_new(&s, &err, &o), STREAM_OK);
+	assert_int_equal(stream_write(s, "data\n", 5), STREAM_OK);
+	assert_int_equal(stream_finish(s), STREAM_OK);
+	stream_free(s);
+	f = fopen(out_path, "rb");
+	if (f != NULL) { /* the tool may die before its shell opens it */
+		assert_true(fread(got, 1, sizeof(got) - 1, f) <= 6);
+		fclose(f);
+		assert_null(strstr(got, "END"));
+	}
+	/* Committed: first, the data, last. */
+	assert_int_equal(stage_tool_new(&s, &err, &o), STREAM_OK);
+	assert_int_equal(stream_write(s, "data\n", 5), STREAM_OK);
+	assert_int_equal(stream_finish(s), STREAM_OK);
+	assert_int_equal(stage_tool_commit(s), STREAM_OK);
+	stream_free(s);
+	f = fopen(out_path, "rb");
+	assert_non_null(f);
+	memset(got, 0, sizeof(got));
+	assert_int_equal(fread(got, 1, sizeof(got) - 1, f), 15);
+	fclose(f);
+	assert_string_equal(got, "BEGIN\ndata\nEND\n");
+}
+
 static void test_a_tool_done_early_is_fine(void **state)
 {
 	size_t n = 4 * 1024 * 1024, off;
@@ -289,6 +355,8 @@ int main(void)
 		cmocka_unit_test(test_free_without_commit_aborts),
 		cmocka_unit_test(test_failing_tool_fails_the_write),
 		cmocka_unit_test(test_draining_reports_at_commit),
+		cmocka_unit_test(test_failing_at_commit_fails_the_commit),
+		cmocka_unit_test(test_prologue_and_epilogue),
 		cmocka_unit_test(test_a_tool_done_early_is_fine),
 		cmocka_unit_test(test_commit_checks_the_status),
 		cmocka_unit_test(test_cancel),
