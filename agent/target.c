@@ -303,6 +303,9 @@ static int prepare_mysql(struct target *t, const struct target_options *o,
 	/* Data as it is: no \r\n translation, NUL bytes allowed, no client
 	 * commands but DELIMITER (mysqldump's routines use it). */
 	source_argv_add(&t->argv, "--binary-mode");
+	/* LOAD DATA LOCAL would let the dump read any file of ours into
+	 * the database; --sandbox does not stop it. */
+	source_argv_add(&t->argv, "--local-infile=0");
 	/* And no command that reaches the file system either (\!, system,
 	 * source, tee...), where the client knows the option. */
 	if (t->sandbox)

@@ -70,8 +70,8 @@ write_config() {
 		printf '%s\n' "$@"
 	} >"$name"
 }
-write_config pg.ini "$RGW_ENDPOINT" postgres hsrc
-write_config my.ini "$RGW_ENDPOINT" mysql msrc
+write_config pg.ini "$RGW_ENDPOINT" postgres hr_src
+write_config my.ini "$RGW_ENDPOINT" mysql hr_msrc
 
 logs=$T_DIR/all.log
 : >"$logs"
@@ -137,8 +137,8 @@ my_target() { echo "mysql://$MYSQL_USER@$MYSQL_HOST:$MYSQL_PORT/$1"; }
 
 # ---- the sources ----
 
-createdb hsrc
-psql -X -q -d hsrc -v ON_ERROR_STOP=1 >/dev/null <<'EOF'
+createdb hr_src
+psql -X -q -d hr_src -v ON_ERROR_STOP=1 >/dev/null <<'EOF'
 CREATE TABLE t (id integer PRIMARY KEY, a text);
 INSERT INTO t SELECT i, md5(i::text) FROM generate_series(1, 50) i;
 -- COPY writes these as lines that begin with \r: "\rhello",
@@ -147,7 +147,7 @@ CREATE TABLE cr (a text);
 INSERT INTO cr VALUES (E'\rhello'), (E'\restrict x'), (E'\r'),
 	(E'\runrestrict y'), ('plain');
 EOF
-pg_dump -d hsrc >base.sql
+pg_dump -d hr_src >base.sql
 t_grep "pg_dump writes its own \\restrict line" '^\\restrict [A-Za-z0-9]+$' base.sql
 t_grep "and COPY rows that begin with \\r" '^\\restrict x$' base.sql
 dumpkey=$(sed -n 's/^\\restrict //p' base.sql | head -n 1)
@@ -225,7 +225,7 @@ createdb d_real
 PATH=$T_DIR/bin:$PATH run "$OFFSITE" -c pg.ini restore "$key" --to "$(pg_target d_real)"
 t_eq "a real pg_dump 15.18 plain dump: restore exits 0" 0 "$T_RC"
 t_eq "the rows that begin with a carriage return survive byte for byte" \
-	"$(psql -X -A -t -d hsrc -c "SELECT encode(convert_to(string_agg(a, '|' ORDER BY a), 'UTF8'), 'hex') FROM cr")" \
+	"$(psql -X -A -t -d hr_src -c "SELECT encode(convert_to(string_agg(a, '|' ORDER BY a), 'UTF8'), 'hex') FROM cr")" \
 	"$(psql -X -A -t -d d_real -c "SELECT encode(convert_to(string_agg(a, '|' ORDER BY a), 'UTF8'), 'hex') FROM cr")"
 t_eq "and the other table too" 50 "$(psql -X -A -t -d d_real -c 'SELECT count(*) FROM t')"
 ours=$(head -n 1 psql.in | sed -n 's/^\\restrict \([A-Za-z0-9]\{32\}\)$/\1/p')
@@ -287,13 +287,28 @@ t_eq "the target database is still empty" 0 "$(pg_ntables d_cfevil)"
 
 # ---- mysql: --binary-mode and --sandbox ----
 
-mariadb_q "" "CREATE DATABASE msrc"
-mariadb_q msrc "CREATE TABLE m (id INT PRIMARY KEY, a TEXT);
+mariadb_q "" "CREATE DATABASE hr_msrc"
+mariadb_q hr_msrc "CREATE TABLE m (id INT PRIMARY KEY, a TEXT);
 	INSERT INTO m VALUES (1, 'one'), (2, 'two')"
 MYSQL_PWD=$MYSQL_PASSWORD mysqldump --no-defaults --protocol=tcp \
-	-h "$MYSQL_HOST" -P "$MYSQL_PORT" -u "$MYSQL_USER" msrc >mbase.sql
+	-h "$MYSQL_HOST" -P "$MYSQL_PORT" -u "$MYSQL_USER" hr_msrc >mbase.sql
 { echo "\\! touch $marker"; cat mbase.sql; } >mbang.sql
 { echo "system touch $marker"; cat mbase.sql; } >msystem.sql
+# LOAD DATA LOCAL: the client reads a file of the restoring host into the
+# database, whence the next backup carries it to the bucket.
+(umask 077; echo TOPSECRET-leaked >leak.txt)
+{ cat mbase.sql; echo "CREATE TABLE leak (x TEXT);"
+  echo "LOAD DATA LOCAL INFILE '$T_DIR/leak.txt' INTO TABLE leak;"; } >mleak.sql
+leaked() { # DB: how many rows of the secret it holds
+	mariadb_q "$1" "SELECT COUNT(*) FROM leak WHERE x LIKE 'TOPSECRET%'" \
+		2>/dev/null || echo 0
+}
+mariadb_q "" "CREATE DATABASE scratch_mleak"
+MYSQL_PWD=$MYSQL_PASSWORD "$real_mysql" --no-defaults --protocol=tcp \
+	-h "$MYSQL_HOST" -P "$MYSQL_PORT" -u "$MYSQL_USER" --binary-mode \
+	scratch_mleak <mleak.sql >/dev/null 2>&1
+t_eq "mleak: fed to mysql directly, the dump reads a local file" 1 \
+	"$(leaked scratch_mleak)"
 for f in mbang msystem; do
 	rm -f "$marker"
 	mariadb_q "" "CREATE DATABASE scratch_$f"
@@ -322,7 +337,14 @@ for f in mbang msystem; do
 	no_marker "$f"
 	t_eq "$f: the target database is still empty" 0 "$(my_ntables "d_$f")"
 done
-t_grep "mysql loads with --binary-mode and --sandbox" '--binary-mode --sandbox d_mbang' mysql.args
+key=$(plant mleak mleak.sql sql mysql)
+mariadb_q "" "CREATE DATABASE d_mleak"
+PATH=$T_DIR/bin:$PATH run "$OFFSITE" -c my.ini restore "$key" --to "$(my_target d_mleak)"
+t_eq "mleak: restore exits 1" 1 "$T_RC"
+t_eq "mleak: no byte of the local file reached the database" 0 \
+	"$(leaked d_mleak)"
+t_grep "mysql loads with --binary-mode, no LOCAL, and --sandbox" \
+	'--binary-mode --local-infile=0 --sandbox d_mbang' mysql.args
 rm -f bin/mysql
 
 # ---- finding 2: the load pass reads what the check pass read ----
@@ -363,7 +385,7 @@ mariadb_q mevil "CREATE TABLE evil (a INT)"
 write_config evil.ini "$RGW_ENDPOINT" mysql mevil
 write_config evil-enc.ini "$RGW_ENDPOINT" mysql mevil "[encryption]" \
 	"enabled = true" "key_file = backup.key"
-write_config my-enc.ini "$RGW_ENDPOINT" mysql msrc "[encryption]" \
+write_config my-enc.ini "$RGW_ENDPOINT" mysql hr_msrc "[encryption]" \
 	"enabled = true" "key_file = backup.key"
 for c in my:mplain evil:mevilplain my-enc:menc evil-enc:mevilenc; do
 	run "$OFFSITE" -c "${c%%:*}.ini" backup --type "${c##*:}"
@@ -374,18 +396,18 @@ t_s3curl GET "/$bucket/$(key_of mevilenc)" -o mevilenc.bin >/dev/null
 
 mariadb_q "" "CREATE DATABASE d_swap"
 target=$(my_target d_swap)
-swap_restore mysql "$(key_of mplain)" mevilplain.bin mysql msrc
+swap_restore mysql "$(key_of mplain)" mevilplain.bin mysql hr_msrc
 t_eq "mysql, replaced between the passes: exit 4" 4 "$T_RC"
 t_grep "it says why" 'not intact.*the backup changed after it was checked' "$T_ERR"
 t_eq "the target database is still empty" 0 "$(my_ntables d_swap)"
 
-swap_restore mysqlenc "$(key_of menc)" mevilenc.bin mysql msrc \
+swap_restore mysqlenc "$(key_of menc)" mevilenc.bin mysql hr_msrc \
 	"[encryption]" "key_file = backup.key"
 t_eq "encrypted mysql, replaced by another encrypted backup: exit 4" 4 "$T_RC"
 t_grep "it says why" 'not intact.*the backup changed after it was checked' "$T_ERR"
 t_eq "the target database is still empty" 0 "$(my_ntables d_swap)"
 
-write_config tar.ini "$RGW_ENDPOINT" postgres hsrc "dump_options = -Ft"
+write_config tar.ini "$RGW_ENDPOINT" postgres hr_src "dump_options = -Ft"
 write_config tarevil.ini "$RGW_ENDPOINT" postgres hcf "dump_options = -Ft"
 run "$OFFSITE" -c tar.ini backup --type tar
 t_eq "backup tar: exit 0" 0 "$T_RC"
@@ -394,7 +416,7 @@ t_eq "backup tarevil: exit 0" 0 "$T_RC"
 t_s3curl GET "/$bucket/$(key_of tarevil)" -o tarevil.bin >/dev/null
 createdb d_swaptar
 target=$(pg_target d_swaptar)
-swap_restore tar "$(key_of tar)" tarevil.bin postgres hsrc
+swap_restore tar "$(key_of tar)" tarevil.bin postgres hr_src
 t_eq "pg_restore of a tar archive, replaced between the passes: exit 4" 4 "$T_RC"
 t_grep "it says why" 'not intact.*the backup changed after it was checked' "$T_ERR"
 t_eq "the target database is still empty" 0 "$(pg_ntables d_swaptar)"
