@@ -32,6 +32,7 @@ struct psql_filter {
 	size_t lead_len;
 
 	size_t match;	 /* bytes of GUARD matched on this line */
+	size_t slashes;	 /* backslashes in a row just before this byte */
 	bool armed;	 /* this line holds GUARD */
 	uint64_t lineno; /* of the current line, from 1 */
 };
@@ -115,6 +116,7 @@ static void end_of_line(struct psql_filter *f)
 		f->header = false;
 	f->lead_len = 0;
 	f->match = 0;
+	f->slashes = 0;
 	f->armed = false;
 	f->buffering = true;
 	f->len = 0;
@@ -139,12 +141,28 @@ static int psql_write(struct stream *s, const void *data, size_t len)
 					"a psql \\unrestrict with a backquote, "
 					"which would run a shell command",
 					(unsigned long long)f->lineno);
-			/* '\\' is only GUARD's first byte. */
-			if (c != GUARD[f->match]) {
-				f->match = c == '\\' ? 1 : 0;
-			} else if (++f->match == GUARD_LEN) {
-				f->armed = true;
-				f->match = 0;
+			/*
+			 * '\\' is only GUARD's first byte. An even run of
+			 * them is not a \unrestrict: psql reads "\\" as its
+			 * separator command, which restricted mode refuses
+			 * first, and COPY data doubles every backslash, so a
+			 * row that holds the text still loads.
+			 */
+			if (c == '\\') {
+				f->slashes++;
+				f->match = 1;
+			} else {
+				if (f->match == 1 && f->slashes % 2 == 0)
+					f->match = 0;
+				f->slashes = 0;
+				if (f->match > 0 && c == GUARD[f->match]) {
+					if (++f->match == GUARD_LEN) {
+						f->armed = true;
+						f->match = 0;
+					}
+				} else {
+					f->match = 0;
+				}
 			}
 			if (f->lead_len < sizeof(f->lead))
 				f->lead[f->lead_len++] = c;
