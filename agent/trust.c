@@ -64,6 +64,30 @@ int trust_check(const struct trust *t, const struct manifest *m,
 	return STREAM_OK;
 }
 
+/*
+ * A scan judges every backup in the bucket: with a passphrase, each
+ * manifest costs one scrypt run at the cost its header asks for. One
+ * that asks for another cost than ours was not written by this
+ * configuration, and a writer of the bucket could plant many at the
+ * highest cost allowed; such a backup is not counted, without running
+ * scrypt. (restore or verify of its key still reads it.)
+ */
+static bool costly(const struct trust *t, const struct manifest *m)
+{
+	struct crypto_header h;
+	struct stream_error err = {0};
+
+	if (!t->have_key || t->key.source != CRYPTO_SOURCE_PASSPHRASE ||
+	    !m->encrypted || !m->has_header)
+		return false;
+	if (crypto_header_parse(&h, m->header, CRYPTO_HEADER_LEN, &err) !=
+	    STREAM_OK)
+		return false; /* manifest_check says why */
+	return h.source == CRYPTO_SOURCE_PASSPHRASE &&
+	       (h.scrypt.log2_n != t->key.scrypt.log2_n ||
+		h.scrypt.r != t->key.scrypt.r || h.scrypt.p != t->key.scrypt.p);
+}
+
 /* retention_check_fn: read B's manifest and judge it by T. */
 static int check_manifest(void *ctx, s3_client *c, struct retention_backup *b,
 			  s3_error *err)
@@ -99,6 +123,16 @@ static int check_manifest(void *ctx, s3_client *c, struct retention_backup *b,
 		b->verdict = RETENTION_UNVERIFIED;
 		log_event(LOG_WARN, "backup not counted: invalid manifest",
 			  "key", b->key, "error", why, NULL);
+		free(text);
+		return S3_OK;
+	}
+	if (costly(t, &m)) {
+		b->verdict = RETENTION_UNVERIFIED;
+		log_event(LOG_WARN,
+			  "backup not counted: its header asks for a scrypt "
+			  "cost other than the configured passphrase's",
+			  "key", b->key, NULL);
+		manifest_store_free(store);
 		free(text);
 		return S3_OK;
 	}

@@ -380,5 +380,24 @@ run "$OFFSITE" -c p.ini verify "$preal"
 t_eq "an edited manifest: verify exits 4" 4 "$T_RC"
 t_grep "it says why" "^FAILED $preal: manifest failed authentication: tampered" "$T_OUT"
 
+# A planted copy whose header asks for another scrypt cost (the highest
+# allowed costs seconds and 256 MiB a manifest): a scan does not run
+# scrypt for it, and it does not count.
+put "$preal.manifest" pp.manifest
+pcostly=p/daily/pp/pp-daily-$(stamp "now + 10 minutes").sql.gz.enc
+get "$preal" pp.obj
+put "$pcostly" pp.obj
+jq --arg k "$pcostly" '.key = $k |
+	.encryption.header = (.encryption.header[0:20] + "12" +
+		.encryption.header[22:])' pp.manifest >m
+put "$pcostly.manifest" m
+run "$OFFSITE" -c p.ini list
+t_eq "another scrypt cost: list exits 0" 0 "$T_RC"
+t_grep "it is not counted, and scrypt not run for it" \
+	"scrypt cost other than the configured.*$pcostly" "$T_ERR"
+run "$OFFSITE" -c p.ini restore latest -o p2.out
+t_eq "restore latest: exit 0" 0 "$T_RC"
+t_grep "it is the real backup" "$preal" "$T_ERR"
+
 t_nogrep "no secret in any log" "$RGW_SECRET_KEY|$(cat backup.key)|horse" all.log
 t_done
