@@ -126,7 +126,7 @@ static void test_only_our_old_upload_is_aborted(void **state)
 		 "[storage]\nendpoint = http://127.0.0.1:%d\n"
 		 "bucket = backups\nprefix = p/\n"
 		 "[database]\ndriver = stdin\n"
-		 "[retention]\nabort_incomplete_days = 1\n",
+		 "[retention]\nabort_incomplete_days = 2\n",
 		 port);
 	f = fopen(path, "w");
 	assert_non_null(f);
