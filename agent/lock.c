@@ -33,13 +33,19 @@ static const char *runtime_dir(void)
 	return "/tmp";
 }
 
+/* The lock file of NAME: one place, for lock_acquire and lock_probe. */
+static void lock_path(char *path, size_t size, const char *name)
+{
+	snprintf(path, size, "%s/offsite-%s.lock", runtime_dir(), name);
+}
+
 int lock_acquire(int *fd, char *path, size_t size, const char *name)
 {
 	char pid[32];
 	int f;
 
 	*fd = -1;
-	snprintf(path, size, "%s/offsite-%s.lock", runtime_dir(), name);
+	lock_path(path, size, name);
 	f = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (f < 0)
 		return LOCK_EIO;
@@ -62,4 +68,28 @@ void lock_release(int fd)
 {
 	if (fd >= 0)
 		close(fd);
+}
+
+int lock_probe(const char *name, bool *held)
+{
+	char path[4096];
+	struct stat st;
+	int f, rc = LOCK_OK;
+
+	*held = false;
+	lock_path(path, sizeof(path), name);
+	/* Non-blocking: a FIFO put in its place must not stop us. */
+	f = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	if (f < 0)
+		return errno == ENOENT ? LOCK_OK : LOCK_EIO;
+	if (fstat(f, &st) != 0 || !S_ISREG(st.st_mode))
+		rc = LOCK_EIO;
+	else if (flock(f, LOCK_SH | LOCK_NB) != 0) {
+		if (errno == EWOULDBLOCK)
+			*held = true;
+		else
+			rc = LOCK_EIO;
+	}
+	close(f);
+	return rc;
 }
