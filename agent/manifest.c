@@ -68,6 +68,16 @@ static int hex64(const char *s)
 	return s && strlen(s) == 64 && strspn(s, "0123456789abcdef") == 64;
 }
 
+/* "duration_seconds": a number of seconds, up to ten years; -1 when
+ * missing or anything else (it only informs). */
+static double manifest_duration(const json_t *root)
+{
+	const json_t *d = json_object_get(root, "duration_seconds");
+	double v = json_is_number(d) ? json_number_value(d) : -1;
+
+	return v >= 0 && v <= 3650.0 * 86400 ? v : -1;
+}
+
 int manifest_parse(struct manifest *m, struct manifest_store **store,
 		   const char *text, size_t len, char *why, size_t whysize)
 {
@@ -115,6 +125,7 @@ int manifest_parse(struct manifest *m, struct manifest_store **store,
 	memcpy(m->plain_sha256, psha, 65);
 	memcpy(m->stored_sha256, ssha, 65);
 	m->encrypted = enc && json_is_object(enc);
+	m->duration = manifest_duration(st->root);
 	*store = st;
 	return 0;
 }
