@@ -63,7 +63,8 @@ void upload_parts(struct stream *s, unsigned *in_flight, unsigned *done);
 /*
  * Abort the multipart upload if one was started and not completed; waits
  * for the workers. Idempotent. Returns 0, or -1 if the abort itself
- * failed (logged; the bucket's lifecycle rule cleans up after a day).
+ * failed (logged; the bucket's lifecycle rule cleans up after
+ * abort_incomplete_days, and so does the next run: agent/stale.h).
  */
 int upload_abort(struct stream *s);
 
