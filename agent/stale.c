@@ -150,7 +150,9 @@ int stale_uploads_abort(s3_client *s3, const conf *c, const char *own_database,
 			continue;
 		case RETENTION_UNSURE:
 		default:
-			log_event(fail_level,
+			/* Left for a later run, or the bucket's rule: a
+			 * warning, not a failure. */
+			log_event(LOG_WARN,
 				  "cannot tell whether an old incomplete "
 				  "upload is still running: left alone",
 				  "key", u->u.key, "started", started, NULL);

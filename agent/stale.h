@@ -54,9 +54,10 @@ void stale_marker_delete(s3_client *s3, const char *key);
  * whose run lock the caller holds, or NULL. With OUT, one line per old
  * upload, as prune prints them ("abort KEY (...)", "keep KEY (...)").
  * Each abort is logged (info), each upload left alone because its run
- * may still be going too (info); one that cannot be judged or aborted is
- * logged at FAIL_LEVEL. *ABORTED counts the stale ones. Returns 0, or -1
- * when the listing or an abort failed.
+ * may still be going too (info), one that cannot be judged as a warning;
+ * a listing or an abort that fails is logged at FAIL_LEVEL. *ABORTED
+ * counts the stale ones. Returns 0, or -1 when the listing or an abort
+ * failed.
  */
 int stale_uploads_abort(s3_client *s3, const conf *c, const char *own_database,
 			bool dry_run, FILE *out, enum log_level fail_level,
