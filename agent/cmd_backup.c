@@ -31,6 +31,7 @@
 #include "agent/progress.h"
 #include "agent/source.h"
 #include "agent/stages.h"
+#include "agent/stale.h"
 #include "agent/storage.h"
 #include "agent/upload.h"
 #include "retention/retention.h"
@@ -53,9 +54,6 @@ static const struct option backup_options[] = {
 	{"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
 	{NULL, 0, NULL, 0},
 };
-
-/* Incomplete uploads of ours older than this are aborted at start. */
-#define STALE_UPLOAD_DAYS 1
 
 /* ---- signals: a thread waits for them and stops the run ---- */
 
@@ -147,34 +145,6 @@ static int make_client(s3_client **out, void *ctx, bool (*cancelled)(void *ctx),
 	return storage_client(out, ctx, cancelled, cancelled_ctx, err);
 }
 
-/* Abort incomplete uploads of ours that are older than a day. */
-static void abort_stale_uploads(s3_client *s3, const conf *c, time_t now)
-{
-	struct s3_upload *ups = NULL;
-	size_t n = 0, i;
-	s3_error err;
-
-	if (s3_multipart_list(&ups, &n, s3, c->storage.prefix, &err)) {
-		log_event(LOG_WARN, "cannot list incomplete uploads", "error",
-			  err.msg, NULL);
-		return;
-	}
-	for (i = 0; i < n; i++) {
-		if (!retention_upload_stale(&ups[i], c->storage.prefix,
-					    STALE_UPLOAD_DAYS, now))
-			continue;
-		if (s3_multipart_abort(s3, ups[i].key, ups[i].upload_id,
-				       &err) == S3_OK)
-			log_event(LOG_INFO, "aborted a stale incomplete upload",
-				  "key", ups[i].key, NULL);
-		else
-			log_event(LOG_WARN,
-				  "cannot abort a stale incomplete upload",
-				  "key", ups[i].key, "error", err.msg, NULL);
-	}
-	s3_uploads_free(ups, n);
-}
-
 /*
  * [retention] apply_on_backup: a bucket without our rule for this type
  * gets the configured rules now, so a new bucket (or a new type) is
@@ -234,6 +204,7 @@ struct run {
 	struct storage st;
 	bool st_ready;
 	s3_client *s3;
+	bool marked; /* its stale-upload marker is written */
 	struct crypto_key ckey;
 	bool have_key;
 
@@ -442,6 +413,7 @@ static int run_backup(struct run *r)
 	struct timespec t0, t1;
 	s3_error err;
 	char plain[CONF_FORMAT_MAX], stored[CONF_FORMAT_MAX];
+	unsigned aborted;
 	double secs;
 	int rc;
 
@@ -456,8 +428,12 @@ static int run_backup(struct run *r)
 			return EXIT_FAILED;
 		}
 		r->st_ready = true;
-		abort_stale_uploads(r->s3, c, r->started);
+		/* Uploads no run can still be writing (agent/stale.h); a
+		 * failure costs a warning, never the backup. */
+		(void)stale_uploads_abort(r->s3, c, r->database, false, NULL,
+					  LOG_WARN, &aborted);
 		ensure_lifecycle(r->s3, c, r->type);
+		r->marked = stale_marker_put(r->s3, c, r->key, r->started);
 	}
 	if (build_chain(r)) {
 		log_event(LOG_ERROR, "backup failed", "error", r->serr.msg,
@@ -709,6 +685,8 @@ int cmd_backup(const struct cli_globals *g, const conf *c, int argc,
 		goto out;
 	}
 	rc = run_backup(&r);
+	if (r.marked) /* the upload is complete or aborted by now */
+		stale_marker_delete(r.s3, r.key);
 	signals_stop(&sig);
 	record_run(&r, rc);
 	observe_run(&r, rc);

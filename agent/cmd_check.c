@@ -24,16 +24,19 @@
 
 #include "agent/catalog.h"
 #include "agent/crypto.h"
+#include "agent/fetch.h"
 #include "agent/source.h"
+#include "agent/stale.h"
 #include "agent/storage.h"
+#include "agent/trust.h"
 #include "retention/retention.h"
 #include "s3/s3.h"
 
 /* The checks, in the order they are printed. */
 static const char *const check_names[] = {
-	"config",   "encryption",  "dump-tool", "database",
-	"endpoint", "credentials", "bucket",	"write",
-	"read",	    "delete",	   "lifecycle", "catalog",
+	"config",      "encryption", "dump-tool", "database", "endpoint",
+	"credentials", "bucket",     "write",	  "read",     "delete",
+	"duration",    "lifecycle",  "catalog",
 };
 #define NCHECKS	   (sizeof(check_names) / sizeof(check_names[0]))
 #define NAME_WIDTH 11 /* the longest name: credentials */
@@ -394,6 +397,81 @@ static void check_lifecycle(struct report *rep, const struct place *p,
 		    "backups under %s expire by type: %s", p->where, types);
 }
 
+/*
+ * The last backup's duration (its manifest has it) against the longest a
+ * run may last: past half of it, a slower run risks the bucket's rule
+ * that aborts unfinished uploads (agent/stale.h). A warning, not a
+ * failure: today's backups still work.
+ */
+static void check_duration(struct report *rep, const struct place *p,
+			   s3_client *s3)
+{
+	const conf *c = p->c;
+	const char *db = c->database.name;
+	uint64_t longest = stale_longest_run(c);
+	struct fetch_backup b = {0};
+	struct stream_error serr = {0};
+	char *key = NULL, took[CONF_FORMAT_MAX], may[CONF_FORMAT_MAX];
+	const char *why = c->database.timeout ? "[database] timeout + 1h"
+					      : "without a [database] timeout";
+	s3_error err = {0};
+	struct trust t;
+	int rc;
+
+	if (db == NULL) {
+		say(rep, CHECK_SKIP, "duration",
+		    "no database name ([database] name is not set)");
+		return;
+	}
+	/* The last backup as restore would find it: one that counts. */
+	if (trust_init(&t, c, false, &serr) != 0) {
+		say(rep, CHECK_SKIP, "duration", "%s", serr.msg);
+		trust_dispose(&t);
+		return;
+	}
+	rc = trust_find_latest(&key, s3, &t, c->storage.prefix, NULL, db, &err);
+	if (rc == S3_ENOTFOUND) {
+		say(rep, CHECK_SKIP, "duration", "no complete backup of %s yet",
+		    db);
+		trust_dispose(&t);
+		return;
+	}
+	if (rc != S3_OK) {
+		say(rep, CHECK_FAIL, "duration",
+		    "cannot find the last backup of %s: %s", db, err.msg);
+		trust_dispose(&t);
+		return;
+	}
+	if (fetch_open(&b, s3, key, &t, &serr) != STREAM_OK) {
+		say(rep, CHECK_FAIL, "duration", "%s: %s", key, serr.msg);
+	} else if (b.m.duration < 0) {
+		say(rep, CHECK_SKIP, "duration",
+		    "the manifest of %s does not say how long it took", key);
+	} else {
+		if (b.m.duration < 60)
+			snprintf(took, sizeof(took), "%.1fs", b.m.duration);
+		else
+			conf_format_duration(took, sizeof(took),
+					     (uint64_t)(b.m.duration + 0.5));
+		conf_format_duration(may, sizeof(may), longest);
+		if (b.m.duration * 2 >= (double)longest)
+			say(rep, CHECK_WARN, "duration",
+			    "the last backup of %s took %s, over half the "
+			    "longest a backup may run (%s, %s): a slower one "
+			    "may be aborted as unfinished; set [database] "
+			    "timeout above what a backup needs",
+			    db, took, may, why);
+		else
+			say(rep, CHECK_OK, "duration",
+			    "the last backup of %s took %s; a backup may run "
+			    "%s (%s)",
+			    db, took, may, why);
+	}
+	fetch_backup_dispose(&b);
+	free(key);
+	trust_dispose(&t);
+}
+
 static void check_storage(struct report *rep, const conf *c)
 {
 	struct place p = {.c = c};
@@ -444,6 +522,7 @@ static void check_storage(struct report *rep, const conf *c)
 			   "no client for the endpoint");
 	} else if (check_listing(rep, &p, s3)) {
 		check_object(rep, &p, s3);
+		check_duration(rep, &p, s3);
 		check_lifecycle(rep, &p, s3);
 	}
 	s3_client_free(s3);

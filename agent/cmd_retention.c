@@ -12,6 +12,7 @@
 
 #include "agent/log.h"
 #include "agent/metrics.h"
+#include "agent/stale.h"
 #include "agent/storage.h"
 #include "agent/trust.h"
 #include "retention/retention.h"
@@ -156,47 +157,6 @@ out:
 	return rc;
 }
 
-/* Abort our multipart uploads older than abort_incomplete_days. */
-static int abort_uploads(s3_client *s3, const conf *c, time_t now, bool dry_run,
-			 unsigned *count)
-{
-	struct s3_upload *ups = NULL;
-	size_t n = 0, i;
-	s3_error err;
-	int failed = 0;
-
-	*count = 0;
-	if (s3_multipart_list(&ups, &n, s3, c->storage.prefix, &err)) {
-		log_event(LOG_ERROR, "cannot list incomplete uploads", "error",
-			  err.msg, NULL);
-		return -1;
-	}
-	for (i = 0; i < n; i++) {
-		char started[17];
-
-		if (!retention_upload_stale(&ups[i], c->storage.prefix,
-					    c->retention.abort_incomplete_days,
-					    now))
-			continue;
-		retention_format_time(ups[i].initiated, started);
-		cli_outf("%-12s %s (incomplete upload started %s)\n",
-			 dry_run ? "would abort" : "abort", ups[i].key,
-			 started);
-		(*count)++;
-		if (dry_run)
-			continue;
-		if (s3_multipart_abort(s3, ups[i].key, ups[i].upload_id,
-				       &err) != S3_OK &&
-		    err.code != S3_ENOTFOUND) {
-			log_event(LOG_ERROR, "cannot abort an upload", "key",
-				  ups[i].key, "error", err.msg, NULL);
-			failed = -1;
-		}
-	}
-	s3_uploads_free(ups, n);
-	return failed;
-}
-
 /* A complete backup dated in the future: a clock ran ahead, or someone
  * planted it. Ages read from keys cannot be trusted then. */
 static void refuse_future(const struct retention_backups *all,
@@ -274,7 +234,9 @@ static int prune(s3_client *s3, const conf *c, bool dry_run)
 		bytes += b->size;
 		deleted++;
 	}
-	if (abort_uploads(s3, c, now, dry_run, &aborted))
+	/* Uploads no run can still be writing (agent/stale.h). */
+	if (stale_uploads_abort(s3, c, NULL, dry_run, stdout, LOG_ERROR,
+				&aborted))
 		rc = EXIT_FAILED;
 	conf_format_size(size, sizeof(size), bytes);
 	snprintf(count_s, sizeof(count_s), "%zu", deleted);

@@ -263,3 +263,30 @@ void lock_release(int fd)
 	if (fd >= 0)
 		close(fd);
 }
+
+int lock_probe(const char *name, bool *held)
+{
+	char dir[4096], path[4096 + 256];
+	struct lock_error err;
+	struct stat st;
+	int f, rc = LOCK_OK;
+
+	*held = false;
+	if (choose_dir(dir, sizeof(dir), &err) != LOCK_OK)
+		return LOCK_EIO;
+	snprintf(path, sizeof(path), "%s/offsite-%s.lock", dir, name);
+	/* Non-blocking: a FIFO put in its place must not stop us. */
+	f = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	if (f < 0)
+		return errno == ENOENT ? LOCK_OK : LOCK_EIO;
+	if (fstat(f, &st) != 0 || !S_ISREG(st.st_mode))
+		rc = LOCK_EIO;
+	else if (flock(f, LOCK_SH | LOCK_NB) != 0) {
+		if (errno == EWOULDBLOCK)
+			*held = true;
+		else
+			rc = LOCK_EIO;
+	}
+	close(f);
+	return rc;
+}

@@ -22,6 +22,7 @@
 #ifndef OFFSITE_AGENT_LOCK_H
 #define OFFSITE_AGENT_LOCK_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 enum lock_code { LOCK_OK = 0, LOCK_HELD, LOCK_EIO };
@@ -52,5 +53,13 @@ int lock_acquire_file(int *fd, char *path, size_t size, const char *file,
 		      unsigned wait_ms, struct lock_error *err);
 
 void lock_release(int fd);
+
+/*
+ * Is NAME's lock held by a run on this host? *HELD says; a missing lock
+ * file is not held. LOCK_EIO when it cannot be told. The probe takes a
+ * shared lock for an instant, so only call it where a run of NAME that
+ * starts in that instant may be refused (exit 3).
+ */
+int lock_probe(const char *name, bool *held);
 
 #endif

@@ -167,6 +167,16 @@ static int parse_encryption(struct manifest *m, json_t *enc, char *why,
 	return 0;
 }
 
+/* "duration_seconds": a number of seconds, up to ten years; -1 when
+ * missing or anything else (it only informs). */
+static double manifest_duration(const json_t *root)
+{
+	const json_t *d = json_object_get(root, "duration_seconds");
+	double v = json_is_number(d) ? json_number_value(d) : -1;
+
+	return v >= 0 && v <= 3650.0 * 86400 ? v : -1;
+}
+
 int manifest_parse(struct manifest *m, struct manifest_store **store,
 		   const char *text, size_t len, char *why, size_t whysize)
 {
@@ -218,6 +228,7 @@ int manifest_parse(struct manifest *m, struct manifest_store **store,
 		memset(m, 0, sizeof(*m));
 		return -1;
 	}
+	m->duration = manifest_duration(st->root);
 	*store = st;
 	return 0;
 }

@@ -26,7 +26,7 @@ struct manifest {
 	const char *database;
 	const char *host;
 	time_t started;
-	double duration; /* seconds */
+	double duration; /* seconds; read back: -1 when not known */
 	uint64_t plain_bytes;
 	char plain_sha256[65];
 	uint64_t stored_bytes;

@@ -77,7 +77,8 @@ void upload_parts(struct stream *s, unsigned *in_flight, unsigned *done);
  * UPLOAD_CLEANUP_TIMEOUT_MS; an upload the server no longer knows (its
  * Complete may have gone through unanswered) has its object deleted.
  * Idempotent. Returns 0, or -1 if the abort itself failed (logged; the
- * bucket's lifecycle rule cleans up after a day).
+ * bucket's lifecycle rule cleans up after abort_incomplete_days, and so
+ * does the next run: agent/stale.h).
  */
 int upload_abort(struct stream *s);
 

@@ -195,6 +195,48 @@ static int later_line(const struct conf_value_meta *a,
 	return la > lb ? la : lb;
 }
 
+uint64_t conf_longest_run(const conf *c)
+{
+	return c->database.timeout > 0 ? c->database.timeout + CONF_RUN_TAIL
+				       : CONF_LONGEST_RUN_DEFAULT;
+}
+
+int conf_longest_run_days(const conf *c)
+{
+	return (int)((conf_longest_run(c) + 86399) / 86400);
+}
+
+/* [retention] abort_incomplete_days: the bucket aborts an upload that
+ * old, so it may not be shorter than the longest run; unset, it is the
+ * longest run in whole days. */
+static int conf_check_abort_days(conf *c, conf_error *err)
+{
+	const struct conf_value_meta *m =
+		meta_of(c, "retention", "abort_incomplete_days");
+	int need = conf_longest_run_days(c);
+	char run[CONF_FORMAT_MAX];
+
+	if (c->retention.abort_incomplete_days == 0) {
+		c->retention.abort_incomplete_days = need;
+		return CONF_OK;
+	}
+	if (c->retention.abort_incomplete_days >= need)
+		return CONF_OK;
+	conf_format_duration(run, sizeof(run), conf_longest_run(c));
+	conf_seterr(err,
+		    "%s:%d: abort_incomplete_days = %d in [retention] is "
+		    "shorter than a backup may run (%s, %s): the bucket would "
+		    "abort an upload still in progress; set %d or more%s",
+		    c->path, m != NULL ? m->line : 0,
+		    c->retention.abort_incomplete_days, run,
+		    c->database.timeout > 0 ? "[database] timeout + 1h"
+					    : "without a [database] timeout",
+		    need,
+		    c->database.timeout > 0 ? ", or a shorter timeout"
+					    : ", or set [database] timeout");
+	return CONF_ESYNTAX;
+}
+
 /* The rules that involve more than one key. */
 static int conf_validate(conf *c, conf_error *err)
 {
@@ -243,7 +285,7 @@ static int conf_validate(conf *c, conf_error *err)
 			    c->path);
 		return CONF_EMISSING;
 	}
-	return CONF_OK;
+	return conf_check_abort_days(c, err);
 }
 
 int conf_parse(conf **out, const char *name, const char *text, conf_error *err)

@@ -117,7 +117,7 @@ typedef struct conf {
 	struct {
 		int days;		   /* default 30 */
 		int keep_last;		   /* default 0 = no count limit */
-		int abort_incomplete_days; /* default 1 */
+		int abort_incomplete_days; /* default: conf_longest_run_days */
 		uint64_t max_age;	   /* seconds; 0 = not set */
 		uint64_t future_tolerance; /* seconds; default 3600 */
 		bool apply_on_backup;	   /* default true */
@@ -175,6 +175,20 @@ int conf_type_days(const conf *c, const char *type);
 int conf_type_keep_last(const conf *c, const char *type);
 /* Effective max_age for a backup type in seconds (0 = not set). */
 uint64_t conf_type_max_age(const conf *c, const char *type);
+
+/*
+ * The longest a backup run of C may last, in seconds: [database] timeout
+ * plus CONF_RUN_TAIL (the last parts, the completion and the manifest
+ * once the dump has ended) when a timeout is set, else
+ * CONF_LONGEST_RUN_DEFAULT. An unfinished upload younger than this may
+ * still be running: [retention] abort_incomplete_days is never shorter
+ * (conf_load refuses a shorter one, and an unset one is exactly this,
+ * rounded up to whole days).
+ */
+#define CONF_RUN_TAIL		 3600
+#define CONF_LONGEST_RUN_DEFAULT (2 * 86400)
+uint64_t conf_longest_run(const conf *c);
+int conf_longest_run_days(const conf *c);
 
 /*
  * Where the value of SECTION.KEY came from ("days.daily" style keys

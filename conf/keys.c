@@ -373,10 +373,12 @@ const struct conf_key conf_keys[] = {
 		.name = "abort_incomplete_days",
 		.kind = CONF_K_INT,
 		.offset = F_INT(retention.abort_incomplete_days),
-		.def = "1",
 		.min = 1,
 		.max = 365,
-		.help = "Days before the bucket aborts an unfinished upload.",
+		.help = "Days before the bucket aborts an unfinished upload "
+			"(and offsite one no run is still writing); at least "
+			"the longest a backup may run, which is the default: "
+			"[database] timeout + 1h in whole days, else 2.",
 	},
 	{
 		.section = "retention",

@@ -96,12 +96,3 @@ int retention_prune_plan(struct retention_prune_item **items, size_t *n,
 	*n = count;
 	return RETENTION_OK;
 }
-
-bool retention_upload_stale(const struct s3_upload *u, const char *prefix,
-			    int days, time_t now)
-{
-	struct retention_key k;
-
-	return retention_key_parse(&k, prefix, u->key) == RETENTION_OK &&
-	       !k.manifest && now - u->initiated > (time_t)days * 86400;
-}

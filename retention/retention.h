@@ -301,9 +301,4 @@ int retention_prune_plan(struct retention_prune_item **items, size_t *n,
 			 const struct retention_backups *all, const conf *c,
 			 time_t now);
 
-/* An unfinished upload to abort at NOW: one of ours (its key follows the
- * layout under PREFIX) started more than DAYS days ago. */
-bool retention_upload_stale(const struct s3_upload *u, const char *prefix,
-			    int days, time_t now);
-
 #endif

@@ -8,7 +8,7 @@ cd "$T_DIR" || exit 1
 t_run "$OFFSITE" -c nope.ini check
 t_eq "a missing config: exit 1" 1 "$T_RC"
 t_grep "the config line says why" '^FAIL  config       cannot read config nope\.ini: No such file' "$T_OUT"
-t_eq "then one skip line per other check" 11 "$(grep -cE '^skip  [a-z-]+ +the config did not load$' "$T_OUT")"
+t_eq "then one skip line per other check" 12 "$(grep -cE '^skip  [a-z-]+ +the config did not load$' "$T_OUT")"
 t_eq "nothing on stderr" "" "$(cat "$T_ERR")"
 
 printf '[storage]\nbucket = backups\nbogus = 1\n[database]\nname = app\n' >bad.ini

@@ -15,7 +15,9 @@
 #   RGW_OBJECTSTORE=bluestore for GiB-sized benchmarks (sparse file).
 # - paxos propose interval 0.05 s: the mon commits quickly, so pool
 #   creation during start-up takes a second, not ten.
-# - rgw lc debug interval: a lifecycle "day" lasts RGW_LC_DAY seconds.
+# - rgw lc debug interval: a lifecycle "day" lasts RGW_LC_DAY seconds
+#   (default 10, so that expiry can be tested); RGW_LC_DAY=0 leaves it
+#   out: real days, for benchmarks whose uploads outlast a short "day".
 # - no mgr: nothing here needs one.
 
 source "$(dirname "${BASH_SOURCE[0]}")/procs.sh"
@@ -35,6 +37,8 @@ rgw_start() {
 	local dir=$1 freeport=$2
 	local store=${RGW_OBJECTSTORE:-memstore}
 	local fsid ports mon_port rgw_port osd_uuid access secret
+	local lc_day=${RGW_LC_DAY:-10} lc_line=
+	[ "$lc_day" = 0 ] || lc_line="rgw lc debug interval = $lc_day"
 
 	mkdir -p "$dir"/{mon.a,osd.0,run,log}
 	: >"$dir/pids"
@@ -86,7 +90,7 @@ rgw_start() {
 	osd op num threads per shard = 2
 	rgw frontends = beast endpoint=127.0.0.1:$rgw_port
 	rgw dns name = localhost
-	rgw lc debug interval = ${RGW_LC_DAY:-10}
+	$lc_line
 	rgw gc obj min wait = 5
 	rgw gc processor period = 5
 	rgw gc processor max time = 5
@@ -146,7 +150,7 @@ rgw_start() {
 	RGW_REGION=us-east-1
 	RGW_ACCESS_KEY=$access
 	RGW_SECRET_KEY=$secret
-	RGW_LC_DAY=${RGW_LC_DAY:-10}
+	RGW_LC_DAY=$lc_day
 	CEPH_CONF=$conf
 	EOF
 }

@@ -72,9 +72,11 @@ healthy ok.ini
 t_run "$OFFSITE" -c ok.ini check
 t_eq "a healthy set-up: exit 0" 0 "$T_RC"
 t_eq "one line per check, in order" \
-	"config encryption dump-tool database endpoint credentials bucket write read delete lifecycle catalog" \
+	"config encryption dump-tool database endpoint credentials bucket write read delete duration lifecycle catalog" \
 	"$(awk '{print $2}' "$T_OUT" | tr '\n' ' ' | sed 's/ $//')"
-t_eq "every line is ok" "" "$(grep -v '^ok    ' "$T_OUT")"
+t_eq "every line is ok (no backup yet to time)" \
+	"skip  duration     no complete backup of postgres yet" \
+	"$(grep -v '^ok    ' "$T_OUT")"
 t_grep "the columns are aligned" '^ok    credentials  accepted$' "$T_OUT"
 t_grep "the key line names the key id" \
 	"^ok    encryption   key file .*backup.key, key id $key_id$" "$T_OUT"

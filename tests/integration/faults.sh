@@ -92,8 +92,9 @@ check_nothing_left "hang" hang/
 # The dump writes 12 MB of noise (a multipart upload), then waits; once
 # the upload exists offsite is killed. Nothing can clean up after
 # SIGKILL: the upload stays, and the next run must not trip over it (an
-# upload a day old is aborted by the next backup; the fake server shows
-# that in tests/unit/test_backup_faults.c).
+# upload abort_incomplete_days old whose run is gone is aborted by the
+# next backup: tests/integration/stale.sh, and with days-old uploads
+# tests/unit/test_backup_faults.c).
 write_config kill.ini "driver = command" "name = kill" \
 	"command = sh -c 'echo \$\$ >$T_DIR/kill.pid; head -c 12000000 /dev/urandom; exec sleep 600'"
 "$OFFSITE" -c kill.ini backup --type kill >kill.out 2>kill.err &

@@ -62,7 +62,7 @@ t_eq "dry run writes nothing" "expire-logs" "$(rule_ids "$bucket" | tr '\n' ' ' 
 
 t_run "$OFFSITE" -c r.ini retention apply
 t_eq "apply exits 0" 0 "$T_RC"
-t_grep "apply says what it adds" '^add .*offsite-abort-incomplete: abort uploads under \(the whole bucket\) unfinished after 1 day' "$T_OUT"
+t_grep "apply says what it adds" '^add .*offsite-abort-incomplete: abort uploads under \(the whole bucket\) unfinished after 2 days' "$T_OUT"
 t_eq "both ours and the foreign rule are in the bucket" \
 	"expire-logs offsite-abort-incomplete offsite-manual offsite-monthly offsite-weekly" \
 	"$(rule_ids "$bucket" | tr '\n' ' ' | sed 's/ $//')"

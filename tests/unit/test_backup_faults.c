@@ -234,9 +234,10 @@ static void handler(void *ctx, const struct fake_request *req,
 		else
 			fake_reply(conn, 204, extra, "", 0);
 	} else if (strcmp(req->method, "PUT") == 0) {
-		bool manifest = strstr(req->target, ".manifest") != NULL;
-		if ((manifest && s->stall == STALL_MANIFEST) ||
-		    (!manifest && s->stall == STALL_PUT_OBJECT)) {
+		bool manifest = strstr(req->target, ".manifest") != NULL,
+		     marker = strstr(req->target, ".uploading") != NULL;
+		if (!marker && ((manifest && s->stall == STALL_MANIFEST) ||
+				(!manifest && s->stall == STALL_PUT_OBJECT))) {
 			stall(s, conn);
 			return;
 		}
@@ -408,17 +409,28 @@ static unsigned count(struct run *r, const char *method, const char *needle)
 	return n;
 }
 
-/* PUTs of whole objects: the backup in one request, or a manifest. */
+/* PUTs of whole objects: the backup in one request, or a manifest; not
+ * the marker that says the upload is being written (retention/stale.h). */
 static unsigned object_puts(struct run *r)
 {
 	unsigned i, n = 0;
 
 	for (i = 0; i < fake_server_count(r->srv); i++) {
 		const struct fake_request *q = fake_server_request(r->srv, i);
-		if (strcmp(q->method, "PUT") == 0 && !strchr(q->target, '?'))
+		if (strcmp(q->method, "PUT") == 0 && !strchr(q->target, '?') &&
+		    !strstr(q->target, ".uploading"))
 			n++;
 	}
 	return n;
+}
+
+/* The run's marker was written once and is gone: the run is over. */
+static void assert_marker_gone(struct run *r)
+{
+	assert_int_equal(count(r, "PUT", ".sql.gz.uploading"), 1);
+	assert_int_equal(count(r, "DELETE", ".sql.gz.uploading") -
+				 count(r, "DELETE", STALE_KEY ".uploading"),
+			 1);
 }
 
 static void assert_log(struct run *r, const char *text)
@@ -437,6 +449,7 @@ static void assert_stored(struct run *r)
 	assert_int_equal(count(r, "PUT", "partNumber=3&"), 1);
 	assert_int_equal(count(r, "PUT", "partNumber=4&"), 0);
 	assert_int_equal(object_puts(r), 1); /* the manifest */
+	assert_marker_gone(r);
 	assert_log(r, "msg=\"backup complete\" key=p/daily/app/app-daily-");
 }
 
@@ -447,6 +460,7 @@ static void assert_failed_cleanly(struct run *r, const char *why)
 		fail_msg("exit %d:\n%s", r->rc, r->log);
 	assert_int_equal(count(r, "DELETE", "uploadId=UP1"), 1);
 	assert_int_equal(object_puts(r), 0);
+	assert_marker_gone(r);
 	assert_log(r, "level=error msg=\"backup failed\"");
 	assert_log(r, why);
 	assert_log(r, "msg=\"multipart upload aborted: nothing stored\"");
@@ -508,7 +522,8 @@ static void test_unreachable_for_good(void **state)
 	assert_log(r, "level=error msg=\"backup failed\"");
 	assert_log(r, "(after 6 attempts)");
 	/* Six attempts a request, waits of at most 0.25 + 0.5 + 1 + 2 + 4 s,
-	 * for the list and the initiate: well inside two budgets. */
+	 * for the list, the marker and the initiate: well inside three
+	 * budgets. */
 	assert_true(r->secs < 60);
 }
 
@@ -571,6 +586,8 @@ static void test_stale_upload_aborted(void **state)
 	backup(r);
 	assert_stored(r);
 	assert_int_equal(count(r, "DELETE", "uploadId=stale1"), 1);
+	/* Its marker too, had it one (a killed run's stays behind). */
+	assert_int_equal(count(r, "DELETE", STALE_KEY ".uploading"), 1);
 	assert_log(r,
 		   "msg=\"aborted a stale incomplete upload\" key=" STALE_KEY);
 }
@@ -653,7 +670,7 @@ static unsigned object_deletes(struct run *r)
 		if (strcmp(q->method, "DELETE") == 0 &&
 		    strncmp(q->target, "/backups/p/daily/app/app-daily-", 31) ==
 			    0 &&
-		    !strchr(q->target, '?'))
+		    !strchr(q->target, '?') && !strstr(q->target, ".uploading"))
 			n++;
 	}
 	return n;

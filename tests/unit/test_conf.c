@@ -176,7 +176,8 @@ static void test_defaults(void **state)
 	assert_null(c->encryption.passphrase_file);
 	assert_int_equal(c->retention.days, 30);
 	assert_int_equal(c->retention.keep_last, 0);
-	assert_int_equal(c->retention.abort_incomplete_days, 1);
+	/* The longest a run may last without a timeout: two days. */
+	assert_int_equal(c->retention.abort_incomplete_days, 2);
 	assert_int_equal(c->retention.max_age, 0);
 	assert_true(c->retention.apply_on_backup);
 	assert_int_equal(c->retention.ntypes, 0);
@@ -1187,6 +1188,49 @@ static void test_print(void **state)
 	conf_free(c2);
 }
 
+/* abort_incomplete_days follows the longest a run may last: never
+ * shorter, and that when not set. */
+static void test_abort_days_follow_longest_run(void **state)
+{
+	conf *c;
+
+	(void)state;
+	c = parse_ok(MIN_CONF);
+	assert_int_equal(conf_longest_run(c), 2 * 86400);
+	assert_int_equal(c->retention.abort_incomplete_days, 2);
+	conf_free(c);
+	/* A timeout bounds the run: plus an hour for the last parts. */
+	c = parse_ok(MIN_CONF "timeout = 6h\n");
+	assert_int_equal(conf_longest_run(c), 7 * 3600);
+	assert_int_equal(c->retention.abort_incomplete_days, 1);
+	conf_free(c);
+	c = parse_ok(MIN_CONF "timeout = 3d\n");
+	assert_int_equal(conf_longest_run(c), 3 * 86400 + 3600);
+	assert_int_equal(c->retention.abort_incomplete_days, 4);
+	conf_free(c);
+	c = parse_ok(MIN_CONF "timeout = 23h\n[retention]\n"
+			      "abort_incomplete_days = 1\n");
+	assert_int_equal(c->retention.abort_incomplete_days, 1);
+	conf_free(c);
+	c = parse_ok(MIN_CONF "[retention]\nabort_incomplete_days = 9\n");
+	assert_int_equal(c->retention.abort_incomplete_days, 9);
+	conf_free(c);
+
+	parse_err(MIN_CONF "[retention]\nabort_incomplete_days = 1\n",
+		  CONF_ESYNTAX,
+		  "t.ini:6: abort_incomplete_days = 1 in [retention] is "
+		  "shorter than a backup may run (2d, without a [database] "
+		  "timeout): the bucket would abort an upload still in "
+		  "progress; set 2 or more, or set [database] timeout");
+	parse_err(MIN_CONF "timeout = 1d\n[retention]\n"
+			   "abort_incomplete_days = 1\n",
+		  CONF_ESYNTAX,
+		  "t.ini:7: abort_incomplete_days = 1 in [retention] is "
+		  "shorter than a backup may run (1d1h, [database] timeout "
+		  "+ 1h): the bucket would abort an upload still in "
+		  "progress; set 2 or more, or a shorter timeout");
+}
+
 static void test_describe(void **state)
 {
 	char *buf = NULL, want[128];
@@ -1277,6 +1321,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_print_libpq_secrets, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(
+			test_abort_days_follow_longest_run, setup, teardown),
 		cmocka_unit_test(test_describe),
 		cmocka_unit_test(test_table),
 		cmocka_unit_test_setup_teardown(test_api_misuse, setup,

@@ -529,24 +529,6 @@ static void test_latest_lazy(void **state)
 	retention_backups_dispose(&b);
 }
 
-static void test_upload_stale(void **state)
-{
-	char ours[] = "pfx/daily/app/app-daily-20261120T000000Z.sql.gz";
-	char theirs[] = "pfx/notes.txt";
-	struct s3_upload u = {.key = ours, .upload_id = NULL};
-
-	(void)state;
-	u.initiated = NOW - 2 * DAY;
-	assert_true(retention_upload_stale(&u, "pfx/", 1, NOW));
-	assert_false(retention_upload_stale(&u, "pfx/", 3, NOW));
-	assert_false(retention_upload_stale(&u, "", 1, NOW));
-	u.initiated = NOW - DAY; /* exactly a day: not yet */
-	assert_false(retention_upload_stale(&u, "pfx/", 1, NOW));
-	u.key = theirs;
-	u.initiated = NOW - 100 * DAY;
-	assert_false(retention_upload_stale(&u, "pfx/", 1, NOW));
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -561,7 +543,6 @@ int main(void)
 		cmocka_unit_test(test_prune_planted),
 		cmocka_unit_test(test_prune_refuses_future),
 		cmocka_unit_test(test_latest_lazy),
-		cmocka_unit_test(test_upload_stale),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
