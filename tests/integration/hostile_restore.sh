@@ -170,7 +170,7 @@ echo "$unrestricted" | awk -v m="$marker" \
 
 # Fed to psql directly, each runs its command; the backquoted ones even
 # in restricted mode, under a key they do not know.
-createdb scratch
+createdb hr_scratch
 for f in top top-id copyend afterown backquote backquote-mid; do
 	rm -f "$marker"
 	case $f in
@@ -178,19 +178,19 @@ for f in top top-id copyend afterown backquote backquote-mid; do
 	*) prologue= ;;
 	esac
 	{ echo "$prologue"; cat "$f.sql"; } |
-		psql -X -q -d scratch -f - >/dev/null 2>&1
+		psql -X -q -d hr_scratch -f - >/dev/null 2>&1
 	if [ -e "$marker" ]; then
 		t_pass "$f: fed to psql directly, the dump runs its command"
 	else
 		t_fail "$f: fed to psql directly, the dump runs its command"
 	fi
-	dropdb scratch && createdb scratch
+	dropdb hr_scratch && createdb hr_scratch
 done
 
 # ---- finding 1: psql runs restricted ----
 
 attack_pg() { # NAME FILE HOW EXIT WHY
-	local name=$1 file=$2 how=$3 want=$4 why=$5 key db="d_$1"
+	local name=$1 file=$2 how=$3 want=$4 why=$5 key db="hr_$1"
 	key=$(plant "$name" "$file" plain postgres "$how")
 	createdb "$db"
 	run "$OFFSITE" -c pg.ini restore "$key" --to "$(pg_target "$db")"
@@ -221,21 +221,21 @@ tee "$T_DIR/psql.in" | "$real_psql" "\$@"
 EOF
 chmod +x bin/psql
 key=$(plant real base.sql plain postgres)
-createdb d_real
-PATH=$T_DIR/bin:$PATH run "$OFFSITE" -c pg.ini restore "$key" --to "$(pg_target d_real)"
+createdb hr_real
+PATH=$T_DIR/bin:$PATH run "$OFFSITE" -c pg.ini restore "$key" --to "$(pg_target hr_real)"
 t_eq "a real pg_dump 15.18 plain dump: restore exits 0" 0 "$T_RC"
 t_eq "the rows that begin with a carriage return survive byte for byte" \
 	"$(psql -X -A -t -d hr_src -c "SELECT encode(convert_to(string_agg(a, '|' ORDER BY a), 'UTF8'), 'hex') FROM cr")" \
-	"$(psql -X -A -t -d d_real -c "SELECT encode(convert_to(string_agg(a, '|' ORDER BY a), 'UTF8'), 'hex') FROM cr")"
-t_eq "and the other table too" 50 "$(psql -X -A -t -d d_real -c 'SELECT count(*) FROM t')"
+	"$(psql -X -A -t -d hr_real -c "SELECT encode(convert_to(string_agg(a, '|' ORDER BY a), 'UTF8'), 'hex') FROM cr")"
+t_eq "and the other table too" 50 "$(psql -X -A -t -d hr_real -c 'SELECT count(*) FROM t')"
 ours=$(head -n 1 psql.in | sed -n 's/^\\restrict \([A-Za-z0-9]\{32\}\)$/\1/p')
 t_eq "psql's input opens with offsite's \\restrict and a key of 32" 32 "${#ours}"
 t_eq "and ends with its \\unrestrict" "\\unrestrict $ours" "$(tail -n 1 psql.in)"
 t_nogrep "the dump's own \\restrict lines did not reach psql" "$dumpkey" psql.in
 t_eq "the dump's key is not offsite's" 1 "$([ "$ours" != "$dumpkey" ] && echo 1)"
 t_grep "the COPY line that looks like a \\restrict reached psql" '^\\restrict x$' psql.in
-createdb d_real2
-PATH=$T_DIR/bin:$PATH run "$OFFSITE" -c pg.ini restore "$key" --to "$(pg_target d_real2)"
+createdb hr_real2
+PATH=$T_DIR/bin:$PATH run "$OFFSITE" -c pg.ini restore "$key" --to "$(pg_target hr_real2)"
 t_eq "a second restore: exit 0" 0 "$T_RC"
 t_eq "with a fresh key" 1 "$([ "$(head -n 1 psql.in)" != "\\restrict $ours" ] && echo 1)"
 
@@ -245,25 +245,25 @@ cat >bin/psql <<EOF
 [ "\$1" = --version ] && { echo "psql (PostgreSQL) 15.13 (Debian 15.13-0+deb12u1)"; exit 0; }
 exec "$real_psql" "\$@"
 EOF
-createdb d_old
-PATH=$T_DIR/bin:$PATH run "$OFFSITE" -c pg.ini restore "$key" --to "$(pg_target d_old)"
+createdb hr_old
+PATH=$T_DIR/bin:$PATH run "$OFFSITE" -c pg.ini restore "$key" --to "$(pg_target hr_old)"
 t_eq "psql 15.13: a plain restore is refused: exit 1" 1 "$T_RC"
 t_grep "it says why" 'psql \(PostgreSQL\) 15.13.* cannot run restricted .*15\.14.*could run shell commands.*--trust-backup' "$T_ERR"
-t_eq "the target database is still empty" 0 "$(pg_ntables d_old)"
-PATH=$T_DIR/bin:$PATH run "$OFFSITE" -c pg.ini restore "$key" --to "$(pg_target d_old)" --trust-backup
+t_eq "the target database is still empty" 0 "$(pg_ntables hr_old)"
+PATH=$T_DIR/bin:$PATH run "$OFFSITE" -c pg.ini restore "$key" --to "$(pg_target hr_old)" --trust-backup
 t_eq "with --trust-backup: exit 0" 0 "$T_RC"
 t_grep "and a warning" 'level=warn.*cannot run restricted.*--trust-backup' "$T_ERR"
-t_eq "the dump is loaded" 50 "$(psql -X -A -t -d d_old -c 'SELECT count(*) FROM t')"
+t_eq "the dump is loaded" 50 "$(psql -X -A -t -d hr_old -c 'SELECT count(*) FROM t')"
 rm -f bin/psql
 
 # ---- pg_restore runs no meta-command ----
 
-createdb hcf
+createdb hr_cf
 pad=$(printf 'A%.0s' $(seq 120))
-psql -X -q -d hcf -v ON_ERROR_STOP=1 \
+psql -X -q -d hr_cf -v ON_ERROR_STOP=1 \
 	-c "CREATE TABLE c (a integer); INSERT INTO c VALUES (1);" \
 	-c "COMMENT ON TABLE c IS '$pad'" >/dev/null
-pg_dump -Fc -d hcf >cf.dump
+pg_dump -Fc -d hr_cf >cf.dump
 # Same length: the TOC entry's SQL becomes
 #   COMMENT ON TABLE public.c IS '';
 #   \! touch MARKER
@@ -274,16 +274,16 @@ t_eq "the patched archive keeps its length" "$(stat -c %s cf.dump)" "$(stat -c %
 t_grep "its SQL carries a \\! outside any literal" "^\\\\! touch $marker\$" \
 	<("$real_pg_restore" -f - evil.dump)
 key=$(plant custom cf.dump custom postgres)
-createdb d_cf
-run "$OFFSITE" -c pg.ini restore "$key" --to "$(pg_target d_cf)"
+createdb hr_cfok
+run "$OFFSITE" -c pg.ini restore "$key" --to "$(pg_target hr_cfok)"
 t_eq "the unpatched archive restores: exit 0" 0 "$T_RC"
 key=$(plant customevil evil.dump custom postgres)
-createdb d_cfevil
-run "$OFFSITE" -c pg.ini restore "$key" --to "$(pg_target d_cfevil)"
+createdb hr_cfevil
+run "$OFFSITE" -c pg.ini restore "$key" --to "$(pg_target hr_cfevil)"
 t_eq "a custom archive with a \\! in its SQL: exit 1" 1 "$T_RC"
 t_grep "pg_restore sent it to the server, which refused it" 'pg_restore.*syntax error' "$T_ERR"
 no_marker "a custom archive with a \\!"
-t_eq "the target database is still empty" 0 "$(pg_ntables d_cfevil)"
+t_eq "the target database is still empty" 0 "$(pg_ntables hr_cfevil)"
 
 # ---- mysql: --binary-mode and --sandbox ----
 
@@ -303,18 +303,18 @@ leaked() { # DB: how many rows of the secret it holds
 	mariadb_q "$1" "SELECT COUNT(*) FROM leak WHERE x LIKE 'TOPSECRET%'" \
 		2>/dev/null || echo 0
 }
-mariadb_q "" "CREATE DATABASE scratch_mleak"
+mariadb_q "" "CREATE DATABASE hr_scratch_mleak"
 MYSQL_PWD=$MYSQL_PASSWORD "$real_mysql" --no-defaults --protocol=tcp \
 	-h "$MYSQL_HOST" -P "$MYSQL_PORT" -u "$MYSQL_USER" --binary-mode \
-	scratch_mleak <mleak.sql >/dev/null 2>&1
+	hr_scratch_mleak <mleak.sql >/dev/null 2>&1
 t_eq "mleak: fed to mysql directly, the dump reads a local file" 1 \
-	"$(leaked scratch_mleak)"
+	"$(leaked hr_scratch_mleak)"
 for f in mbang msystem; do
 	rm -f "$marker"
-	mariadb_q "" "CREATE DATABASE scratch_$f"
+	mariadb_q "" "CREATE DATABASE hr_scratch_$f"
 	MYSQL_PWD=$MYSQL_PASSWORD "$real_mysql" --no-defaults --protocol=tcp \
 		-h "$MYSQL_HOST" -P "$MYSQL_PORT" -u "$MYSQL_USER" \
-		"scratch_$f" <"$f.sql" >/dev/null 2>&1
+		"hr_scratch_$f" <"$f.sql" >/dev/null 2>&1
 	if [ -e "$marker" ]; then
 		t_pass "$f: fed to mysql directly, the dump runs its command"
 	else
@@ -330,21 +330,21 @@ chmod +x bin/mysql
 : >mysql.args
 for f in mbang msystem; do
 	key=$(plant "$f" "$f.sql" sql mysql)
-	mariadb_q "" "CREATE DATABASE d_$f"
-	PATH=$T_DIR/bin:$PATH run "$OFFSITE" -c my.ini restore "$key" --to "$(my_target "d_$f")"
+	mariadb_q "" "CREATE DATABASE hr_$f"
+	PATH=$T_DIR/bin:$PATH run "$OFFSITE" -c my.ini restore "$key" --to "$(my_target "hr_$f")"
 	t_eq "$f: restore exits 1" 1 "$T_RC"
 	t_grep "$f: mysql refused it" 'mysql stderr: ERROR' "$T_ERR"
 	no_marker "$f"
-	t_eq "$f: the target database is still empty" 0 "$(my_ntables "d_$f")"
+	t_eq "$f: the target database is still empty" 0 "$(my_ntables "hr_$f")"
 done
 key=$(plant mleak mleak.sql sql mysql)
-mariadb_q "" "CREATE DATABASE d_mleak"
-PATH=$T_DIR/bin:$PATH run "$OFFSITE" -c my.ini restore "$key" --to "$(my_target d_mleak)"
+mariadb_q "" "CREATE DATABASE hr_mleak"
+PATH=$T_DIR/bin:$PATH run "$OFFSITE" -c my.ini restore "$key" --to "$(my_target hr_mleak)"
 t_eq "mleak: restore exits 1" 1 "$T_RC"
 t_eq "mleak: no byte of the local file reached the database" 0 \
-	"$(leaked d_mleak)"
+	"$(leaked hr_mleak)"
 t_grep "mysql loads with --binary-mode, no LOCAL, and --sandbox" \
-	'--binary-mode --local-infile=0 --sandbox d_mbang' mysql.args
+	'--binary-mode --local-infile=0 --sandbox hr_mbang' mysql.args
 rm -f bin/mysql
 
 # ---- finding 2: the load pass reads what the check pass read ----
@@ -380,10 +380,10 @@ key_of() { # TYPE
 
 # The other content: a dump that makes a table, as plain and encrypted
 # backups of another database.
-mariadb_q "" "CREATE DATABASE mevil"
-mariadb_q mevil "CREATE TABLE evil (a INT)"
-write_config evil.ini "$RGW_ENDPOINT" mysql mevil
-write_config evil-enc.ini "$RGW_ENDPOINT" mysql mevil "[encryption]" \
+mariadb_q "" "CREATE DATABASE hr_mevil"
+mariadb_q hr_mevil "CREATE TABLE evil (a INT)"
+write_config evil.ini "$RGW_ENDPOINT" mysql hr_mevil
+write_config evil-enc.ini "$RGW_ENDPOINT" mysql hr_mevil "[encryption]" \
 	"enabled = true" "key_file = backup.key"
 write_config my-enc.ini "$RGW_ENDPOINT" mysql hr_msrc "[encryption]" \
 	"enabled = true" "key_file = backup.key"
@@ -394,32 +394,32 @@ done
 t_s3curl GET "/$bucket/$(key_of mevilplain)" -o mevilplain.bin >/dev/null
 t_s3curl GET "/$bucket/$(key_of mevilenc)" -o mevilenc.bin >/dev/null
 
-mariadb_q "" "CREATE DATABASE d_swap"
-target=$(my_target d_swap)
+mariadb_q "" "CREATE DATABASE hr_swap"
+target=$(my_target hr_swap)
 swap_restore mysql "$(key_of mplain)" mevilplain.bin mysql hr_msrc
 t_eq "mysql, replaced between the passes: exit 4" 4 "$T_RC"
 t_grep "it says why" 'not intact.*the backup changed after it was checked' "$T_ERR"
-t_eq "the target database is still empty" 0 "$(my_ntables d_swap)"
+t_eq "the target database is still empty" 0 "$(my_ntables hr_swap)"
 
 swap_restore mysqlenc "$(key_of menc)" mevilenc.bin mysql hr_msrc \
 	"[encryption]" "key_file = backup.key"
 t_eq "encrypted mysql, replaced by another encrypted backup: exit 4" 4 "$T_RC"
 t_grep "it says why" 'not intact.*the backup changed after it was checked' "$T_ERR"
-t_eq "the target database is still empty" 0 "$(my_ntables d_swap)"
+t_eq "the target database is still empty" 0 "$(my_ntables hr_swap)"
 
 write_config tar.ini "$RGW_ENDPOINT" postgres hr_src "dump_options = -Ft"
-write_config tarevil.ini "$RGW_ENDPOINT" postgres hcf "dump_options = -Ft"
+write_config tarevil.ini "$RGW_ENDPOINT" postgres hr_cf "dump_options = -Ft"
 run "$OFFSITE" -c tar.ini backup --type tar
 t_eq "backup tar: exit 0" 0 "$T_RC"
 run "$OFFSITE" -c tarevil.ini backup --type tarevil
 t_eq "backup tarevil: exit 0" 0 "$T_RC"
 t_s3curl GET "/$bucket/$(key_of tarevil)" -o tarevil.bin >/dev/null
-createdb d_swaptar
-target=$(pg_target d_swaptar)
+createdb hr_swaptar
+target=$(pg_target hr_swaptar)
 swap_restore tar "$(key_of tar)" tarevil.bin postgres hr_src
 t_eq "pg_restore of a tar archive, replaced between the passes: exit 4" 4 "$T_RC"
 t_grep "it says why" 'not intact.*the backup changed after it was checked' "$T_ERR"
-t_eq "the target database is still empty" 0 "$(pg_ntables d_swaptar)"
+t_eq "the target database is still empty" 0 "$(pg_ntables hr_swaptar)"
 
 # ---- finding 7: no plain byte past the manifest's plain size ----
 
@@ -442,8 +442,8 @@ cat >bin/psql <<EOF
 cat >"$T_DIR/psql.in"
 EOF
 chmod +x bin/psql
-createdb d_bomb
-PATH=$T_DIR/bin:$PATH run "$OFFSITE" -c pg.ini restore "$key" --to "$(pg_target d_bomb)"
+createdb hr_bomb
+PATH=$T_DIR/bin:$PATH run "$OFFSITE" -c pg.ini restore "$key" --to "$(pg_target hr_bomb)"
 t_eq "--to: exit 4" 4 "$T_RC"
 t_eq "psql got offsite's \\restrict line and at most the bound" 1 \
 	"$([ "$(stat -c %s psql.in)" -le $((1000 + 64)) ] && echo 1)"
