@@ -685,8 +685,12 @@ int cmd_backup(const struct cli_globals *g, const conf *c, int argc,
 		goto out;
 	}
 	rc = run_backup(&r);
-	if (r.marked) /* the upload is complete or aborted by now */
+	if (r.marked) {
+		/* The upload is complete or aborted by now. A cleanup: sent
+		 * after a stop too, without waiting long. */
+		s3_client_set_cleanup(r.s3, UPLOAD_CLEANUP_TIMEOUT_MS);
 		stale_marker_delete(r.s3, r.key);
+	}
 	signals_stop(&sig);
 	record_run(&r, rc);
 	observe_run(&r, rc);
