@@ -300,6 +300,11 @@ struct get_ctx {
 	struct stream_error *err;
 	struct fetch_pin *record;      /* a check pass: fills it */
 	const struct fetch_pin *match; /* a load pass: must see it again */
+	/* The bytes the object must begin with: the load pass's, or the
+	 * header an authenticated manifest covers. */
+	const unsigned char *want;
+	size_t want_len;
+	const char *want_why;
 };
 
 static int write_copy(int fd, const void *data, size_t len,
@@ -335,16 +340,12 @@ static int on_data(void *ctx, const void *data, size_t len)
 			    (unsigned long long)g->expected);
 		return 1;
 	}
-	if (g->match != NULL && g->received < g->match->head_len) {
+	if (g->received < g->want_len) {
 		size_t off = (size_t)g->received,
-		       n = g->match->head_len - off < len
-				   ? g->match->head_len - off
-				   : len;
+		       n = g->want_len - off < len ? g->want_len - off : len;
 
-		if (memcmp(data, g->match->head + off, n) != 0) {
-			stream_fail(g->err, STREAM_ECORRUPT,
-				    "the backup changed after it was checked "
-				    "(its first bytes differ)");
+		if (memcmp(data, g->want + off, n) != 0) {
+			stream_fail(g->err, STREAM_ECORRUPT, "%s", g->want_why);
 			return 1;
 		}
 	}
@@ -527,6 +528,18 @@ static int run(struct fetch_result *res, s3_client *s3,
 	g.err = err;
 	g.record = record;
 	g.match = match;
+	if (match != NULL) {
+		g.want = match->head;
+		g.want_len = match->head_len;
+		g.want_why = "the backup changed after it was checked (its "
+			     "first bytes differ)";
+	} else if (b->authentic && b->m.has_header) {
+		/* An answer from another object, whatever its ETag says. */
+		g.want = b->m.header;
+		g.want_len = CRYPTO_HEADER_LEN;
+		g.want_why = "the object's header is not the one its manifest "
+			     "covers: another file was put in its place";
+	}
 	if (match != NULL && match->copy_fd >= 0) {
 		rc = read_copy(&g, match->copy_fd);
 		if (rc != STREAM_OK)

@@ -233,6 +233,41 @@ static void test_other_encrypted_object_refused_by_its_header(void **state)
 	free(b.data);
 }
 
+/* A streamed restore of an authenticated backup: an answer that is
+ * another file of the same key (a man in the middle of http://, who can
+ * name the right ETag) is refused by the header its manifest covers,
+ * before the sink sees a byte. */
+static void test_stream_refuses_another_header(void **state)
+{
+	struct fixture *f = *state;
+	struct memory_options mo = MEMORY_OPTIONS_INIT;
+	struct blob a, b;
+	struct fetch_backup fb;
+	struct fetch_result res;
+	struct stream_error err = {0};
+	struct stream *mem;
+
+	make(&a, &fb, sql_a, strlen(sql_a), &f->key);
+	make(&b, NULL, sql_b, strlen(sql_b), &f->key);
+	fb.authentic = true;
+	fb.m.has_header = true;
+	memcpy(fb.m.header, a.data, CRYPTO_HEADER_LEN);
+	fb.etag = strdup("e1");
+	assert_non_null(fb.etag);
+	f->script = (struct script){.etag = "e1", .objects = {&b}};
+	start(f);
+	assert_int_equal(stage_memory_new(&mem, &err, &mo), STREAM_OK);
+	assert_int_equal(fetch_run(&res, f->client, &fb, &f->key, mem, &err),
+			 STREAM_ECORRUPT);
+	assert_non_null(strstr(err.msg, "another file was put in its place"));
+	assert_int_equal(sink_len(mem), 0);
+	stream_free(mem);
+	free(fb.key);
+	free(fb.etag);
+	free(a.data);
+	free(b.data);
+}
+
 /* A server that ignores If-Match but names what it sends. */
 static void test_other_etag_refused_before_the_sink(void **state)
 {
@@ -382,6 +417,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(
 			test_other_encrypted_object_refused_by_its_header,
 			setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_stream_refuses_another_header, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			test_other_etag_refused_before_the_sink, setup,
 			teardown),
