@@ -445,8 +445,9 @@ chmod +x bin/psql
 createdb hr_bomb
 PATH=$T_DIR/bin:$PATH run "$OFFSITE" -c pg.ini restore "$key" --to "$(pg_target hr_bomb)"
 t_eq "--to: exit 4" 4 "$T_RC"
-t_eq "psql got offsite's \\restrict line and at most the bound" 1 \
-	"$([ "$(stat -c %s psql.in)" -le $((1000 + 64)) ] && echo 1)"
+# psql may be stopped before its input file is made: then it got nothing.
+t_eq "psql got at most offsite's \\restrict line and the bound" 1 \
+	"$([ "$(stat -c %s psql.in 2>/dev/null || echo 0)" -le $((1000 + 64)) ] && echo 1)"
 rm -f bin/psql
 
 t_nogrep "no secret in any log" "$MYSQL_PASSWORD|$RGW_SECRET_KEY|$PGPASSWORD" "$logs"
