@@ -114,9 +114,11 @@ ALL_CFLAGS   = $(STD) $(OPT) $(WARNINGS) -MMD -MP $(CFLAGS)
 ALL_LDFLAGS  = $(MODE_LD) $(LDFLAGS)
 
 # The modules, in dependency order: each may use only those after it.
-MODULES   := agent retention s3 conf
-AGENT_SRC := $(filter-out agent/main.c,$(wildcard agent/*.c))
-LIB_SRC   := $(AGENT_SRC) $(wildcard retention/*.c s3/*.c conf/*.c)
+MODULES   := agent retention s3 conf common
+AGENT_ROOMS := cmd pipe proc repo ops
+AGENT_SRC := $(filter-out agent/main.c,$(wildcard agent/*.c \
+	       $(AGENT_ROOMS:%=agent/%/*.c)))
+LIB_SRC   := $(AGENT_SRC) $(wildcard retention/*.c s3/*.c conf/*.c common/*.c)
 LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/%.o)
 MAIN_OBJ  := $(BUILD)/agent/main.o
 
@@ -206,7 +208,7 @@ lint:
 	@bash tests/lint
 
 format:
-	clang-format -i $(wildcard */*.c */*.h tests/*/*.c tests/*/*.h)
+	clang-format -i $(wildcard */*.c */*.h */*/*.c */*/*.h)
 
 deps:
 	@bash tests/harness/deps

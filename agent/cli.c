@@ -4,8 +4,9 @@
  */
 #include "agent/cli.h"
 
-#include "agent/cmd.h"
-#include "agent/log.h"
+#include "agent/cmd/cmd.h"
+#include "agent/ops/log.h"
+#include "agent/pipe/stream.h"
 #include "retention/retention.h"
 #include "s3/s3.h"
 
@@ -705,4 +706,9 @@ int cli_main(int argc, char **argv)
 out:
 	conf_free(c);
 	return finish_stdout(rc);
+}
+
+int cli_exit_for_stream(int code)
+{
+	return stream_code_is_integrity(code) ? EXIT_INTEGRITY : EXIT_FAILED;
 }

@@ -89,6 +89,11 @@ int cli_usage_error(const char *command, const char *fmt, ...)
  * --database): 0 when it fits the bucket layout, else EXIT_USAGE after
  * cli_usage_error says what is allowed.
  */
+/* The exit status for a failure with stream code CODE: EXIT_INTEGRITY for
+ * the integrity codes (a tag, a CRC, a size or digest that does not
+ * match), else EXIT_FAILED. */
+int cli_exit_for_stream(int code);
+
 int cli_check_type(const char *command, const char *type);
 int cli_check_database(const char *command, const char *database);
 

@@ -29,7 +29,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "agent/stages.h"
+#include "agent/pipe/stages.h"
 
 #define FEED (64 * 1024)
 

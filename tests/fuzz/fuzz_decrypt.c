@@ -10,9 +10,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "agent/crypto.h"
-#include "agent/stages.h"
-#include "agent/stream.h"
+#include "agent/pipe/crypto.h"
+#include "agent/pipe/stages.h"
+#include "agent/pipe/stream.h"
 #include "tests/fuzz/fuzz.h"
 
 static const uint8_t vector_key[CRYPTO_KEY_LEN] = {

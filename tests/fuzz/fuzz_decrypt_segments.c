@@ -20,9 +20,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent/crypto.h"
-#include "agent/stages.h"
-#include "agent/stream.h"
+#include "agent/pipe/crypto.h"
+#include "agent/pipe/stages.h"
+#include "agent/pipe/stream.h"
 #include "tests/fuzz/fuzz.h"
 
 #define HEAD 5

@@ -6,8 +6,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "agent/stages.h"
-#include "agent/stream.h"
+#include "agent/pipe/stages.h"
+#include "agent/pipe/stream.h"
 #include "tests/fuzz/fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent/manifest.h"
+#include "agent/ops/manifest.h"
 #include "tests/fuzz/fuzz.h"
 
 static void same(const char *a, const char *b)

@@ -25,9 +25,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "agent/log.h"
-#include "agent/source_internal.h"
-#include "agent/stages.h"
+#include "agent/ops/log.h"
+#include "agent/proc/source_internal.h"
+#include "agent/pipe/stages.h"
 
 static char pg_db[64], my_db[64];
 

@@ -18,8 +18,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "agent/crypto.h"
-#include "agent/stages.h"
+#include "agent/pipe/crypto.h"
+#include "agent/pipe/stages.h"
 
 /* ---- docs/FORMAT.md, "Test vectors" ---- */
 

@@ -22,9 +22,9 @@
 
 #include <openssl/sha.h>
 
-#include "agent/fetch.h"
-#include "agent/log.h"
-#include "agent/stages.h"
+#include "agent/pipe/fetch.h"
+#include "agent/ops/log.h"
+#include "agent/pipe/stages.h"
 #include "tests/support/fake_server.h"
 
 #define KEY "daily/app/app-daily-20250101T000000Z.sql.gz"

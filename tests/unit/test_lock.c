@@ -17,7 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "agent/lock.h"
+#include "agent/ops/lock.h"
 
 static char dir[64];
 

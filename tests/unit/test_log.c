@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent/log.h"
+#include "agent/ops/log.h"
 
 #define TS "2026-11-23T09:30:00Z"
 #define AUTH                                                                   \

@@ -15,9 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent/crypto.h"
-#include "agent/manifest.h"
-#include "agent/stages.h"
+#include "agent/pipe/crypto.h"
+#include "agent/ops/manifest.h"
+#include "agent/pipe/stages.h"
 
 /* ---- docs/FORMAT.md, "The manifest MAC", test vector ---- */
 

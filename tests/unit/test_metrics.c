@@ -17,7 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "agent/metrics.h"
+#include "agent/ops/metrics.h"
 
 static const struct metrics_run daily_ok = {
 	.type = "daily",

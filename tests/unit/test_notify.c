@@ -15,7 +15,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "agent/notify.h"
+#include "agent/ops/notify.h"
 #include "tests/support/fake_server.h"
 
 static const struct notify_event failed = {

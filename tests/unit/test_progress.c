@@ -10,7 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "agent/progress.h"
+#include "agent/ops/progress.h"
 
 static void test_format(void **state)
 {

@@ -23,8 +23,8 @@
 #include <unistd.h>
 
 #include "agent/cli.h"
-#include "agent/lock.h"
-#include "agent/stale.h"
+#include "agent/ops/lock.h"
+#include "agent/ops/stale.h"
 #include "tests/support/fake_server.h"
 
 #define DAY 86400L

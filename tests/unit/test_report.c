@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent/report.h"
+#include "agent/ops/report.h"
 
 /* 2026-11-23T09:30:00Z */
 #define NOW  ((time_t)1795426200)

@@ -16,8 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent/stages.h"
-#include "agent/target.h"
+#include "agent/pipe/stages.h"
+#include "agent/proc/target.h"
 
 /* Run IN through the filter in writes of STEP bytes (0: one write); the
  * output in OUT (a new string), the code of the first failure. */

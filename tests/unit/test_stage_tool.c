@@ -17,8 +17,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "agent/log.h"
-#include "agent/target.h"
+#include "agent/ops/log.h"
+#include "agent/proc/target.h"
 
 extern char **environ;
 

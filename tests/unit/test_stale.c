@@ -18,8 +18,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "agent/lock.h"
-#include "agent/stale.h"
+#include "agent/ops/lock.h"
+#include "agent/ops/stale.h"
 #include "conf/conf.h"
 #include "retention/stale.h"
 

@@ -20,7 +20,7 @@
 #define ZLIB_CONST
 #include <zlib.h>
 
-#include "agent/stages.h"
+#include "agent/pipe/stages.h"
 
 #define BLOCK 4096 /* small blocks: many members, a fast suite */
 

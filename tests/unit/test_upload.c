@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent/upload.h"
+#include "agent/pipe/upload.h"
 #include "tests/support/fake_server.h"
 
 #define MiB (1024u * 1024)

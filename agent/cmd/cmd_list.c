@@ -1,0 +1,162 @@
+/*
+ * offsite list: every backup under the prefix, newest first, as an
+ * aligned table or one JSON document. Each manifest is read and judged
+ * (agent/trust.h): backups that do not count are listed all the same,
+ * marked incomplete ("no"), unverified, unencrypted or future.
+ */
+#include "agent/cmd/cmd.h"
+
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "agent/ops/log.h"
+#include "agent/ops/report.h"
+#include "agent/repo/storage.h"
+#include "agent/ops/trust.h"
+#include "retention/retention.h"
+
+enum { OPT_TYPE = 256, OPT_DATABASE, OPT_JSON };
+
+static const struct option list_options[] = {
+	{"type", required_argument, NULL, OPT_TYPE},
+	{"database", required_argument, NULL, OPT_DATABASE},
+	{"json", no_argument, NULL, OPT_JSON},
+	{NULL, 0, NULL, 0},
+};
+
+static int width(int w, const char *s)
+{
+	int n = (int)strlen(s);
+
+	return n > w ? n : w;
+}
+
+/* The "complete" column: yes, no (no manifest), or why it does not
+ * count. */
+static const char *complete_word(const struct retention_backup *x)
+{
+	if (x->complete)
+		return "yes";
+	if (!x->future && x->verdict == RETENTION_NO_MANIFEST)
+		return "no";
+	return report_state(x);
+}
+
+static void print_table(const struct retention_backups *b)
+{
+	char size[REPORT_SIZE_MAX], bytes[24], ts[REPORT_TIME_MAX];
+	int wtype = 4, wdb = 8, wsize = 4, wbytes = 5, wstate = 8;
+	size_t i;
+
+	for (i = 0; i < b->n; i++) {
+		const struct retention_backup *x = &b->items[i];
+
+		snprintf(bytes, sizeof(bytes), "%" PRIu64, x->size);
+		wtype = width(wtype, x->parsed.type);
+		wdb = width(wdb, x->parsed.database);
+		wsize = width(wsize, report_size(size, x->size));
+		wbytes = width(wbytes, bytes);
+		wstate = width(wstate, complete_word(x));
+	}
+	printf("%-20s  %-*s  %-*s  %*s  %*s  %-9s  %-*s  %s\n", "created",
+	       wtype, "type", wdb, "database", wsize, "size", wbytes, "bytes",
+	       "encrypted", wstate, "complete", "key");
+	for (i = 0; i < b->n; i++) {
+		const struct retention_backup *x = &b->items[i];
+
+		snprintf(bytes, sizeof(bytes), "%" PRIu64, x->size);
+		cli_outf("%-20s  %-*s  %-*s  %*s  %*s  %-9s  %-*s  %s\n",
+			 report_time(ts, x->parsed.created), wtype,
+			 x->parsed.type, wdb, x->parsed.database, wsize,
+			 report_size(size, x->size), wbytes, bytes,
+			 x->encrypted ? "yes" : "no", wstate, complete_word(x),
+			 x->key);
+	}
+}
+
+static int print_json(const conf *c, const struct retention_backups *b)
+{
+	json_t *root =
+		report_list_json(c->storage.bucket, c->storage.prefix, b);
+	int rc = -1;
+
+	if (root &&
+	    json_dumpf(root, stdout, JSON_INDENT(2) | JSON_ENSURE_ASCII) == 0 &&
+	    putchar('\n') != EOF)
+		rc = 0;
+	json_decref(root);
+	return rc;
+}
+
+int cmd_list(const struct cli_globals *g, const conf *c, int argc, char **argv)
+{
+	const char *type = NULL, *database = NULL;
+	struct retention_scan_options o;
+	struct retention_backups b = {0};
+	struct stream_error terr = {0};
+	struct trust t = {0};
+	s3_client *s3 = NULL;
+	bool json = false;
+	s3_error err;
+	int ch, rc = EXIT_FAILED;
+
+	(void)g;
+	opterr = 0;
+	optind = 0;
+	while ((ch = getopt_long(argc, argv, ":", list_options, NULL)) != -1) {
+		switch (ch) {
+		case OPT_TYPE:
+			type = optarg;
+			if (cli_check_type(argv[0], type))
+				return EXIT_USAGE;
+			break;
+		case OPT_DATABASE:
+			database = optarg;
+			if (cli_check_database(argv[0], database))
+				return EXIT_USAGE;
+			break;
+		case OPT_JSON:
+			json = true;
+			break;
+		default:
+			return cli_option_error(argv[0], ch, argv);
+		}
+	}
+	if (optind < argc)
+		return cli_usage_error(argv[0], "unexpected argument '%s'",
+				       argv[optind]);
+
+	if (trust_init(&t, c, false, &terr) != 0) {
+		cli_errorf("%s", terr.msg);
+		rc = EXIT_USAGE;
+		goto out;
+	}
+	if (storage_open(&s3, c, &err) != S3_OK) {
+		log_event(LOG_ERROR, "cannot reach storage", "error", err.msg,
+			  NULL);
+		goto out;
+	}
+	trust_scan_options(&o, &t, s3, type, database, false);
+	if (retention_scan(&b, s3, c->storage.prefix, &o, &err) != S3_OK) {
+		log_event(LOG_ERROR, "cannot list backups", "bucket",
+			  c->storage.bucket, "error", err.msg, NULL);
+		goto out;
+	}
+	trust_warn_future(&b, &o);
+	if (json) {
+		if (print_json(c, &b) != 0) {
+			log_event(LOG_ERROR, "cannot write the listing", NULL);
+			goto out;
+		}
+	} else {
+		print_table(&b);
+	}
+	rc = EXIT_OK;
+out:
+	retention_backups_dispose(&b);
+	s3_client_free(s3);
+	trust_dispose(&t);
+	return rc;
+}

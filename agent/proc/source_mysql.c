@@ -1,0 +1,459 @@
+/*
+ * The mysql driver: the DSN, the private option file that carries the
+ * credentials, and mysqldump's arguments.
+ */
+#include "agent/proc/source_internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+
+#include "agent/ops/log.h"
+
+/* ---- the DSN: mysql://user:password@host:port/db?socket=/path ---- */
+
+static int hex(char ch)
+{
+	if (ch >= '0' && ch <= '9')
+		return ch - '0';
+	if (ch >= 'a' && ch <= 'f')
+		return ch - 'a' + 10;
+	if (ch >= 'A' && ch <= 'F')
+		return ch - 'A' + 10;
+	return -1;
+}
+
+/* Percent-decode [FROM, TO) into a new string; NULL when empty. -1 for a
+ * bad escape (or %00), -2 out of memory. */
+static int decode(char **out, const char *from, const char *to)
+{
+	char *d;
+	size_t n = 0;
+
+	*out = NULL;
+	if (from >= to)
+		return 0;
+	d = malloc((size_t)(to - from) + 1);
+	if (d == NULL)
+		return -2;
+	for (const char *p = from; p < to; p++) {
+		if (*p == '%') {
+			int h = p + 2 < to ? hex(p[1]) : -1;
+			int l = p + 2 < to ? hex(p[2]) : -1;
+
+			if (h < 0 || l < 0 || (h == 0 && l == 0)) {
+				free(d);
+				return -1;
+			}
+			d[n++] = (char)(h * 16 + l);
+			p += 2;
+		} else {
+			d[n++] = *p;
+		}
+	}
+	d[n] = '\0';
+	*out = d;
+	return 0;
+}
+
+void source_mysql_dsn_dispose(struct source_mysql_dsn *d)
+{
+	if (d->password != NULL) {
+		OPENSSL_cleanse(d->password, strlen(d->password));
+		free(d->password);
+	}
+	free(d->user);
+	free(d->host);
+	free(d->db);
+	free(d->socket);
+	memset(d, 0, sizeof(*d));
+}
+
+static int dsn_bad(struct source_mysql_dsn *d, struct stream_error *err, int r,
+		   const char *what)
+{
+	source_mysql_dsn_dispose(d);
+	if (r == -2)
+		return stream_fail(err, STREAM_ENOMEM, "out of memory");
+	return stream_fail(err, STREAM_EIO,
+			   "dsn: %s (mysql://user@host:port/db)", what);
+}
+
+int source_mysql_parse_dsn(struct source_mysql_dsn *d, const char *dsn,
+			   struct stream_error *err)
+{
+	const char *auth, *auth_end, *at = NULL, *host, *port = NULL, *p;
+	int r;
+
+	memset(d, 0, sizeof(*d));
+	if (strncmp(dsn, "mysql://", 8) != 0)
+		return dsn_bad(d, err, -1, "not a mysql:// URL");
+	auth = dsn + 8;
+	auth_end = auth + strcspn(auth, "/?#");
+	for (p = auth; p < auth_end; p++) {
+		if (*p == '@')
+			at = p;
+	}
+	if (at != NULL) {
+		const char *colon = memchr(auth, ':', (size_t)(at - auth));
+
+		r = decode(&d->user, auth, colon ? colon : at);
+		if (r == 0 && colon != NULL)
+			r = decode(&d->password, colon + 1, at);
+		if (r != 0)
+			return dsn_bad(d, err, r, "bad %-escape in the user");
+	}
+	host = at ? at + 1 : auth;
+	if (*host == '[') {
+		const char *close =
+			memchr(host, ']', (size_t)(auth_end - host));
+
+		if (close == NULL)
+			return dsn_bad(d, err, -1, "unclosed [ in the host");
+		r = decode(&d->host, host + 1, close);
+		if (close + 1 < auth_end) {
+			if (close[1] != ':')
+				return dsn_bad(d, err, -1, "bad host");
+			port = close + 2;
+		}
+	} else {
+		const char *colon =
+			memchr(host, ':', (size_t)(auth_end - host));
+
+		r = decode(&d->host, host, colon ? colon : auth_end);
+		if (colon != NULL)
+			port = colon + 1;
+	}
+	if (r != 0)
+		return dsn_bad(d, err, r, "bad %-escape in the host");
+	if (port != NULL) {
+		unsigned long v = 0;
+
+		if (port == auth_end)
+			return dsn_bad(d, err, -1, "empty port");
+		for (p = port; p < auth_end; p++) {
+			if (*p < '0' || *p > '9' || v > 65535)
+				return dsn_bad(d, err, -1, "bad port");
+			v = v * 10 + (unsigned long)(*p - '0');
+		}
+		if (v == 0 || v > 65535)
+			return dsn_bad(d, err, -1, "bad port");
+		d->port = (unsigned)v;
+	}
+	p = auth_end;
+	if (*p == '/') {
+		const char *end = p + 1 + strcspn(p + 1, "?#");
+
+		r = decode(&d->db, p + 1, end);
+		if (r != 0)
+			return dsn_bad(d, err, r,
+				       "bad %-escape in the database");
+		p = end;
+	}
+	if (*p == '?') {
+		const char *q = p + 1, *end = q + strcspn(q, "#");
+
+		while (q < end) {
+			const char *amp = memchr(q, '&', (size_t)(end - q));
+			const char *e = amp ? amp : end;
+
+			if ((size_t)(e - q) >= 7 &&
+			    strncmp(q, "socket=", 7) == 0) {
+				free(d->socket);
+				r = decode(&d->socket, q + 7, e);
+				if (r != 0)
+					return dsn_bad(
+						d, err, r,
+						"bad %-escape in socket");
+			} else if (e > q) {
+				return dsn_bad(d, err, -1,
+					       "unknown parameter (only "
+					       "socket= is known)");
+			}
+			q = amp ? amp + 1 : end;
+		}
+	}
+	return STREAM_OK;
+}
+
+/* ---- the option file ---- */
+
+char *source_mysql_quote(const char *value)
+{
+	/* MySQL's option file reader: a value in double quotes keeps '#'
+	 * and blanks; inside, \\ \" \n \r \t \b are escapes. */
+	size_t len = strlen(value);
+	char *q = malloc(len * 2 + 3), *d = q;
+
+	if (q == NULL)
+		return NULL;
+	*d++ = '"';
+	for (const char *p = value; *p != '\0'; p++) {
+		switch (*p) {
+		case '\\':
+		case '"':
+			*d++ = '\\';
+			*d++ = *p;
+			break;
+		case '\n':
+			*d++ = '\\';
+			*d++ = 'n';
+			break;
+		case '\r':
+			*d++ = '\\';
+			*d++ = 'r';
+			break;
+		case '\t':
+			*d++ = '\\';
+			*d++ = 't';
+			break;
+		case '\b':
+			*d++ = '\\';
+			*d++ = 'b';
+			break;
+		default:
+			*d++ = *p;
+			break;
+		}
+	}
+	*d++ = '"';
+	*d = '\0';
+	return q;
+}
+
+/* Write "KEY=VALUE" quoted; false on failure. */
+static bool put_value(FILE *f, const char *key, const char *value)
+{
+	char *q;
+	bool ok;
+
+	if (value == NULL)
+		return true;
+	q = source_mysql_quote(value);
+	if (q == NULL)
+		return false;
+	ok = fprintf(f, "%s=%s\n", key, q) > 0;
+	OPENSSL_cleanse(q, strlen(q));
+	free(q);
+	return ok;
+}
+
+int source_mysql_write_optfile(char **path, const struct source_mysql_dsn *d,
+			       const char *password, const char *tool,
+			       struct stream_error *err)
+{
+	const char *tmp = getenv("TMPDIR");
+	FILE *f;
+	int fd;
+	bool ok;
+
+	*path = NULL;
+	if (tmp == NULL || *tmp == '\0')
+		tmp = "/tmp";
+	if (asprintf(path, "%s/offsite-mysql-XXXXXX", tmp) < 0) {
+		*path = NULL;
+		return stream_fail(err, STREAM_ENOMEM, "out of memory");
+	}
+	fd = mkostemp(*path, O_CLOEXEC);
+	if (fd < 0) {
+		int e = errno;
+		free(*path);
+		*path = NULL;
+		return stream_fail(err, STREAM_EIO,
+				   "cannot create the %s option file in %s: %s",
+				   tool, tmp, strerror(e));
+	}
+	f = fdopen(fd, "w");
+	if (f == NULL) {
+		close(fd);
+		return stream_fail(err, STREAM_EIO,
+				   "cannot write the %s option file: %s", tool,
+				   strerror(errno));
+	}
+	ok = fchmod(fd, 0600) == 0 && fputs("[client]\n", f) >= 0 &&
+	     put_value(f, "user", d->user) &&
+	     put_value(f, "password", password) &&
+	     put_value(f, "host", d->host) && put_value(f, "socket", d->socket);
+	if (ok && d->port != 0)
+		ok = fprintf(f, "port=%u\n", d->port) > 0;
+	if (fclose(f) != 0)
+		ok = false;
+	if (!ok)
+		return stream_fail(err, STREAM_EIO,
+				   "cannot write the %s option file %s", tool,
+				   *path);
+	return STREAM_OK;
+}
+
+/* ---- the driver ---- */
+
+/* The server and the database of the config: the DSN parsed into D, the
+ * password (password_file wins over one in the DSN), the database (the
+ * DSN's, else name). */
+static int resolve(struct source_mysql_dsn *d, const char **password,
+		   const char **db, const conf *c, struct stream_error *err)
+{
+	int rc = STREAM_OK;
+
+	memset(d, 0, sizeof(*d));
+	if (c->database.dsn != NULL) {
+		rc = source_mysql_parse_dsn(d, c->database.dsn, err);
+		if (rc != STREAM_OK)
+			return rc;
+	}
+	*password = c->database.password ? c->database.password : d->password;
+	*db = d->db ? d->db : c->database.name;
+	if (*db == NULL)
+		return stream_fail(err, STREAM_EIO,
+				   "no database to dump: name it in dsn "
+				   "(mysql://user@host/DB) or as name in "
+				   "[database]");
+	if ((*db)[0] == '-')
+		return stream_fail(err, STREAM_EIO,
+				   "database name '%.64s' starts with '-'",
+				   *db);
+	return STREAM_OK;
+}
+
+static bool has_client_options(const struct source_mysql_dsn *d,
+			       const char *password)
+{
+	return d->user || password || d->host || d->port || d->socket;
+}
+
+int source_mysql_prepare(struct source *s, const conf *c,
+			 const struct source_options *o,
+			 struct stream_error *err)
+{
+	struct source_mysql_dsn d = {0};
+	struct source_argv vargv = {0};
+	const char *password = NULL, *db = NULL;
+	int rc;
+
+	snprintf(s->tool, sizeof(s->tool), "mysqldump");
+	rc = resolve(&d, &password, &db, c, err);
+	if (rc != STREAM_OK)
+		goto out;
+	for (char *const *t = c->database.tables; t && *t; t++) {
+		if (**t == '\0' || **t == '-') {
+			rc = stream_fail(err, STREAM_EIO,
+					 "tables: '%.64s' is not a table name",
+					 *t);
+			goto out;
+		}
+	}
+	rc = source_env_build(&s->env, err);
+	if (rc != STREAM_OK)
+		goto out;
+
+	source_argv_add(&vargv, o->tool ? o->tool : "mysqldump");
+	source_argv_add(&vargv, "--version");
+	rc = source_argv_check(&vargv, err);
+	if (rc == STREAM_OK)
+		rc = source_capture_version(&s->version, vargv.v, s->env.v,
+					    s->tool, err);
+	if (rc != STREAM_OK)
+		goto out;
+
+	if (has_client_options(&d, password)) {
+		rc = source_mysql_write_optfile(&s->optfile, &d, password,
+						"mysqldump", err);
+		if (rc != STREAM_OK)
+			goto out;
+	}
+	source_argv_add(&s->argv, o->tool ? o->tool : "mysqldump");
+	/* mysqldump reads --defaults-extra-file only as its first
+	 * argument. */
+	if (s->optfile != NULL)
+		source_argv_addf(&s->argv, "--defaults-extra-file=%s",
+				 s->optfile);
+	source_argv_add(&s->argv, "--single-transaction");
+	source_argv_addv(&s->argv, c->database.dump_options);
+	source_argv_add(&s->argv, db);
+	source_argv_addv(&s->argv, c->database.tables);
+	rc = source_argv_check(&s->argv, err);
+	s->format = "sql";
+out:
+	source_argv_free(&vargv);
+	source_mysql_dsn_dispose(&d);
+	return rc;
+}
+
+int source_mysql_check_tool(char **version, const struct source_options *o,
+			    struct stream_error *err)
+{
+	struct source_argv env = {0}, vargv = {0};
+	int rc;
+
+	*version = NULL;
+	rc = source_env_build(&env, err);
+	source_argv_add(&vargv, o->tool ? o->tool : "mysqldump");
+	source_argv_add(&vargv, "--version");
+	if (rc == STREAM_OK)
+		rc = source_argv_check(&vargv, err);
+	if (rc == STREAM_OK)
+		rc = source_capture_version(version, vargv.v, env.v,
+					    "mysqldump", err);
+	source_argv_free(&vargv);
+	source_argv_free(&env);
+	return rc;
+}
+
+/* Seconds the mysql client waits for a connection. */
+#define CHECK_CONNECT_TIMEOUT "10"
+
+int source_mysql_check_database(char **detail, const conf *c,
+				struct stream_error *err)
+{
+	struct source_mysql_dsn d = {0};
+	struct source_argv env = {0}, argv = {0};
+	const char *password = NULL, *db = NULL;
+	char *optfile = NULL, *version = NULL;
+	int rc;
+
+	*detail = NULL;
+	rc = resolve(&d, &password, &db, c, err);
+	if (rc == STREAM_OK)
+		rc = source_env_build(&env, err);
+	if (rc == STREAM_OK && has_client_options(&d, password))
+		rc = source_mysql_write_optfile(&optfile, &d, password, "mysql",
+						err);
+	if (rc != STREAM_OK)
+		goto out;
+	/* The same credentials as mysqldump, through the same kind of
+	 * file, and a question only a connected client can answer. */
+	source_argv_add(&argv, "mysql");
+	if (optfile != NULL)
+		source_argv_addf(&argv, "--defaults-extra-file=%s", optfile);
+	source_argv_add(&argv, "--connect-timeout=" CHECK_CONNECT_TIMEOUT);
+	source_argv_add(&argv, "--batch");
+	source_argv_add(&argv, "--skip-column-names");
+	source_argv_add(&argv, "--execute=SELECT VERSION()");
+	source_argv_add(&argv, db); /* resolve() refused a leading '-' */
+	rc = source_argv_check(&argv, err);
+	if (rc == STREAM_OK)
+		rc = source_capture_line(&version, argv.v, env.v, "mysql",
+					 "(connecting to the database)", err);
+	if (rc != STREAM_OK)
+		goto out;
+	if (asprintf(detail, "server %s, database %s", version, db) < 0) {
+		*detail = NULL;
+		rc = stream_fail(err, STREAM_ENOMEM, "out of memory");
+	}
+out:
+	if (optfile != NULL) {
+		(void)unlink(optfile);
+		free(optfile);
+	}
+	free(version);
+	source_argv_free(&argv);
+	source_argv_free(&env);
+	source_mysql_dsn_dispose(&d);
+	return rc;
+}

@@ -1,0 +1,496 @@
+/*
+ * The processes behind a source: argv and environment building, spawning
+ * without a shell, `TOOL --version`, and what a status means.
+ */
+#include "agent/proc/source_internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <spawn.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+
+#include "s3/s3.h"
+
+extern char **environ;
+
+/* How long `TOOL --version` may take. */
+#define VERSION_TIMEOUT_MS 10000
+
+/* ---- argv ---- */
+
+/* Room for LEN more bytes of text. */
+static bool argv_room(struct source_argv *a, size_t len)
+{
+	size_t cap;
+	char *t;
+
+	if (a->failed)
+		return false;
+	if (a->text != NULL && len <= a->cap - a->len)
+		return true;
+	if (len > SOURCE_ARGV_MAX - a->len) {
+		a->failed = true;
+		return false;
+	}
+	cap = a->cap ? a->cap : 1024;
+	while (cap - a->len < len)
+		cap *= 2;
+	if (cap > SOURCE_ARGV_MAX)
+		cap = SOURCE_ARGV_MAX;
+	/* Not realloc: the old text is wiped before it is freed. */
+	t = malloc(cap);
+	if (t == NULL) {
+		a->failed = true;
+		return false;
+	}
+	if (a->text != NULL) {
+		memcpy(t, a->text, a->len);
+		OPENSSL_cleanse(a->text, a->cap);
+		free(a->text);
+	}
+	a->text = t;
+	a->cap = cap;
+	return true;
+}
+
+void source_argv_add(struct source_argv *a, const char *s)
+{
+	size_t len = strlen(s) + 1;
+
+	if (!argv_room(a, len))
+		return;
+	memcpy(a->text + a->len, s, len);
+	a->len += len;
+	a->n++;
+}
+
+void source_argv_addf(struct source_argv *a, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0) {
+		a->failed = true;
+		return;
+	}
+	if (!argv_room(a, (size_t)n + 1))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(a->text + a->len, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	a->len += (size_t)n + 1;
+	a->n++;
+}
+
+void source_argv_addv(struct source_argv *a, char *const *list)
+{
+	for (; list != NULL && *list != NULL; list++)
+		source_argv_add(a, *list);
+}
+
+int source_argv_check(struct source_argv *a, struct stream_error *err)
+{
+	char *p;
+
+	free(a->v);
+	a->v = NULL;
+	if (!a->failed)
+		a->v = malloc((a->n + 1) * sizeof(*a->v));
+	if (a->v == NULL)
+		return stream_fail(err, STREAM_ENOMEM,
+				   "out of memory building the dump tool's "
+				   "arguments");
+	p = a->text;
+	for (size_t i = 0; i < a->n; i++) {
+		a->v[i] = p;
+		p += strlen(p) + 1;
+	}
+	a->v[a->n] = NULL;
+	return STREAM_OK;
+}
+
+void source_argv_free(struct source_argv *a)
+{
+	if (a->text != NULL)
+		OPENSSL_cleanse(a->text, a->cap);
+	free(a->text);
+	free(a->v);
+	memset(a, 0, sizeof(*a));
+}
+
+/* ---- environment ---- */
+
+/* S is "NAME=..." */
+static bool env_is(const char *s, const char *name)
+{
+	size_t n = strlen(name);
+
+	return strncmp(s, name, n) == 0 && s[n] == '=';
+}
+
+/* Offsite's own secrets, which no dump tool needs. */
+static const char *const env_secrets[] = {
+	"AWS_SECRET_ACCESS_KEY",
+	"AWS_SESSION_TOKEN",
+	"AWS_SECURITY_TOKEN",
+};
+
+int source_env_build(struct source_argv *env, struct stream_error *err)
+{
+	for (char **e = environ; e != NULL && *e != NULL; e++) {
+		bool secret = false;
+
+		for (size_t i = 0;
+		     i < sizeof(env_secrets) / sizeof(*env_secrets); i++)
+			secret = secret || env_is(*e, env_secrets[i]);
+		if (!secret)
+			source_argv_add(env, *e);
+	}
+	return source_argv_check(env, err);
+}
+
+void source_env_set(struct source_argv *env, const char *name,
+		    const char *value)
+{
+	char *p = env->text, *end = env->text + env->len, *d = env->text;
+
+	/* Drop NAME=... where it is, closing the gap. */
+	while (p != NULL && p < end) {
+		size_t len = strlen(p) + 1;
+
+		if (env_is(p, name)) {
+			env->n--;
+		} else {
+			memmove(d, p, len);
+			d += len;
+		}
+		p += len;
+	}
+	if (env->text != NULL) {
+		OPENSSL_cleanse(d, (size_t)(end - d));
+		env->len = (size_t)(d - env->text);
+	}
+	source_argv_addf(env, "%s=%s", name, value);
+}
+
+/* ---- processes ---- */
+
+int64_t source_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int source_spawn(pid_t *pid, char *const *argv, char *const *env, int out,
+		 int err_fd, const char *tool, struct stream_error *err)
+{
+	return source_spawn_io(pid, argv, env, -1, out, err_fd, tool, err);
+}
+
+int source_spawn_io(pid_t *pid, char *const *argv, char *const *env, int in,
+		    int out, int err_fd, const char *tool,
+		    struct stream_error *err)
+{
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t at;
+	sigset_t none, all;
+	int rc;
+
+	*pid = 0;
+	if (posix_spawn_file_actions_init(&fa) != 0)
+		return stream_fail(err, STREAM_ENOMEM, "out of memory");
+	if (posix_spawnattr_init(&at) != 0) {
+		posix_spawn_file_actions_destroy(&fa);
+		return stream_fail(err, STREAM_ENOMEM, "out of memory");
+	}
+	sigemptyset(&none);
+	sigfillset(&all);
+	sigdelset(&all, SIGKILL);
+	sigdelset(&all, SIGSTOP);
+	/* Our descriptors are close-on-exec; closefrom catches the ones a
+	 * library opened without it. */
+	if (in >= 0)
+		rc = posix_spawn_file_actions_adddup2(&fa, in, 0);
+	else
+		rc = posix_spawn_file_actions_addopen(&fa, 0, "/dev/null",
+						      O_RDONLY, 0);
+	if (rc == 0 && out >= 0)
+		rc = posix_spawn_file_actions_adddup2(&fa, out, 1);
+	else if (rc == 0)
+		rc = posix_spawn_file_actions_addopen(&fa, 1, "/dev/null",
+						      O_WRONLY, 0);
+	if (rc == 0)
+		rc = posix_spawn_file_actions_adddup2(&fa, err_fd, 2);
+	if (rc == 0)
+		rc = posix_spawn_file_actions_addclosefrom_np(&fa, 3);
+	/* Its own process group: a terminal's ^C reaches us, not the tool,
+	 * and a stop signals everything the tool started. The mask may have
+	 * SIGTERM blocked for a signal-handling thread; SIGPIPE may be
+	 * ignored for libcurl: the tool gets neither. */
+	if (rc == 0)
+		rc = posix_spawnattr_setpgroup(&at, 0);
+	if (rc == 0)
+		rc = posix_spawnattr_setsigmask(&at, &none);
+	if (rc == 0)
+		rc = posix_spawnattr_setsigdefault(&at, &all);
+	if (rc == 0)
+		rc = posix_spawnattr_setflags(
+			&at, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
+				     POSIX_SPAWN_SETSIGDEF);
+	if (rc == 0)
+		rc = posix_spawnp(pid, argv[0], &fa, &at, argv, env);
+	posix_spawnattr_destroy(&at);
+	posix_spawn_file_actions_destroy(&fa);
+	if (rc != 0) {
+		*pid = 0;
+		return stream_fail(err, STREAM_EIO, "cannot run %s: %s%s", tool,
+				   strerror(rc),
+				   rc == ENOENT ? " (is it installed and in "
+						  "PATH?)"
+						: "");
+	}
+	return STREAM_OK;
+}
+
+void source_status_text(char *buf, size_t size, const siginfo_t *si)
+{
+	const char *abbrev;
+
+	switch (si->si_code) {
+	case CLD_EXITED:
+		snprintf(buf, size, "exited with status %d", si->si_status);
+		break;
+	case CLD_KILLED:
+	case CLD_DUMPED:
+		abbrev = sigabbrev_np(si->si_status);
+		snprintf(buf, size, "was killed by signal %d (%s)",
+			 si->si_status, abbrev ? abbrev : "?");
+		break;
+	default:
+		snprintf(buf, size,
+			 "ended with an unknown status (is SIGCHLD ignored?)");
+		break;
+	}
+}
+
+static bool status_ok(const siginfo_t *si)
+{
+	return si->si_code == CLD_EXITED && si->si_status == 0;
+}
+
+bool source_child_exited(struct source *s)
+{
+	siginfo_t si;
+
+	if (s->exited || s->pid <= 0)
+		return true;
+	memset(&si, 0, sizeof(si));
+	/* WNOWAIT: the zombie keeps the PID, and so the process group ID,
+	 * from being reused until source_close() reaps it, so a late
+	 * source_cancel() cannot signal a stranger. */
+	if (waitid(P_PID, (id_t)s->pid, &si, WEXITED | WNOHANG | WNOWAIT) ==
+	    0) {
+		if (si.si_pid != s->pid)
+			return false;
+		s->status = si;
+	} else if (errno == EINTR) {
+		return false;
+	} else {
+		/* ECHILD: reaped by someone else (SIGCHLD ignored). */
+		memset(&s->status, 0, sizeof(s->status));
+	}
+	s->exited = true;
+	return true;
+}
+
+void source_signal(const struct source *s, int sig)
+{
+	if (s->pid > 0)
+		(void)kill(-s->pid, sig);
+}
+
+/* First line of BUF, blanks collapsed, in a new string. */
+static char *first_line(const char *buf, size_t len)
+{
+	char *out = malloc(len + 1);
+	size_t n = 0;
+
+	if (out == NULL)
+		return NULL;
+	for (size_t i = 0; i < len && buf[i] != '\n' && buf[i] != '\r'; i++) {
+		char ch = buf[i];
+
+		if (ch == ' ' || ch == '\t') {
+			if (n > 0 && out[n - 1] != ' ')
+				out[n++] = ' ';
+		} else if ((unsigned char)ch >= 0x20) {
+			out[n++] = ch;
+		}
+	}
+	while (n > 0 && out[n - 1] == ' ')
+		n--;
+	out[n] = '\0';
+	return out;
+}
+
+/* Output of a short run: the first bytes of one descriptor. */
+struct capture_fd {
+	int fd;
+	char buf[SOURCE_VERSION_MAX];
+	size_t len;
+};
+
+/* Read what is there; false at the end (or an error). */
+static bool capture_read(struct capture_fd *c)
+{
+	char scratch[256];
+	ssize_t n;
+
+	/* Keep the first bytes; read and drop the rest. */
+	if (c->len < sizeof(c->buf))
+		n = read(c->fd, c->buf + c->len, sizeof(c->buf) - c->len);
+	else
+		n = read(c->fd, scratch, sizeof(scratch));
+	if (n < 0 && (errno == EINTR || errno == EAGAIN))
+		return true;
+	if (n <= 0)
+		return false;
+	if (c->len < sizeof(c->buf))
+		c->len += (size_t)n;
+	return true;
+}
+
+/*
+ * Run ARGV to its end within VERSION_TIMEOUT_MS; its output in OUT. With
+ * MERGE, stderr is part of the output; else it goes to ERRS, for the
+ * message when the run fails.
+ */
+static int capture(char **out, char *const *argv, char *const *env,
+		   const char *tool, const char *what, bool merge,
+		   struct stream_error *err)
+{
+	struct capture_fd cap[2] = {{.fd = -1}, {.fd = -1}};
+	char status[128], *msg = NULL;
+	int p[2] = {-1, -1}, e[2] = {-1, -1}, rc, wst = 0;
+	int64_t deadline = source_now_ms() + VERSION_TIMEOUT_MS;
+	pid_t pid = 0;
+	siginfo_t si;
+
+	*out = NULL;
+	if (pipe2(p, O_CLOEXEC) != 0 || (!merge && pipe2(e, O_CLOEXEC) != 0)) {
+		rc = stream_fail(err, STREAM_EIO, "cannot run %s: pipe: %s",
+				 tool, strerror(errno));
+		goto out;
+	}
+	rc = source_spawn(&pid, argv, env, p[1], merge ? p[1] : e[1], tool,
+			  err);
+	close(p[1]);
+	p[1] = -1;
+	if (!merge) {
+		close(e[1]);
+		e[1] = -1;
+	}
+	if (rc != STREAM_OK)
+		goto out;
+	cap[0].fd = p[0];
+	cap[1].fd = e[0];
+	while (cap[0].fd >= 0 || cap[1].fd >= 0) {
+		struct pollfd pfd[2];
+		int64_t left = deadline - source_now_ms();
+
+		if (left <= 0) {
+			(void)kill(-pid, SIGKILL);
+			rc = stream_fail(err, STREAM_EIO,
+					 "%s %s did not answer within %d s",
+					 tool, what, VERSION_TIMEOUT_MS / 1000);
+			break;
+		}
+		for (int i = 0; i < 2; i++)
+			pfd[i] = (struct pollfd){cap[i].fd, POLLIN, 0};
+		if (poll(pfd, 2, (int)left) < 0) {
+			if (errno == EINTR)
+				continue;
+			rc = stream_fail(err, STREAM_EIO, "cannot run %s: %s",
+					 tool, strerror(errno));
+			(void)kill(-pid, SIGKILL);
+			break;
+		}
+		for (int i = 0; i < 2; i++) {
+			if (cap[i].fd >= 0 && pfd[i].revents != 0 &&
+			    !capture_read(&cap[i]))
+				cap[i].fd = -1; /* closed below */
+		}
+	}
+	while (waitpid(pid, &wst, 0) < 0 && errno == EINTR)
+		;
+	if (rc != STREAM_OK)
+		goto out;
+	memset(&si, 0, sizeof(si));
+	if (WIFEXITED(wst)) {
+		si.si_code = CLD_EXITED;
+		si.si_status = WEXITSTATUS(wst);
+	} else if (WIFSIGNALED(wst)) {
+		si.si_code = CLD_KILLED;
+		si.si_status = WTERMSIG(wst);
+	}
+	if (!status_ok(&si)) {
+		char why[SOURCE_VERSION_MAX + 8] = "";
+
+		source_status_text(status, sizeof(status), &si);
+		msg = first_line(merge ? cap[0].buf : cap[1].buf,
+				 merge ? cap[0].len : cap[1].len);
+		if (msg != NULL && *msg != '\0') {
+			snprintf(why, sizeof(why), ": %s", msg);
+			s3_redact(why, sizeof(why));
+		}
+		rc = stream_fail(err, STREAM_EIO, "%s %s %s%s", tool, what,
+				 status, why);
+		goto out;
+	}
+	*out = first_line(cap[0].buf, cap[0].len);
+	if (*out == NULL)
+		rc = stream_fail(err, STREAM_ENOMEM, "out of memory");
+	else if (**out == '\0')
+		rc = stream_fail(err, STREAM_EIO, "%s %s printed nothing", tool,
+				 what);
+	if (rc != STREAM_OK) {
+		free(*out);
+		*out = NULL;
+	}
+out:
+	free(msg);
+	for (int i = 0; i < 2; i++) {
+		if (p[i] >= 0)
+			close(p[i]);
+		if (e[i] >= 0)
+			close(e[i]);
+	}
+	return rc;
+}
+
+int source_capture_version(char **out, char *const *argv, char *const *env,
+			   const char *tool, struct stream_error *err)
+{
+	return capture(out, argv, env, tool, "--version", true, err);
+}
+
+int source_capture_line(char **out, char *const *argv, char *const *env,
+			const char *tool, const char *what,
+			struct stream_error *err)
+{
+	return capture(out, argv, env, tool, what, false, err);
+}
