@@ -6,7 +6,7 @@
 
 #include "agent/cmd/cmd.h"
 #include "agent/ops/log.h"
-#include "agent/pipe/stream.h"
+#include "agent/error.h"
 #include "retention/retention.h"
 #include "s3/s3.h"
 
@@ -708,7 +708,7 @@ out:
 	return finish_stdout(rc);
 }
 
-int cli_exit_for_stream(int code)
+int cli_exit_for(int code)
 {
-	return stream_code_is_integrity(code) ? EXIT_INTEGRITY : EXIT_FAILED;
+	return agent_code_is_integrity(code) ? EXIT_INTEGRITY : EXIT_FAILED;
 }

@@ -92,7 +92,7 @@ int cli_usage_error(const char *command, const char *fmt, ...)
 /* The exit status for a failure with stream code CODE: EXIT_INTEGRITY for
  * the integrity codes (a tag, a CRC, a size or digest that does not
  * match), else EXIT_FAILED. */
-int cli_exit_for_stream(int code);
+int cli_exit_for(int code);
 
 int cli_check_type(const char *command, const char *type);
 int cli_check_database(const char *command, const char *database);

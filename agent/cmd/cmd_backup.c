@@ -208,7 +208,7 @@ struct run {
 	struct crypto_key ckey;
 	bool have_key;
 
-	struct stream_error serr;
+	struct agent_error serr;
 	struct stream *hash_plain, *gzip, *encrypt, *hash_stored, *sink;
 	struct stream *head;
 	struct progress *progress;	      /* NULL: no live line */
@@ -219,7 +219,7 @@ struct run {
 
 	struct timespec t0; /* when the run started (CLOCK_MONOTONIC) */
 	double secs;	    /* how long the run took */
-	char why[S3_ERROR_MSG_MAX + 64]; /* why it failed, when not in serr */
+	char why[AGENT_ERROR_MAX + 64]; /* why it failed, when not in serr */
 };
 
 /* Build sink <- hash(stored) <- [encrypt] <- gzip <- hash(plain). */
@@ -301,7 +301,7 @@ static int build_chain(struct run *r)
 			return rc;
 		r->head = r->tap_read;
 	}
-	return STREAM_OK;
+	return AGENT_OK;
 }
 
 static void free_chain(struct run *r)
@@ -321,7 +321,7 @@ static void free_chain(struct run *r)
  * the file's MAC key (docs/FORMAT.md, "The manifest MAC"). */
 static int sign_manifest(struct run *r, struct manifest *m)
 {
-	struct stream_error err = {0};
+	struct agent_error err = {0};
 	uint8_t *input = NULL;
 	size_t len = 0;
 	int rc;
@@ -329,12 +329,12 @@ static int sign_manifest(struct run *r, struct manifest *m)
 	stage_encrypt_header(r->encrypt, m->header);
 	m->has_header = true;
 	if (manifest_mac_input(&input, &len, m) != 0)
-		rc = stream_fail(&err, STREAM_ENOMEM, "out of memory");
+		rc = agent_fail(&err, AGENT_ENOMEM, "out of memory");
 	else
 		rc = stage_encrypt_manifest_mac(r->encrypt, input, len, m->mac,
 						&err);
 	free(input);
-	if (rc != STREAM_OK) {
+	if (rc != AGENT_OK) {
 		log_event(LOG_ERROR, "cannot sign the manifest", "error",
 			  err.msg, NULL);
 		snprintf(r->why, sizeof(r->why), "cannot sign the manifest: %s",
@@ -449,22 +449,22 @@ static int run_backup(struct run *r)
 	so.database = r->database;
 	so.stdin_fd = STDIN_FILENO;
 	rc = source_open(&src, c, &so, &r->serr);
-	if (rc == STREAM_OK) {
+	if (rc == AGENT_OK) {
 		publish_source(src);
 		log_event(LOG_INFO, "backup started", "key", r->key, "type",
 			  r->type, "database", r->database, NULL);
 		rc = source_pump(src, r->head, &r->serr);
 		publish_source(NULL);
 	}
-	if (rc == STREAM_OK && atomic_load(&stop_signal) > 0)
-		rc = stream_fail(&r->serr, STREAM_ECANCEL, "stopped by %s",
-				 strsignal(atomic_load(&stop_signal)));
-	if (rc == STREAM_OK)
+	if (rc == AGENT_OK && atomic_load(&stop_signal) > 0)
+		rc = agent_fail(&r->serr, AGENT_ECANCEL, "stopped by %s",
+				strsignal(atomic_load(&stop_signal)));
+	if (rc == AGENT_OK)
 		rc = stream_finish(r->head);
 	progress_stop(r->progress); /* the log has the terminal again */
-	if (rc != STREAM_OK) {
+	if (rc != AGENT_OK) {
 		if (atomic_load(&stop_signal) > 0 &&
-		    r->serr.code != STREAM_ECANCEL)
+		    r->serr.code != AGENT_ECANCEL)
 			log_event(LOG_ERROR, "backup stopped", "signal",
 				  strsignal(atomic_load(&stop_signal)), "cause",
 				  r->serr.msg, NULL);

@@ -134,7 +134,7 @@ static void check_key(struct report *rep, const conf *c)
 
 static void check_source(struct report *rep, const conf *c)
 {
-	struct stream_error err = {0};
+	struct agent_error err = {0};
 	char *tool = NULL, *db = NULL;
 
 	if (c->database.driver == CONF_DRIVER_STDIN) {
@@ -142,7 +142,7 @@ static void check_source(struct report *rep, const conf *c)
 			   "driver = stdin: the dump is piped in");
 		return;
 	}
-	if (source_check_tool(&tool, c, NULL, &err) == STREAM_OK)
+	if (source_check_tool(&tool, c, NULL, &err) == AGENT_OK)
 		say(rep, CHECK_OK, "dump-tool", "%s", tool);
 	else
 		say(rep, CHECK_FAIL, "dump-tool", "%s", err.msg);
@@ -151,7 +151,7 @@ static void check_source(struct report *rep, const conf *c)
 	if (c->database.driver == CONF_DRIVER_COMMAND)
 		say(rep, CHECK_SKIP, "database",
 		    "driver = command: the command connects by itself");
-	else if (source_check_database(&db, c, tool, &err) == STREAM_OK)
+	else if (source_check_database(&db, c, tool, &err) == AGENT_OK)
 		say(rep, CHECK_OK, "database", "%s", db ? db : "");
 	else
 		say(rep, CHECK_FAIL, "database", "%s", err.msg);
@@ -410,7 +410,7 @@ static void check_duration(struct report *rep, const struct place *p,
 	const char *db = c->database.name;
 	uint64_t longest = stale_longest_run(c);
 	struct fetch_backup b = {0};
-	struct stream_error serr = {0};
+	struct agent_error serr = {0};
 	char *key = NULL, took[CONF_FORMAT_MAX], may[CONF_FORMAT_MAX];
 	const char *why = c->database.timeout ? "[database] timeout + 1h"
 					      : "without a [database] timeout";
@@ -442,7 +442,7 @@ static void check_duration(struct report *rep, const struct place *p,
 		trust_dispose(&t);
 		return;
 	}
-	if (fetch_open(&b, s3, key, &t, &serr) != STREAM_OK) {
+	if (fetch_open(&b, s3, key, &t, &serr) != AGENT_OK) {
 		say(rep, CHECK_FAIL, "duration", "%s: %s", key, serr.msg);
 	} else if (b.m.duration < 0) {
 		say(rep, CHECK_SKIP, "duration",

@@ -88,7 +88,7 @@ static int pump(struct stream *head)
 		if (n == 0)
 			break;
 		rc = stream_write(head, buf, (size_t)n);
-		if (rc != STREAM_OK)
+		if (rc != AGENT_OK)
 			return rc;
 	}
 	return stream_finish(head);
@@ -98,7 +98,7 @@ int cmd_decrypt(const struct cli_globals *g, const conf *unused, int argc,
 		char **argv)
 {
 	struct fd_options fo = FD_OPTIONS_INIT;
-	struct stream_error serr = {0};
+	struct agent_error serr = {0};
 	struct crypto_key key = {0};
 	struct stream *sink = NULL, *head = NULL;
 	const char *key_file = NULL, *pass_file = NULL;
@@ -140,20 +140,20 @@ int cmd_decrypt(const struct cli_globals *g, const conf *unused, int argc,
 	fo.fd = STDOUT_FILENO;
 	fo.name = "standard output";
 	rc = stage_fd_new(&sink, &serr, &fo);
-	if (rc == STREAM_OK)
+	if (rc == AGENT_OK)
 		rc = stage_decrypt_new(&head, sink, &serr, &key);
-	if (rc == STREAM_OK) {
+	if (rc == AGENT_OK) {
 		rc = pump(head);
 		if (rc < 0) {
 			rc = EXIT_FAILED;
 			goto out;
 		}
 	}
-	if (rc != STREAM_OK) {
+	if (rc != AGENT_OK) {
 		cli_errorf("%s", serr.msg[0] != '\0' ? serr.msg
 						     : "decryption failed");
-		rc = stream_code_is_integrity(serr.code != STREAM_OK ? serr.code
-								     : rc)
+		rc = agent_code_is_integrity(serr.code != AGENT_OK ? serr.code
+								   : rc)
 			     ? EXIT_INTEGRITY
 			     : EXIT_FAILED;
 		goto out;

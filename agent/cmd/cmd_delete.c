@@ -31,7 +31,7 @@ static const struct option delete_options[] = {
 static int find_latest(char **key, s3_client *s3, const conf *c,
 		       const char *type)
 {
-	struct stream_error terr = {0};
+	struct agent_error terr = {0};
 	struct trust t;
 	s3_error err;
 	int rc;

@@ -95,7 +95,7 @@ int cmd_list(const struct cli_globals *g, const conf *c, int argc, char **argv)
 	const char *type = NULL, *database = NULL;
 	struct retention_scan_options o;
 	struct retention_backups b = {0};
-	struct stream_error terr = {0};
+	struct agent_error terr = {0};
 	struct trust t = {0};
 	s3_client *s3 = NULL;
 	bool json = false;

@@ -134,20 +134,20 @@ static int find_latest(char **key, s3_client *s3, const conf *c,
 static int find_backup(char **key, s3_client *s3, const conf *c,
 		       const struct trust *t, const char *target)
 {
-	struct stream_error err = {0};
+	struct agent_error err = {0};
 	struct fetch_backup b;
 	int rc;
 
 	rc = fetch_resolve(key, s3, c->storage.prefix, target, NULL, NULL, NULL,
 			   &err);
-	if (rc != STREAM_OK) {
+	if (rc != AGENT_OK) {
 		log_event(LOG_ERROR, "not signing: not a backup", "error",
 			  err.msg, "hint",
 			  "--any-key signs any object of the bucket", NULL);
 		return EXIT_FAILED;
 	}
 	rc = fetch_open(&b, s3, *key, t, &err);
-	if (rc == STREAM_OK) {
+	if (rc == AGENT_OK) {
 		fetch_backup_dispose(&b);
 		return EXIT_OK;
 	}
@@ -155,7 +155,7 @@ static int find_backup(char **key, s3_client *s3, const conf *c,
 		  *key, "error", err.msg, NULL);
 	free(*key);
 	*key = NULL;
-	return cli_exit_for_stream(rc);
+	return cli_exit_for(rc);
 }
 
 static void audit(const char *key, time_t at, long expires)
@@ -214,7 +214,7 @@ int cmd_presign(const struct cli_globals *g, const conf *c, int argc,
 	char *key = NULL, *url = NULL, *disp = NULL;
 	uint64_t expires = c->presign.expires;
 	bool allow_unencrypted = false, any_key = false;
-	struct stream_error terr = {0};
+	struct agent_error terr = {0};
 	struct trust trust = {0};
 	s3_client *s3 = NULL;
 	s3_error err;

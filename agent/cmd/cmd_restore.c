@@ -65,7 +65,7 @@ struct restore {
 	bool b_open;
 	struct crypto_key ckey;
 	bool have_key;
-	struct stream_error serr;
+	struct agent_error serr;
 
 	/* -o FILE */
 	char *tmp_path;
@@ -90,22 +90,22 @@ static int open_temp(struct restore *r)
 	    asprintf(&r->tmp_path, "%s/.%s.offsite-XXXXXX", dirname(d),
 		     basename(b)) < 0) {
 		r->tmp_path = NULL;
-		stream_fail(&r->serr, STREAM_ENOMEM, "out of memory");
+		agent_fail(&r->serr, AGENT_ENOMEM, "out of memory");
 		goto out;
 	}
 	/* mkostemp: O_EXCL, mode 0600. */
 	r->tmp_fd = mkostemp(r->tmp_path, O_CLOEXEC);
 	if (r->tmp_fd < 0) {
-		stream_fail(&r->serr, STREAM_EIO,
-			    "cannot create a file beside %s: %s", r->output,
-			    strerror(errno));
+		agent_fail(&r->serr, AGENT_EIO,
+			   "cannot create a file beside %s: %s", r->output,
+			   strerror(errno));
 		free(r->tmp_path);
 		r->tmp_path = NULL;
 		goto out;
 	}
 	if (fchmod(r->tmp_fd, 0600) != 0) {
-		stream_fail(&r->serr, STREAM_EIO, "chmod %s: %s", r->tmp_path,
-			    strerror(errno));
+		agent_fail(&r->serr, AGENT_EIO, "chmod %s: %s", r->tmp_path,
+			   strerror(errno));
 		goto out;
 	}
 	rc = 0;
@@ -133,8 +133,8 @@ static int commit_temp(struct restore *r)
 
 	if (fsync(r->tmp_fd) != 0 || close(r->tmp_fd) != 0) {
 		r->tmp_fd = -1;
-		return stream_fail(&r->serr, STREAM_EIO, "cannot write %s: %s",
-				   r->output, strerror(errno));
+		return agent_fail(&r->serr, AGENT_EIO, "cannot write %s: %s",
+				  r->output, strerror(errno));
 	}
 	r->tmp_fd = -1;
 	if (r->force) {
@@ -150,15 +150,14 @@ static int commit_temp(struct restore *r)
 		}
 	}
 	if (rc != 0)
-		return stream_fail(&r->serr, STREAM_EIO,
-				   "cannot create %s: %s%s", r->output,
-				   strerror(errno),
-				   errno == EEXIST ? " (not overwriting it "
-						     "without --force)"
-						   : "");
+		return agent_fail(&r->serr, AGENT_EIO, "cannot create %s: %s%s",
+				  r->output, strerror(errno),
+				  errno == EEXIST ? " (not overwriting it "
+						    "without --force)"
+						  : "");
 	free(r->tmp_path);
 	r->tmp_path = NULL;
-	return STREAM_OK;
+	return AGENT_OK;
 }
 
 /* ---- the sink ---- */
@@ -181,23 +180,23 @@ static int open_target(struct restore *r)
 	int rc;
 
 	rc = target_prepare(&r->tg, &to, &r->serr);
-	if (rc == STREAM_OK && !r->force) {
+	if (rc == AGENT_OK && !r->force) {
 		rc = target_count_objects(r->tg, &n, &what, &r->serr);
-		if (rc == STREAM_OK && n > 0)
-			rc = stream_fail(&r->serr, STREAM_EIO,
-					 "the target database is not empty "
-					 "(%lld %s): restore into an empty "
-					 "one, or give --force",
-					 n, what);
+		if (rc == AGENT_OK && n > 0)
+			rc = agent_fail(&r->serr, AGENT_EIO,
+					"the target database is not empty "
+					"(%lld %s): restore into an empty "
+					"one, or give --force",
+					n, what);
 	}
-	first = rc == STREAM_OK ? target_verify_first(r->tg) : NULL;
+	first = rc == AGENT_OK ? target_verify_first(r->tg) : NULL;
 	if (first != NULL) {
 		/* The load pass then reads the object checked here. */
 		log_event(LOG_INFO, first, "key", r->b.key, NULL);
 		rc = fetch_check(&r->pin, &res, r->s3, &r->b,
 				 r->have_key ? &r->ckey : NULL, &r->serr);
 	}
-	if (rc == STREAM_OK)
+	if (rc == AGENT_OK)
 		/* Encrypted, nothing unauthenticated reaches the tool: its
 		 * failure is the target's. Not encrypted, damaged data may
 		 * have made it fail: read on, to say which. */
@@ -225,11 +224,11 @@ static int open_sink(struct restore *r, const char **into, const char **where)
 		fo.name = r->output;
 		return stage_fd_new(&r->sink, &r->serr, &fo);
 	}
-	if (open_target(r) != STREAM_OK)
+	if (open_target(r) != AGENT_OK)
 		return r->serr.code;
 	*into = target_tool(r->tg);
 	*where = target_describe(r->tg);
-	return STREAM_OK;
+	return AGENT_OK;
 }
 
 /* ---- the run ---- */
@@ -248,12 +247,12 @@ static int report_failure(struct restore *r, const char *key)
 			  note ? "target" : NULL, note, NULL);
 	else
 		log_event(LOG_ERROR,
-			  stream_code_is_integrity(r->serr.code)
+			  agent_code_is_integrity(r->serr.code)
 				  ? "restore failed: the backup is not intact"
 				  : "restore failed",
 			  "key", key ? key : "", "error", r->serr.msg,
 			  note ? "target" : NULL, note, NULL);
-	return sig != 0 ? EXIT_FAILED : cli_exit_for_stream(r->serr.code);
+	return sig != 0 ? EXIT_FAILED : cli_exit_for(r->serr.code);
 }
 
 static int run_restore(struct restore *r)
@@ -284,11 +283,11 @@ static int run_restore(struct restore *r)
 	}
 	rc = fetch_resolve(&key, r->s3, c->storage.prefix, r->which, r->type,
 			   c->database.name, &r->trust, &r->serr);
-	if (rc == STREAM_OK) {
+	if (rc == AGENT_OK) {
 		rc = fetch_open(&r->b, r->s3, key, &r->trust, &r->serr);
-		r->b_open = rc == STREAM_OK;
+		r->b_open = rc == AGENT_OK;
 	}
-	if (rc == STREAM_OK && r->b.encrypted) {
+	if (rc == AGENT_OK && r->b.encrypted) {
 		if (fetch_load_key(&r->ckey, &r->have_key, c, &r->serr) != 0) {
 			cli_errorf("%s", r->serr.msg);
 			free(key);
@@ -302,9 +301,9 @@ static int run_restore(struct restore *r)
 			return EXIT_USAGE;
 		}
 	}
-	if (rc == STREAM_OK)
+	if (rc == AGENT_OK)
 		rc = open_sink(r, &into, &where);
-	if (rc != STREAM_OK) {
+	if (rc != AGENT_OK) {
 		rc = report_failure(r, key);
 		free(key);
 		return rc;
@@ -325,15 +324,15 @@ static int run_restore(struct restore *r)
 	/* A stop before the commit undoes everything; during it, the tool
 	 * is killed (and the commit fails) unless it already committed;
 	 * after it, the restore is done. */
-	if (rc == STREAM_OK && stop_requested() != 0)
-		rc = stream_fail(&r->serr, STREAM_ECANCEL, "stopped by %s",
-				 strsignal(stop_requested()));
-	if (rc == STREAM_OK && r->tg != NULL)
+	if (rc == AGENT_OK && stop_requested() != 0)
+		rc = agent_fail(&r->serr, AGENT_ECANCEL, "stopped by %s",
+				strsignal(stop_requested()));
+	if (rc == AGENT_OK && r->tg != NULL)
 		rc = target_commit(r->tg);
 	stop_set_hook(NULL, NULL);
-	if (rc == STREAM_OK && r->tmp_path != NULL)
+	if (rc == AGENT_OK && r->tmp_path != NULL)
 		rc = commit_temp(r);
-	if (rc != STREAM_OK) {
+	if (rc != AGENT_OK) {
 		rc = report_failure(r, key);
 		free(key);
 		return rc;

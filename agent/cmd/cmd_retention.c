@@ -180,7 +180,7 @@ static int prune(s3_client *s3, const conf *c, bool dry_run)
 	struct retention_backups all = {0};
 	struct retention_prune_item *items = NULL;
 	struct retention_scan_options o;
-	struct stream_error terr = {0};
+	struct agent_error terr = {0};
 	struct trust t;
 	char why[96], size[CONF_FORMAT_MAX], count_s[24], aborted_s[24];
 	uint64_t bytes = 0;

@@ -173,7 +173,7 @@ int cmd_status(const struct cli_globals *g, const conf *c, int argc,
 {
 	struct report_status_options ro = {.c = c};
 	struct retention_scan_options so;
-	struct stream_error terr = {0};
+	struct agent_error terr = {0};
 	struct trust t = {0};
 	struct retention_backups b = {0};
 	struct retention_uploads u = {0};

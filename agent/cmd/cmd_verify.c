@@ -57,21 +57,21 @@ static void say(const char *fmt, ...)
 
 /* The configured key, for an encrypted backup. */
 static const struct crypto_key *need_key(struct verify *v,
-					 struct stream_error *err)
+					 struct agent_error *err)
 {
 	const struct crypto_key *k = trust_key(&v->trust);
 
 	if (k == NULL)
-		stream_fail(err, STREAM_EIO,
-			    "the backup is encrypted and no key is "
-			    "configured (key_file or passphrase_file in "
-			    "[encryption])");
+		agent_fail(err, AGENT_EIO,
+			   "the backup is encrypted and no key is "
+			   "configured (key_file or passphrase_file in "
+			   "[encryption])");
 	return k;
 }
 
 static void verify_one(struct verify *v, const char *key)
 {
-	struct stream_error err = {0};
+	struct agent_error err = {0};
 	struct fetch_backup b;
 	struct fetch_result res;
 	struct stream *null = NULL;
@@ -80,19 +80,19 @@ static void verify_one(struct verify *v, const char *key)
 	int rc;
 
 	rc = fetch_open(&b, v->s3, key, &v->trust, &err);
-	if (rc == STREAM_OK) {
+	if (rc == AGENT_OK) {
 		if (b.encrypted)
 			ck = need_key(v, &err);
 		if (b.encrypted && ck == NULL)
 			rc = err.code;
-		if (rc == STREAM_OK)
+		if (rc == AGENT_OK)
 			rc = stage_null_new(&null, &err);
-		if (rc == STREAM_OK)
+		if (rc == AGENT_OK)
 			rc = fetch_run(&res, v->s3, &b, ck, null, &err);
 		stream_free(null);
 		fetch_backup_dispose(&b);
 	}
-	if (rc == STREAM_OK) {
+	if (rc == AGENT_OK) {
 		v->ok++;
 		say("ok %s (plain %llu bytes, stored %llu bytes)\n", key,
 		    (unsigned long long)res.plain_bytes,
@@ -100,7 +100,7 @@ static void verify_one(struct verify *v, const char *key)
 		snprintf(secs, sizeof(secs), "%.1fs", res.seconds);
 		log_event(LOG_INFO, "backup verified", "key", key, "duration",
 			  secs, NULL);
-	} else if (stream_code_is_integrity(rc)) {
+	} else if (agent_code_is_integrity(rc)) {
 		v->failed++;
 		say("FAILED %s: %s\n", key, err.msg);
 		log_event(LOG_ERROR, "backup failed verification", "key", key,
@@ -159,7 +159,7 @@ int cmd_verify(const struct cli_globals *g, const conf *c, int argc,
 	       char **argv)
 {
 	struct verify v = {0};
-	struct stream_error err = {0};
+	struct agent_error err = {0};
 	const char *type = NULL, *database = NULL;
 	char *key = NULL, counts[128];
 	bool all = false, st_ready = false, allow_unencrypted = false;
@@ -230,7 +230,7 @@ int cmd_verify(const struct cli_globals *g, const conf *c, int argc,
 		verify_all(&v, type, database);
 	} else if (fetch_resolve(&key, v.s3, c->storage.prefix, argv[optind],
 				 type, database ? database : c->database.name,
-				 &v.trust, &err) != STREAM_OK) {
+				 &v.trust, &err) != AGENT_OK) {
 		say("ERROR %s: %s\n", argv[optind], err.msg);
 		log_event(LOG_ERROR, "cannot verify", "error", err.msg, NULL);
 		v.errors++;

@@ -307,9 +307,9 @@ static bool key_says_encrypted(const char *key)
 
 int manifest_check(const struct manifest *m, const char *key,
 		   const struct crypto_key *ck, bool *authentic,
-		   struct stream_error *err)
+		   struct agent_error *err)
 {
-	struct stream_error herr = {0};
+	struct agent_error herr = {0};
 	struct crypto_header h;
 	char id[CRYPTO_KEY_ID_HEX_SIZE];
 	uint8_t mac_key[CRYPTO_KEY_LEN], tag[CRYPTO_MAC_LEN];
@@ -320,52 +320,51 @@ int manifest_check(const struct manifest *m, const char *key,
 	if (authentic)
 		*authentic = false;
 	if (strcmp(m->key, key) != 0)
-		return stream_fail(err, STREAM_ECORRUPT,
-				   "the manifest is another backup's (%.200s)",
-				   m->key);
+		return agent_fail(err, AGENT_ECORRUPT,
+				  "the manifest is another backup's (%.200s)",
+				  m->key);
 	if (m->encrypted != key_says_encrypted(key))
-		return stream_fail(
-			err, STREAM_ECORRUPT,
-			"the manifest says the backup is %s, its key "
-			"says it is %s",
-			m->encrypted ? "encrypted" : "not encrypted",
-			m->encrypted ? "not encrypted" : "encrypted");
+		return agent_fail(err, AGENT_ECORRUPT,
+				  "the manifest says the backup is %s, its key "
+				  "says it is %s",
+				  m->encrypted ? "encrypted" : "not encrypted",
+				  m->encrypted ? "not encrypted" : "encrypted");
 	if (!m->encrypted || ck == NULL)
-		return STREAM_OK;
+		return AGENT_OK;
 	if (!m->has_header || !m->has_mac)
-		return stream_fail(err, STREAM_EAUTH,
-				   "manifest failed authentication: it has no "
-				   "MAC");
+		return agent_fail(err, AGENT_EAUTH,
+				  "manifest failed authentication: it has no "
+				  "MAC");
 	if (crypto_header_parse(&h, m->header, CRYPTO_HEADER_LEN, &herr) !=
-	    STREAM_OK)
-		return stream_fail(err, STREAM_EAUTH,
-				   "manifest failed authentication: its header "
-				   "copy: %s",
-				   herr.msg);
+	    AGENT_OK)
+		return agent_fail(err, AGENT_EAUTH,
+				  "manifest failed authentication: its header "
+				  "copy: %s",
+				  herr.msg);
 	crypto_key_id_hex(id, h.key_id);
 	if (strcmp(id, m->key_id) != 0)
-		return stream_fail(err, STREAM_EAUTH,
-				   "manifest failed authentication: its key id "
-				   "is not its header's");
+		return agent_fail(err, AGENT_EAUTH,
+				  "manifest failed authentication: its key id "
+				  "is not its header's");
 	rc = crypto_manifest_key(mac_key, &h, ck, err);
-	if (rc != STREAM_OK)
+	if (rc != AGENT_OK)
 		return rc;
 	if (manifest_mac_input(&input, &len, m) != 0) {
-		rc = stream_fail(err, STREAM_ENOMEM, "out of memory");
+		rc = agent_fail(err, AGENT_ENOMEM, "out of memory");
 		goto out;
 	}
 	rc = crypto_manifest_mac(tag, mac_key, input, len, err);
-	if (rc != STREAM_OK)
+	if (rc != AGENT_OK)
 		goto out;
 	if (!crypto_mac_equal(tag, m->mac)) {
-		rc = stream_fail(err, STREAM_EAUTH,
-				 "manifest failed authentication: tampered, or "
-				 "another backup's");
+		rc = agent_fail(err, AGENT_EAUTH,
+				"manifest failed authentication: tampered, or "
+				"another backup's");
 		goto out;
 	}
 	if (authentic)
 		*authentic = true;
-	rc = STREAM_OK;
+	rc = AGENT_OK;
 out:
 	OPENSSL_cleanse(mac_key, sizeof(mac_key));
 	free(input);

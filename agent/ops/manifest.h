@@ -70,18 +70,18 @@ int manifest_mac_input(uint8_t **out, size_t *len, const struct manifest *m);
 /*
  * Whether M may be taken as the manifest of the backup KEY:
  *   - it names KEY, and says it is encrypted exactly when KEY ends in
- *     ".enc" (STREAM_ECORRUPT otherwise);
+ *     ".enc" (AGENT_ECORRUPT otherwise);
  *   - encrypted and CK given (the configured key): it has a header and a
  *     MAC, the header parses and carries M's key id, CK opens it, and the
- *     MAC is right (STREAM_EAUTH "manifest failed authentication: ...",
+ *     MAC is right (AGENT_EAUTH "manifest failed authentication: ...",
  *     or the header's own errors: wrong key, wrong passphrase, corrupt).
  * Without CK an encrypted backup's manifest cannot be authenticated and
  * is taken as it reads; *AUTHENTIC says whether it was (it may be NULL).
- * STREAM_EIO and STREAM_ENOMEM are failures to check, not verdicts. For a
+ * AGENT_EIO and AGENT_ENOMEM are failures to check, not verdicts. For a
  * passphrase this costs one scrypt run, at the file's cost.
  */
 int manifest_check(const struct manifest *m, const char *key,
 		   const struct crypto_key *ck, bool *authentic,
-		   struct stream_error *err);
+		   struct agent_error *err);
 
 #endif

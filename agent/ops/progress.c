@@ -71,7 +71,7 @@ static int tap_write(struct stream *s, const void *data, size_t len)
 	struct tap *t = (struct tap *)s;
 	int rc = stream_emit(s, data, len);
 
-	if (rc == STREAM_OK)
+	if (rc == AGENT_OK)
 		atomic_fetch_add_explicit(t->counter, len,
 					  memory_order_relaxed);
 	return rc;
@@ -95,7 +95,7 @@ static const struct stream_ops tap_ops = {
 };
 
 int progress_tap_new(struct stream **out, struct stream *next,
-		     struct stream_error *err, struct progress *p,
+		     struct agent_error *err, struct progress *p,
 		     enum progress_counter which)
 {
 	struct tap *t;
@@ -103,14 +103,13 @@ int progress_tap_new(struct stream **out, struct stream *next,
 	*out = NULL;
 	t = calloc(1, sizeof(*t));
 	if (!t)
-		return stream_fail(err, STREAM_ENOMEM,
-				   "progress: out of memory");
+		return agent_fail(err, AGENT_ENOMEM, "progress: out of memory");
 	t->base.ops = &tap_ops;
 	t->base.next = next;
 	t->base.err = err;
 	t->counter = &p->counters[which];
 	*out = (struct stream *)t;
-	return STREAM_OK;
+	return AGENT_OK;
 }
 
 /* ---- the line ---- */

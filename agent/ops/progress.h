@@ -57,7 +57,7 @@ int progress_new(struct progress **out, enum progress_mode mode, int fd);
 
 /* A tap in front of NEXT counting into P's counter WHICH. P not NULL. */
 int progress_tap_new(struct stream **out, struct stream *next,
-		     struct stream_error *err, struct progress *p,
+		     struct agent_error *err, struct progress *p,
 		     enum progress_counter which);
 
 /* Start drawing; PARTS may be NULL. Returns 0, or -1 (no thread: the run

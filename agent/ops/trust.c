@@ -13,7 +13,7 @@
 #include "agent/ops/report.h"
 
 int trust_init(struct trust *t, const conf *c, bool allow_unencrypted,
-	       struct stream_error *err)
+	       struct agent_error *err)
 {
 	struct crypto_error cerr = {{0}};
 	int rc = CRYPTO_OK;
@@ -31,7 +31,7 @@ int trust_init(struct trust *t, const conf *c, bool allow_unencrypted,
 	else
 		return 0;
 	if (rc != CRYPTO_OK) {
-		stream_fail(err, STREAM_EIO, "%s", cerr.msg);
+		agent_fail(err, AGENT_EIO, "%s", cerr.msg);
 		return -1;
 	}
 	t->have_key = true;
@@ -50,18 +50,18 @@ const struct crypto_key *trust_key(const struct trust *t)
 }
 
 int trust_check(const struct trust *t, const struct manifest *m,
-		const char *key, bool *authentic, struct stream_error *err)
+		const char *key, bool *authentic, struct agent_error *err)
 {
 	int rc = manifest_check(m, key, trust_key(t), authentic, err);
 
-	if (rc != STREAM_OK)
+	if (rc != AGENT_OK)
 		return rc;
 	if (t->encrypted_only && !m->encrypted)
-		return stream_fail(err, STREAM_EIO,
-				   "not encrypted, and encryption is "
-				   "configured: give --allow-unencrypted to "
-				   "use it all the same");
-	return STREAM_OK;
+		return agent_fail(err, AGENT_EIO,
+				  "not encrypted, and encryption is "
+				  "configured: give --allow-unencrypted to "
+				  "use it all the same");
+	return AGENT_OK;
 }
 
 /*
@@ -75,13 +75,13 @@ int trust_check(const struct trust *t, const struct manifest *m,
 static bool costly(const struct trust *t, const struct manifest *m)
 {
 	struct crypto_header h;
-	struct stream_error err = {0};
+	struct agent_error err = {0};
 
 	if (!t->have_key || t->key.source != CRYPTO_SOURCE_PASSPHRASE ||
 	    !m->encrypted || !m->has_header)
 		return false;
 	if (crypto_header_parse(&h, m->header, CRYPTO_HEADER_LEN, &err) !=
-	    STREAM_OK)
+	    AGENT_OK)
 		return false; /* manifest_check says why */
 	return h.source == CRYPTO_SOURCE_PASSPHRASE &&
 	       (h.scrypt.log2_n != t->key.scrypt.log2_n ||
@@ -93,7 +93,7 @@ static int check_manifest(void *ctx, s3_client *c, struct retention_backup *b,
 			  s3_error *err)
 {
 	const struct trust *t = ctx;
-	struct stream_error serr = {0};
+	struct agent_error serr = {0};
 	struct manifest m;
 	struct manifest_store *store = NULL;
 	char *mkey = NULL, *text = NULL, why[256];
@@ -137,22 +137,22 @@ static int check_manifest(void *ctx, s3_client *c, struct retention_backup *b,
 		return S3_OK;
 	}
 	rc = trust_check(t, &m, b->key, NULL, &serr);
-	if (rc == STREAM_OK) {
+	if (rc == AGENT_OK) {
 		b->verdict = RETENTION_ACCEPTED;
 		b->encrypted = m.encrypted;
-	} else if (rc == STREAM_EIO && t->encrypted_only && !m.encrypted) {
+	} else if (rc == AGENT_EIO && t->encrypted_only && !m.encrypted) {
 		b->verdict = RETENTION_UNENCRYPTED;
 		b->encrypted = false;
-	} else if (stream_code_is_integrity(rc)) {
+	} else if (agent_code_is_integrity(rc)) {
 		b->verdict = RETENTION_UNVERIFIED;
 		log_event(LOG_WARN, "backup not counted: manifest not accepted",
 			  "key", b->key, "error", serr.msg, NULL);
 	} else {
 		/* OpenSSL or memory: no verdict on the backup. */
 		memset(err, 0, sizeof(*err));
-		err->code = out = rc == STREAM_ENOMEM ? S3_ENOMEM : S3_EINVAL;
-		snprintf(err->msg, sizeof(err->msg), "checking %s: %s", b->key,
-			 serr.msg);
+		err->code = out = rc == AGENT_ENOMEM ? S3_ENOMEM : S3_EINVAL;
+		snprintf(err->msg, sizeof(err->msg), "checking %s: %.600s",
+			 b->key, serr.msg);
 	}
 	manifest_store_free(store);
 	free(text);

@@ -37,7 +37,7 @@ struct trust {
  * Dispose of T with trust_dispose() either way.
  */
 int trust_init(struct trust *t, const conf *c, bool allow_unencrypted,
-	       struct stream_error *err);
+	       struct agent_error *err);
 void trust_dispose(struct trust *t);
 
 /* The configured key, or NULL. */
@@ -72,11 +72,11 @@ int trust_find_latest(char **key, s3_client *s3, struct trust *t,
 
 /*
  * Whether the backup KEY, whose manifest is M, counts by T: 0, or the
- * stream code with ERR set (manifest_check's, then STREAM_EIO "not
+ * stream code with ERR set (manifest_check's, then AGENT_EIO "not
  * encrypted, and encryption is configured: ..." for an unencrypted backup
  * when only encrypted ones count). *AUTHENTIC as manifest_check's.
  */
 int trust_check(const struct trust *t, const struct manifest *m,
-		const char *key, bool *authentic, struct stream_error *err);
+		const char *key, bool *authentic, struct agent_error *err);
 
 #endif

@@ -67,7 +67,7 @@ static void key_seterr(struct crypto_error *err, const char *fmt, ...)
 /*
  * The one place OpenSSL's errors become ours: "WHAT failed: REASON", the
  * reason being the first error on OpenSSL's queue, which is then cleared.
- * Returns the code for an OpenSSL failure: CRYPTO_ELIB, or STREAM_EIO when
+ * Returns the code for an OpenSSL failure: CRYPTO_ELIB, or AGENT_EIO when
  * FOR_STREAM (the sink of a chain sees a library failure like an I/O one:
  * not an integrity failure).
  */
@@ -84,7 +84,7 @@ static int openssl_error(char *msg, size_t size, const char *what,
 		snprintf(msg, size, "%s failed: %s", what, reason);
 	}
 	ERR_clear_error();
-	return for_stream ? STREAM_EIO : CRYPTO_ELIB;
+	return for_stream ? AGENT_EIO : CRYPTO_ELIB;
 }
 
 static int key_openssl_fail(struct crypto_error *err, const char *what)
@@ -96,12 +96,12 @@ static int key_openssl_fail(struct crypto_error *err, const char *what)
 	return code;
 }
 
-static int stream_openssl_fail(struct stream_error *err, const char *what)
+static int stream_openssl_fail(struct agent_error *err, const char *what)
 {
 	char msg[sizeof(err->msg)];
 	int code = openssl_error(msg, sizeof(msg), what, true);
 
-	stream_fail(err, code, "%s", msg);
+	agent_fail(err, code, "%s", msg);
 	return code;
 }
 
@@ -596,27 +596,27 @@ void crypto_header_encode(uint8_t out[CRYPTO_HEADER_LEN],
 }
 
 int crypto_header_parse(struct crypto_header *out, const uint8_t *buf,
-			size_t len, struct stream_error *err)
+			size_t len, struct agent_error *err)
 {
 	size_t magic_len = len < CRYPTO_MAGIC_LEN ? len : CRYPTO_MAGIC_LEN;
 	char why[256];
 
 	memset(out, 0, sizeof(*out));
 	if (memcmp(buf, CRYPTO_MAGIC, magic_len) != 0)
-		return stream_fail(err, STREAM_EFORMAT,
-				   "not an offsite encrypted file");
+		return agent_fail(err, AGENT_EFORMAT,
+				  "not an offsite encrypted file");
 	/* A newer version may have another layout: say so before asking
 	 * for the rest of it. */
 	if (len > H_VERSION && buf[H_VERSION] != CRYPTO_VERSION)
-		return stream_fail(err, STREAM_EFORMAT,
-				   "unsupported format version %u",
-				   buf[H_VERSION]);
+		return agent_fail(err, AGENT_EFORMAT,
+				  "unsupported format version %u",
+				  buf[H_VERSION]);
 	if (len == 0)
-		return stream_fail(err, STREAM_ETRUNC,
-				   "no encrypted data: the input is empty");
+		return agent_fail(err, AGENT_ETRUNC,
+				  "no encrypted data: the input is empty");
 	if (len < CRYPTO_HEADER_LEN)
-		return stream_fail(err, STREAM_ETRUNC,
-				   "encrypted data ends inside its header");
+		return agent_fail(err, AGENT_ETRUNC,
+				  "encrypted data ends inside its header");
 
 	out->version = buf[H_VERSION];
 	out->scrypt.log2_n = buf[H_LOG2_N];
@@ -633,28 +633,28 @@ int crypto_header_parse(struct crypto_header *out, const uint8_t *buf,
 		out->source = CRYPTO_SOURCE_KEY;
 		if (!all_zero(buf + H_LOG2_N, 3) ||
 		    !all_zero(out->scrypt_salt, CRYPTO_SCRYPT_SALT_LEN))
-			return stream_fail(err, STREAM_EFORMAT,
-					   "corrupt header: scrypt fields set "
-					   "for a key-file key");
+			return agent_fail(err, AGENT_EFORMAT,
+					  "corrupt header: scrypt fields set "
+					  "for a key-file key");
 		break;
 	case CRYPTO_SOURCE_PASSPHRASE:
 		out->source = CRYPTO_SOURCE_PASSPHRASE;
 		if (!crypto_scrypt_check(&out->scrypt, why, sizeof(why)))
-			return stream_fail(err, STREAM_EFORMAT,
-					   "corrupt header: %s", why);
+			return agent_fail(err, AGENT_EFORMAT,
+					  "corrupt header: %s", why);
 		break;
 	default:
-		return stream_fail(err, STREAM_EFORMAT,
-				   "corrupt header: unknown key source %u",
-				   buf[H_SOURCE]);
+		return agent_fail(err, AGENT_EFORMAT,
+				  "corrupt header: unknown key source %u",
+				  buf[H_SOURCE]);
 	}
 	if (out->segment_size < 1 || out->segment_size > CRYPTO_SEGMENT_MAX)
-		return stream_fail(err, STREAM_EFORMAT,
-				   "corrupt header: segment size %lu is not "
-				   "within 1..%d",
-				   (unsigned long)out->segment_size,
-				   CRYPTO_SEGMENT_MAX);
-	return STREAM_OK;
+		return agent_fail(err, AGENT_EFORMAT,
+				  "corrupt header: segment size %lu is not "
+				  "within 1..%d",
+				  (unsigned long)out->segment_size,
+				  CRYPTO_SEGMENT_MAX);
+	return AGENT_OK;
 }
 
 /* ---- segments ---- */
@@ -725,7 +725,7 @@ void crypto_file_free(struct crypto_file *f)
  * that encrypts keeps the manifest MAC key as well. */
 static int file_new(struct crypto_file **out, const uint8_t *master,
 		    const uint8_t *file_salt, uint32_t segment_size,
-		    bool encrypt, struct stream_error *err)
+		    bool encrypt, struct agent_error *err)
 {
 	uint8_t key[CRYPTO_KEY_LEN];
 	struct crypto_file *f = NULL;
@@ -734,8 +734,8 @@ static int file_new(struct crypto_file **out, const uint8_t *master,
 	*out = NULL;
 	f = calloc(1, sizeof(*f));
 	if (f == NULL) {
-		rc = STREAM_ENOMEM;
-		stream_fail(err, rc, "out of memory");
+		rc = AGENT_ENOMEM;
+		agent_fail(err, rc, "out of memory");
 		goto out;
 	}
 	f->encrypt = encrypt;
@@ -759,7 +759,7 @@ static int file_new(struct crypto_file **out, const uint8_t *master,
 	}
 	*out = f;
 	f = NULL;
-	rc = STREAM_OK;
+	rc = AGENT_OK;
 out:
 	OPENSSL_cleanse(key, sizeof(key));
 	crypto_file_free(f);
@@ -771,7 +771,7 @@ int crypto_file_new_encrypt(struct crypto_file **out,
 			    const struct crypto_key *key, uint32_t segment_size,
 			    const uint8_t *test_file_salt,
 			    const uint8_t *test_scrypt_salt,
-			    struct stream_error *err)
+			    struct agent_error *err)
 {
 	struct crypto_header h = {0};
 	uint8_t master[CRYPTO_KEY_LEN], nonce[NONCE_LEN];
@@ -781,11 +781,11 @@ int crypto_file_new_encrypt(struct crypto_file **out,
 
 	*out = NULL;
 	if (segment_size < 1 || segment_size > CRYPTO_SEGMENT_MAX) {
-		rc = stream_fail(err, STREAM_EIO,
-				 "encrypt: segment size %lu is not within "
-				 "1..%d",
-				 (unsigned long)segment_size,
-				 CRYPTO_SEGMENT_MAX);
+		rc = agent_fail(err, AGENT_EIO,
+				"encrypt: segment size %lu is not within "
+				"1..%d",
+				(unsigned long)segment_size,
+				CRYPTO_SEGMENT_MAX);
 		goto out;
 	}
 	h.version = CRYPTO_VERSION;
@@ -804,7 +804,7 @@ int crypto_file_new_encrypt(struct crypto_file **out,
 	} else {
 		h.scrypt = key->scrypt;
 		if (!crypto_scrypt_check(&h.scrypt, why, sizeof(why))) {
-			rc = stream_fail(err, STREAM_EIO, "encrypt: %s", why);
+			rc = agent_fail(err, AGENT_EIO, "encrypt: %s", why);
 			goto out;
 		}
 		if (test_scrypt_salt != NULL)
@@ -827,7 +827,7 @@ int crypto_file_new_encrypt(struct crypto_file **out,
 	}
 
 	rc = file_new(&f, master, h.file_salt, segment_size, true, err);
-	if (rc != STREAM_OK)
+	if (rc != AGENT_OK)
 		goto out;
 	crypto_header_encode(header, &h);
 	nonce_for(nonce, 0, FLAG_HEADER);
@@ -838,7 +838,7 @@ int crypto_file_new_encrypt(struct crypto_file **out,
 	}
 	*out = f;
 	f = NULL;
-	rc = STREAM_OK;
+	rc = AGENT_OK;
 out:
 	OPENSSL_cleanse(master, sizeof(master));
 	crypto_file_free(f);
@@ -854,15 +854,15 @@ out:
 static int master_for_header(uint8_t master[CRYPTO_KEY_LEN],
 			     const struct crypto_header *h,
 			     const struct crypto_key *key,
-			     struct stream_error *err)
+			     struct agent_error *err)
 {
 	uint8_t id[CRYPTO_KEY_ID_LEN];
 	char have[CRYPTO_KEY_ID_HEX_SIZE], want[CRYPTO_KEY_ID_HEX_SIZE];
 	char why[256];
 
 	if (h->source != key->source)
-		return stream_fail(
-			err, STREAM_EAUTH,
+		return agent_fail(
+			err, AGENT_EAUTH,
 			h->source == CRYPTO_SOURCE_PASSPHRASE
 				? "wrong key: the file is encrypted "
 				  "with a passphrase, not a key file"
@@ -875,8 +875,8 @@ static int master_for_header(uint8_t master[CRYPTO_KEY_LEN],
 		/* The parser checked the costs; a header from elsewhere
 		 * must not get past the limits either. */
 		if (!crypto_scrypt_check(&h->scrypt, why, sizeof(why)))
-			return stream_fail(err, STREAM_EFORMAT,
-					   "corrupt header: %s", why);
+			return agent_fail(err, AGENT_EFORMAT,
+					  "corrupt header: %s", why);
 		if (scrypt_derive(master, key, &h->scrypt, h->scrypt_salt) != 0)
 			return stream_openssl_fail(err, "scrypt");
 		if (key_id_of(id, master) != 0) {
@@ -885,23 +885,23 @@ static int master_for_header(uint8_t master[CRYPTO_KEY_LEN],
 		}
 	}
 	if (memcmp(id, h->key_id, CRYPTO_KEY_ID_LEN) == 0)
-		return STREAM_OK;
+		return AGENT_OK;
 	OPENSSL_cleanse(master, CRYPTO_KEY_LEN);
 	if (key->source == CRYPTO_SOURCE_PASSPHRASE)
-		return stream_fail(err, STREAM_EAUTH, "wrong passphrase");
+		return agent_fail(err, AGENT_EAUTH, "wrong passphrase");
 	crypto_key_id_hex(have, id);
 	crypto_key_id_hex(want, h->key_id);
-	return stream_fail(err, STREAM_EAUTH,
-			   "wrong key (key id %s; the file was encrypted with "
-			   "key id %s)",
-			   have, want);
+	return agent_fail(err, AGENT_EAUTH,
+			  "wrong key (key id %s; the file was encrypted with "
+			  "key id %s)",
+			  have, want);
 }
 
 int crypto_file_new_decrypt(struct crypto_file **out,
 			    const struct crypto_header *h,
 			    const uint8_t raw[CRYPTO_HEADER_LEN],
 			    const struct crypto_key *key,
-			    struct stream_error *err)
+			    struct agent_error *err)
 {
 	uint8_t master[CRYPTO_KEY_LEN];
 	uint8_t nonce[NONCE_LEN], tag[CRYPTO_TAG_LEN];
@@ -910,10 +910,10 @@ int crypto_file_new_decrypt(struct crypto_file **out,
 
 	*out = NULL;
 	rc = master_for_header(master, h, key, err);
-	if (rc != STREAM_OK)
+	if (rc != AGENT_OK)
 		goto out;
 	rc = file_new(&f, master, h->file_salt, h->segment_size, false, err);
-	if (rc != STREAM_OK)
+	if (rc != AGENT_OK)
 		goto out;
 	nonce_for(nonce, 0, FLAG_HEADER);
 	memcpy(tag, h->tag, CRYPTO_TAG_LEN);
@@ -923,13 +923,13 @@ int crypto_file_new_decrypt(struct crypto_file **out,
 		goto out;
 	}
 	if (r > 0) {
-		rc = stream_fail(err, STREAM_EAUTH,
-				 "header failed authentication: tampered");
+		rc = agent_fail(err, AGENT_EAUTH,
+				"header failed authentication: tampered");
 		goto out;
 	}
 	*out = f;
 	f = NULL;
-	rc = STREAM_OK;
+	rc = AGENT_OK;
 out:
 	OPENSSL_cleanse(master, sizeof(master));
 	crypto_file_free(f);
@@ -938,78 +938,76 @@ out:
 
 int crypto_file_seal(struct crypto_file *f, uint64_t index, bool last,
 		     uint8_t *buf, size_t len, uint8_t tag[CRYPTO_TAG_LEN],
-		     struct stream_error *err)
+		     struct agent_error *err)
 {
 	uint8_t nonce[NONCE_LEN];
 
 	if (len > f->segment_size || (!last && len != f->segment_size))
-		return stream_fail(
-			err, STREAM_EIO,
-			"encrypt: segment %llu of %zu bytes (segment "
-			"size %lu)",
-			(unsigned long long)index, len,
-			(unsigned long)f->segment_size);
+		return agent_fail(err, AGENT_EIO,
+				  "encrypt: segment %llu of %zu bytes (segment "
+				  "size %lu)",
+				  (unsigned long long)index, len,
+				  (unsigned long)f->segment_size);
 	nonce_for(nonce, index, last ? FLAG_LAST : FLAG_SEGMENT);
 	if (gcm(f, nonce, NULL, 0, buf, len, tag) != 0)
 		return stream_openssl_fail(err, "encrypt (AES-256-GCM)");
-	return STREAM_OK;
+	return AGENT_OK;
 }
 
 int crypto_file_open(struct crypto_file *f, uint64_t index, bool last,
 		     uint8_t *buf, size_t len,
-		     const uint8_t tag[CRYPTO_TAG_LEN],
-		     struct stream_error *err)
+		     const uint8_t tag[CRYPTO_TAG_LEN], struct agent_error *err)
 {
 	uint8_t nonce[NONCE_LEN], t[CRYPTO_TAG_LEN];
 	int r;
 
 	if (len > f->segment_size)
-		return stream_fail(err, STREAM_ECORRUPT,
-				   "segment %llu: length %zu is larger than "
-				   "the segment size %lu",
-				   (unsigned long long)index, len,
-				   (unsigned long)f->segment_size);
+		return agent_fail(err, AGENT_ECORRUPT,
+				  "segment %llu: length %zu is larger than "
+				  "the segment size %lu",
+				  (unsigned long long)index, len,
+				  (unsigned long)f->segment_size);
 	nonce_for(nonce, index, last ? FLAG_LAST : FLAG_SEGMENT);
 	memcpy(t, tag, CRYPTO_TAG_LEN);
 	r = gcm(f, nonce, NULL, 0, buf, len, t);
 	if (r < 0)
 		return stream_openssl_fail(err, "decrypt (AES-256-GCM)");
 	if (r > 0)
-		return stream_fail(err, STREAM_EAUTH,
-				   "segment %llu failed authentication: %s",
-				   (unsigned long long)index,
-				   "tampered or reordered");
-	return STREAM_OK;
+		return agent_fail(err, AGENT_EAUTH,
+				  "segment %llu failed authentication: %s",
+				  (unsigned long long)index,
+				  "tampered or reordered");
+	return AGENT_OK;
 }
 
 /* ---- the manifest MAC (FORMAT.md, "The manifest MAC") ---- */
 
 int crypto_manifest_key(uint8_t out[CRYPTO_KEY_LEN],
 			const struct crypto_header *h,
-			const struct crypto_key *key, struct stream_error *err)
+			const struct crypto_key *key, struct agent_error *err)
 {
 	uint8_t master[CRYPTO_KEY_LEN];
 	int rc;
 
 	rc = master_for_header(master, h, key, err);
-	if (rc == STREAM_OK && hkdf_derive(out, master, h->file_salt, mac_info,
-					   sizeof(mac_info) - 1) != 0)
+	if (rc == AGENT_OK && hkdf_derive(out, master, h->file_salt, mac_info,
+					  sizeof(mac_info) - 1) != 0)
 		rc = stream_openssl_fail(err, "manifest MAC key (HKDF-SHA256)");
 	OPENSSL_cleanse(master, sizeof(master));
-	if (rc != STREAM_OK)
+	if (rc != AGENT_OK)
 		OPENSSL_cleanse(out, CRYPTO_KEY_LEN);
 	return rc;
 }
 
 int crypto_manifest_mac(uint8_t tag[CRYPTO_MAC_LEN],
 			const uint8_t mac_key[CRYPTO_KEY_LEN], const void *msg,
-			size_t len, struct stream_error *err)
+			size_t len, struct agent_error *err)
 {
 	OSSL_PARAM params[2];
 	EVP_MAC *mac = NULL;
 	EVP_MAC_CTX *ctx = NULL;
 	size_t n = 0;
-	int rc = STREAM_OK;
+	int rc = AGENT_OK;
 
 	mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
 	ctx = mac ? EVP_MAC_CTX_new(mac) : NULL;
@@ -1029,11 +1027,11 @@ int crypto_manifest_mac(uint8_t tag[CRYPTO_MAC_LEN],
 
 int crypto_file_manifest_mac(const struct crypto_file *f, const void *msg,
 			     size_t len, uint8_t tag[CRYPTO_MAC_LEN],
-			     struct stream_error *err)
+			     struct agent_error *err)
 {
 	if (!f->encrypt)
-		return stream_fail(err, STREAM_EIO,
-				   "manifest MAC: not an encrypting file");
+		return agent_fail(err, AGENT_EIO,
+				  "manifest MAC: not an encrypting file");
 	return crypto_manifest_mac(tag, f->mac_key, msg, len, err);
 }
 

@@ -94,7 +94,7 @@ struct crypto_key {
 };
 
 /* Errors of the key functions. The stages and the format functions use
- * struct stream_error and the STREAM_* codes instead. */
+ * struct agent_error and the STREAM_* codes instead. */
 enum crypto_code {
 	CRYPTO_OK = 0,
 	CRYPTO_EIO,    /* a file cannot be opened, read or written */
@@ -188,16 +188,16 @@ struct crypto_header {
  * crypto_file_new_decrypt(). Untrusted input: never asserts, never
  * allocates.
  *
- * Returns STREAM_OK and fills OUT; or, with ERR set:
- *   STREAM_ETRUNC  BUF is shorter than a header and all of it could be
+ * Returns AGENT_OK and fills OUT; or, with ERR set:
+ *   AGENT_ETRUNC  BUF is shorter than a header and all of it could be
  *                  the start of one ("encrypted data ends inside its
  *                  header"; "no encrypted data: the input is empty");
- *   STREAM_EFORMAT "not an offsite encrypted file" (magic),
+ *   AGENT_EFORMAT "not an offsite encrypted file" (magic),
  *                  "unsupported format version N", or "corrupt header:
  *                  ..." (key source, segment size, scrypt costs).
  */
 int crypto_header_parse(struct crypto_header *out, const uint8_t *buf,
-			size_t len, struct stream_error *err);
+			size_t len, struct agent_error *err);
 
 /* The CRYPTO_HEADER_LEN bytes of H. */
 void crypto_header_encode(uint8_t out[CRYPTO_HEADER_LEN],
@@ -211,31 +211,31 @@ struct crypto_file;
  * passphrase the scrypt salt, and runs scrypt), derives the segment key,
  * and writes the whole header, tag included, to HEADER. TEST_FILE_SALT
  * and TEST_SCRYPT_SALT replace the random salts when not NULL: for test
- * vectors only, never from the configuration. Errors: STREAM_EIO (OpenSSL,
+ * vectors only, never from the configuration. Errors: AGENT_EIO (OpenSSL,
  * RAND_bytes included; a segment size or scrypt cost out of range),
- * STREAM_ENOMEM.
+ * AGENT_ENOMEM.
  */
 int crypto_file_new_encrypt(struct crypto_file **out,
 			    uint8_t header[CRYPTO_HEADER_LEN],
 			    const struct crypto_key *key, uint32_t segment_size,
 			    const uint8_t *test_file_salt,
 			    const uint8_t *test_scrypt_salt,
-			    struct stream_error *err);
+			    struct agent_error *err);
 
 /*
  * Start a file to decrypt: H is RAW parsed (crypto_header_parse). Checks
  * that KEY is of the header's source, derives the key (scrypt with the
  * header's costs for a passphrase), compares key ids, derives the segment
- * key and verifies the header tag. Errors: STREAM_EAUTH "wrong key ...",
+ * key and verifies the header tag. Errors: AGENT_EAUTH "wrong key ...",
  * "wrong passphrase ...", "the file is encrypted with a passphrase, not a
  * key file" (and the reverse), "header failed authentication: tampered";
- * STREAM_EIO, STREAM_ENOMEM.
+ * AGENT_EIO, AGENT_ENOMEM.
  */
 int crypto_file_new_decrypt(struct crypto_file **out,
 			    const struct crypto_header *h,
 			    const uint8_t raw[CRYPTO_HEADER_LEN],
 			    const struct crypto_key *key,
-			    struct stream_error *err);
+			    struct agent_error *err);
 
 /*
  * Encrypt segment INDEX (LAST: the last segment) of LEN bytes in place
@@ -243,18 +243,18 @@ int crypto_file_new_decrypt(struct crypto_file **out,
  */
 int crypto_file_seal(struct crypto_file *f, uint64_t index, bool last,
 		     uint8_t *buf, size_t len, uint8_t tag[CRYPTO_TAG_LEN],
-		     struct stream_error *err);
+		     struct agent_error *err);
 
 /*
  * Decrypt segment INDEX of LEN bytes in place in BUF and verify TAG. On
- * STREAM_OK, BUF holds authentic plaintext. On STREAM_EAUTH ("segment N
+ * AGENT_OK, BUF holds authentic plaintext. On AGENT_EAUTH ("segment N
  * failed authentication: tampered or reordered") BUF holds garbage that
- * must not be used. LEN above the segment size: STREAM_ECORRUPT.
+ * must not be used. LEN above the segment size: AGENT_ECORRUPT.
  */
 int crypto_file_open(struct crypto_file *f, uint64_t index, bool last,
 		     uint8_t *buf, size_t len,
 		     const uint8_t tag[CRYPTO_TAG_LEN],
-		     struct stream_error *err);
+		     struct agent_error *err);
 
 /* Wipe and free F. NULL is fine. */
 void crypto_file_free(struct crypto_file *f);
@@ -277,24 +277,24 @@ void crypto_file_free(struct crypto_file *f);
 /*
  * The MAC key of the file whose header is H (parsed), from KEY. For a
  * passphrase this runs scrypt at the header's cost (within the limits).
- * Errors: STREAM_EAUTH "wrong key ...", "wrong passphrase", the key of the
- * wrong source; STREAM_EFORMAT scrypt costs beyond the limits; STREAM_EIO
+ * Errors: AGENT_EAUTH "wrong key ...", "wrong passphrase", the key of the
+ * wrong source; AGENT_EFORMAT scrypt costs beyond the limits; AGENT_EIO
  * (OpenSSL). OUT is wiped on failure; the caller wipes it after use.
  */
 int crypto_manifest_key(uint8_t out[CRYPTO_KEY_LEN],
 			const struct crypto_header *h,
-			const struct crypto_key *key, struct stream_error *err);
+			const struct crypto_key *key, struct agent_error *err);
 
-/* TAG = HMAC-SHA256(MAC_KEY, MSG). STREAM_EIO when OpenSSL fails. */
+/* TAG = HMAC-SHA256(MAC_KEY, MSG). AGENT_EIO when OpenSSL fails. */
 int crypto_manifest_mac(uint8_t tag[CRYPTO_MAC_LEN],
 			const uint8_t mac_key[CRYPTO_KEY_LEN], const void *msg,
-			size_t len, struct stream_error *err);
+			size_t len, struct agent_error *err);
 
 /* The same with the MAC key of F, a file being encrypted (derived when it
  * was started: no second scrypt run). */
 int crypto_file_manifest_mac(const struct crypto_file *f, const void *msg,
 			     size_t len, uint8_t tag[CRYPTO_MAC_LEN],
-			     struct stream_error *err);
+			     struct agent_error *err);
 
 /* A and B are equal, compared in constant time. */
 bool crypto_mac_equal(const uint8_t a[CRYPTO_MAC_LEN],

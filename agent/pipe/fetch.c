@@ -21,7 +21,7 @@
 
 int fetch_resolve(char **key, s3_client *s3, const char *prefix,
 		  const char *target, const char *type, const char *database,
-		  struct trust *t, struct stream_error *err)
+		  struct trust *t, struct agent_error *err)
 {
 	struct retention_key k;
 	char *full = NULL;
@@ -31,11 +31,10 @@ int fetch_resolve(char **key, s3_client *s3, const char *prefix,
 		s3_error serr;
 		if (trust_find_latest(key, s3, t, prefix, type, database,
 				      &serr) == S3_OK)
-			return STREAM_OK;
-		return stream_fail(err,
-				   serr.code == S3_ENOMEM ? STREAM_ENOMEM
-							  : STREAM_EIO,
-				   "%s", serr.msg);
+			return AGENT_OK;
+		return agent_fail(
+			err, serr.code == S3_ENOMEM ? AGENT_ENOMEM : AGENT_EIO,
+			"%s", serr.msg);
 	}
 	/* The key as `offsite list` shows it, or without the prefix. */
 	if (retention_key_parse(&k, prefix, target) == RETENTION_OK) {
@@ -46,22 +45,22 @@ int fetch_resolve(char **key, s3_client *s3, const char *prefix,
 	} else if (prefix[0] == '\0' ||
 		   retention_key_parse(&k, prefix, full) != RETENTION_OK) {
 		free(full);
-		return stream_fail(err, STREAM_EIO,
-				   "'%s' is not a backup key (%sTYPE/DB/"
-				   "DB-TYPE-YYYYMMDDTHHMMSSZ.sql.gz[.enc])",
-				   target, prefix);
+		return agent_fail(err, AGENT_EIO,
+				  "'%s' is not a backup key (%sTYPE/DB/"
+				  "DB-TYPE-YYYYMMDDTHHMMSSZ.sql.gz[.enc])",
+				  target, prefix);
 	}
 	if (full == NULL)
-		return stream_fail(err, STREAM_ENOMEM, "out of memory");
+		return agent_fail(err, AGENT_ENOMEM, "out of memory");
 	if (k.manifest) {
 		free(full);
-		return stream_fail(err, STREAM_EIO,
-				   "'%s' is a manifest: name its backup, "
-				   "without %s",
-				   target, RETENTION_MANIFEST_SUFFIX);
+		return agent_fail(err, AGENT_EIO,
+				  "'%s' is a manifest: name its backup, "
+				  "without %s",
+				  target, RETENTION_MANIFEST_SUFFIX);
 	}
 	*key = full;
-	return STREAM_OK;
+	return AGENT_OK;
 }
 
 /* ---- the manifest ---- */
@@ -75,7 +74,7 @@ void fetch_backup_dispose(struct fetch_backup *b)
 }
 
 /* The manifest is missing: is the backup? */
-static int no_manifest(s3_client *s3, const char *key, struct stream_error *err)
+static int no_manifest(s3_client *s3, const char *key, struct agent_error *err)
 {
 	struct s3_object_info info;
 	s3_error serr;
@@ -83,13 +82,13 @@ static int no_manifest(s3_client *s3, const char *key, struct stream_error *err)
 
 	s3_object_info_dispose(&info);
 	if (rc == S3_ENOTFOUND)
-		return stream_fail(err, STREAM_EIO, "no such backup");
+		return agent_fail(err, AGENT_EIO, "no such backup");
 	if (rc != S3_OK)
-		return stream_fail(err, STREAM_EIO,
-				   "cannot read the backup: %s", serr.msg);
-	return stream_fail(err, STREAM_ECORRUPT,
-			   "no manifest: not a complete backup (its upload "
-			   "did not finish, or the manifest was deleted)");
+		return agent_fail(err, AGENT_EIO, "cannot read the backup: %s",
+				  serr.msg);
+	return agent_fail(err, AGENT_ECORRUPT,
+			  "no manifest: not a complete backup (its upload "
+			  "did not finish, or the manifest was deleted)");
 }
 
 struct header_ctx {
@@ -110,7 +109,7 @@ static int on_header(void *ctx, const void *data, size_t len)
 
 /* The object's header is the one its authenticated manifest covers. */
 static int check_header(struct fetch_backup *b, s3_client *s3,
-			struct stream_error *err)
+			struct agent_error *err)
 {
 	struct s3_object_info info = {0};
 	struct header_ctx h = {0};
@@ -120,35 +119,35 @@ static int check_header(struct fetch_backup *b, s3_client *s3,
 	src = s3_get_object(&info, s3, b->key, 0, CRYPTO_HEADER_LEN, on_header,
 			    &h, &serr);
 	if (src == S3_ENOTFOUND)
-		rc = stream_fail(err, STREAM_ECORRUPT,
-				 "the backup object is gone (its manifest is "
-				 "there)");
+		rc = agent_fail(err, AGENT_ECORRUPT,
+				"the backup object is gone (its manifest is "
+				"there)");
 	else if ((src == S3_EHTTP && serr.http_status == 416) ||
 		 (src == S3_OK && h.len == 0))
-		rc = stream_fail(err, STREAM_ETRUNC,
-				 "the backup object is empty (its manifest "
-				 "covers a header)");
+		rc = agent_fail(err, AGENT_ETRUNC,
+				"the backup object is empty (its manifest "
+				"covers a header)");
 	else if (src != S3_OK)
-		rc = stream_fail(err, STREAM_EIO,
-				 "cannot read the backup's header: %s",
-				 serr.msg);
+		rc = agent_fail(err, AGENT_EIO,
+				"cannot read the backup's header: %s",
+				serr.msg);
 	else if (h.len != CRYPTO_HEADER_LEN ||
 		 memcmp(h.buf, b->m.header, CRYPTO_HEADER_LEN) != 0)
-		rc = stream_fail(err, STREAM_EAUTH,
-				 "the object's header is not the one its "
-				 "manifest covers: another file was put in "
-				 "its place");
+		rc = agent_fail(err, AGENT_EAUTH,
+				"the object's header is not the one its "
+				"manifest covers: another file was put in "
+				"its place");
 	else if (info.etag && info.etag[0] != '\0' &&
 		 !(b->etag = strdup(info.etag)))
-		rc = stream_fail(err, STREAM_ENOMEM, "out of memory");
+		rc = agent_fail(err, AGENT_ENOMEM, "out of memory");
 	else
-		rc = STREAM_OK;
+		rc = AGENT_OK;
 	s3_object_info_dispose(&info);
 	return rc;
 }
 
 int fetch_open(struct fetch_backup *b, s3_client *s3, const char *key,
-	       const struct trust *t, struct stream_error *err)
+	       const struct trust *t, struct agent_error *err)
 {
 	char *mkey = NULL, *text = NULL, why[256];
 	size_t len = 0;
@@ -160,7 +159,7 @@ int fetch_open(struct fetch_backup *b, s3_client *s3, const char *key,
 	if (b->key == NULL ||
 	    asprintf(&mkey, "%s%s", key, RETENTION_MANIFEST_SUFFIX) < 0) {
 		mkey = NULL;
-		rc = stream_fail(err, STREAM_ENOMEM, "out of memory");
+		rc = agent_fail(err, AGENT_ENOMEM, "out of memory");
 		goto out;
 	}
 	src = s3_get_object_buf(&text, &len, s3, mkey, MANIFEST_MAX, &serr);
@@ -169,22 +168,22 @@ int fetch_open(struct fetch_backup *b, s3_client *s3, const char *key,
 		goto out;
 	}
 	if (src == S3_EPROTO) {
-		rc = stream_fail(err, STREAM_ECORRUPT,
-				 "cannot read the manifest: %s", serr.msg);
+		rc = agent_fail(err, AGENT_ECORRUPT,
+				"cannot read the manifest: %s", serr.msg);
 		goto out;
 	}
 	if (src != S3_OK) {
-		rc = stream_fail(err, STREAM_EIO,
-				 "cannot read the manifest: %s", serr.msg);
+		rc = agent_fail(err, AGENT_EIO, "cannot read the manifest: %s",
+				serr.msg);
 		goto out;
 	}
 	if (manifest_parse(&b->m, &b->store, text, len, why, sizeof(why))) {
-		rc = stream_fail(err, STREAM_ECORRUPT, "%s", why);
+		rc = agent_fail(err, AGENT_ECORRUPT, "%s", why);
 		goto out;
 	}
 	/* Its name, its encryption and, with the key, its MAC. */
 	rc = trust_check(t, &b->m, key, &b->authentic, err);
-	if (rc != STREAM_OK)
+	if (rc != AGENT_OK)
 		goto out;
 	b->encrypted = b->m.encrypted;
 	if (b->authentic)
@@ -192,7 +191,7 @@ int fetch_open(struct fetch_backup *b, s3_client *s3, const char *key,
 out:
 	free(text);
 	free(mkey);
-	if (rc != STREAM_OK)
+	if (rc != AGENT_OK)
 		fetch_backup_dispose(b);
 	return rc;
 }
@@ -216,10 +215,10 @@ static int tail_write(struct stream *s, const void *data, size_t len)
 	const char *p = data;
 
 	if (len > t->limit - t->seen)
-		return stream_fail(s->err, STREAM_ECORRUPT,
-				   "the plain dump is larger than its manifest "
-				   "says (%llu bytes)",
-				   (unsigned long long)t->limit);
+		return agent_fail(s->err, AGENT_ECORRUPT,
+				  "the plain dump is larger than its manifest "
+				  "says (%llu bytes)",
+				  (unsigned long long)t->limit);
 	t->seen += len;
 	/* Until the head is full, every byte so far went into it. */
 	for (size_t i = 0; i < len && t->head_len < sizeof(t->head); i++)
@@ -257,19 +256,19 @@ static const struct stream_ops tail_ops = {
 };
 
 static int tail_new(struct stream **out, struct stream *next, uint64_t limit,
-		    struct stream_error *err)
+		    struct agent_error *err)
 {
 	struct plain_tail *t = calloc(1, sizeof(*t));
 
 	*out = NULL;
 	if (t == NULL)
-		return stream_fail(err, STREAM_ENOMEM, "out of memory");
+		return agent_fail(err, AGENT_ENOMEM, "out of memory");
 	t->base.ops = &tail_ops;
 	t->base.next = next;
 	t->base.err = err;
 	t->limit = limit;
 	*out = &t->base;
-	return STREAM_OK;
+	return AGENT_OK;
 }
 
 /* A plain dump that pg_dump compressed itself (-Z) has no marker to see:
@@ -296,7 +295,7 @@ static bool compressed(const struct plain_tail *t)
 struct get_ctx {
 	struct stream *head;
 	uint64_t received, expected;
-	struct stream_error *err;
+	struct agent_error *err;
 	struct fetch_pin *record;      /* a check pass: fills it */
 	const struct fetch_pin *match; /* a load pass: must see it again */
 	/* The bytes the object must begin with: the load pass's, or the
@@ -307,7 +306,7 @@ struct get_ctx {
 };
 
 static int write_copy(int fd, const void *data, size_t len,
-		      struct stream_error *err)
+		      struct agent_error *err)
 {
 	const char *p = data;
 
@@ -317,14 +316,14 @@ static int write_copy(int fd, const void *data, size_t len,
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
-			return stream_fail(err, STREAM_EIO,
-					   "cannot keep a copy of the backup: "
-					   "%s",
-					   strerror(errno));
+			return agent_fail(err, AGENT_EIO,
+					  "cannot keep a copy of the backup: "
+					  "%s",
+					  strerror(errno));
 		p += n;
 		len -= (size_t)n;
 	}
-	return STREAM_OK;
+	return AGENT_OK;
 }
 
 static int on_data(void *ctx, const void *data, size_t len)
@@ -333,10 +332,10 @@ static int on_data(void *ctx, const void *data, size_t len)
 
 	/* Appended bytes need not reach the sink to be refused. */
 	if (len > g->expected - g->received) {
-		stream_fail(g->err, STREAM_ECORRUPT,
-			    "the object is larger than its manifest says "
-			    "(%llu bytes)",
-			    (unsigned long long)g->expected);
+		agent_fail(g->err, AGENT_ECORRUPT,
+			   "the object is larger than its manifest says "
+			   "(%llu bytes)",
+			   (unsigned long long)g->expected);
 		return 1;
 	}
 	if (g->received < g->want_len) {
@@ -344,7 +343,7 @@ static int on_data(void *ctx, const void *data, size_t len)
 		       n = g->want_len - off < len ? g->want_len - off : len;
 
 		if (memcmp(data, g->want + off, n) != 0) {
-			stream_fail(g->err, STREAM_ECORRUPT, "%s", g->want_why);
+			agent_fail(g->err, AGENT_ECORRUPT, "%s", g->want_why);
 			return 1;
 		}
 	}
@@ -361,11 +360,11 @@ static int on_data(void *ctx, const void *data, size_t len)
 			p->head_len = off + n;
 		}
 		if (p->copy_fd >= 0 &&
-		    write_copy(p->copy_fd, data, len, g->err) != STREAM_OK)
+		    write_copy(p->copy_fd, data, len, g->err) != AGENT_OK)
 			return 1;
 	}
 	g->received += len;
-	return stream_write(g->head, data, len) != STREAM_OK;
+	return stream_write(g->head, data, len) != AGENT_OK;
 }
 
 /* The load pass from the private copy: the same bytes, from the disk. */
@@ -380,17 +379,17 @@ static int read_copy(struct get_ctx *g, int fd)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
-			return stream_fail(g->err, STREAM_EIO,
-					   "cannot read the copy of the "
-					   "backup: %s",
-					   strerror(errno));
+			return agent_fail(g->err, AGENT_EIO,
+					  "cannot read the copy of the "
+					  "backup: %s",
+					  strerror(errno));
 		if (n == 0)
-			return STREAM_OK;
+			return AGENT_OK;
 		if (on_data(g, buf, (size_t)n) != 0)
-			return g->err->code != STREAM_OK
+			return g->err->code != AGENT_OK
 				       ? g->err->code
-				       : stream_fail(g->err, STREAM_EIO,
-						     "the restore stopped");
+				       : agent_fail(g->err, AGENT_EIO,
+						    "the restore stopped");
 		off += n;
 	}
 }
@@ -410,17 +409,17 @@ static void chain_free(struct chain *ch)
 
 static int chain_build(struct chain *ch, const struct crypto_key *key,
 		       uint64_t plain_limit, struct stream *sink,
-		       struct stream_error *err)
+		       struct agent_error *err)
 {
 	int rc = tail_new(&ch->tail, sink, plain_limit, err);
 
-	if (rc == STREAM_OK)
+	if (rc == AGENT_OK)
 		rc = stage_hash_new(&ch->hash_plain, ch->tail, err);
-	if (rc == STREAM_OK)
+	if (rc == AGENT_OK)
 		rc = stage_gunzip_new(&ch->gunzip, ch->hash_plain, err);
-	if (rc == STREAM_OK && key != NULL)
+	if (rc == AGENT_OK && key != NULL)
 		rc = stage_decrypt_new(&ch->decrypt, ch->gunzip, err, key);
-	if (rc == STREAM_OK)
+	if (rc == AGENT_OK)
 		rc = stage_hash_new(&ch->hash_stored,
 				    ch->decrypt ? ch->decrypt : ch->gunzip,
 				    err);
@@ -429,77 +428,77 @@ static int chain_build(struct chain *ch, const struct crypto_key *key,
 
 /* The digests and sizes against the manifest, then the marker. */
 static int check(struct fetch_result *res, const struct chain *ch,
-		 const struct manifest *m, struct stream_error *err)
+		 const struct manifest *m, struct agent_error *err)
 {
 	char hex[65];
 	uint64_t n = 0;
 
-	if (stage_hash_result(ch->hash_stored, hex, &n) != STREAM_OK)
+	if (stage_hash_result(ch->hash_stored, hex, &n) != AGENT_OK)
 		return err->code;
 	res->stored_bytes = n;
 	if (n != m->stored_bytes)
-		return stream_fail(err, STREAM_ECORRUPT,
-				   "stored size is %llu bytes, the manifest "
-				   "says %llu",
-				   (unsigned long long)n,
-				   (unsigned long long)m->stored_bytes);
+		return agent_fail(err, AGENT_ECORRUPT,
+				  "stored size is %llu bytes, the manifest "
+				  "says %llu",
+				  (unsigned long long)n,
+				  (unsigned long long)m->stored_bytes);
 	if (strcmp(hex, m->stored_sha256) != 0)
-		return stream_fail(err, STREAM_ECORRUPT,
-				   "SHA-256 of the stored bytes is %s, the "
-				   "manifest says %s",
-				   hex, m->stored_sha256);
-	if (stage_hash_result(ch->hash_plain, hex, &n) != STREAM_OK)
+		return agent_fail(err, AGENT_ECORRUPT,
+				  "SHA-256 of the stored bytes is %s, the "
+				  "manifest says %s",
+				  hex, m->stored_sha256);
+	if (stage_hash_result(ch->hash_plain, hex, &n) != AGENT_OK)
 		return err->code;
 	res->plain_bytes = n;
 	if (n != m->plain_bytes)
-		return stream_fail(err, STREAM_ECORRUPT,
-				   "plain size is %llu bytes, the manifest "
-				   "says %llu",
-				   (unsigned long long)n,
-				   (unsigned long long)m->plain_bytes);
+		return agent_fail(err, AGENT_ECORRUPT,
+				  "plain size is %llu bytes, the manifest "
+				  "says %llu",
+				  (unsigned long long)n,
+				  (unsigned long long)m->plain_bytes);
 	if (strcmp(hex, m->plain_sha256) != 0)
-		return stream_fail(err, STREAM_ECORRUPT,
-				   "SHA-256 of the plain dump is %s, the "
-				   "manifest says %s",
-				   hex, m->plain_sha256);
+		return agent_fail(err, AGENT_ECORRUPT,
+				  "SHA-256 of the plain dump is %s, the "
+				  "manifest says %s",
+				  hex, m->plain_sha256);
 	if (m->format != NULL && strcmp(m->format, "plain") == 0) {
 		const struct plain_tail *t =
 			(const struct plain_tail *)ch->tail;
 
 		if (!compressed(t) &&
 		    !source_pg_marker_seen(t->tail, t->tail_len))
-			return stream_fail(err, STREAM_ECORRUPT,
-					   "the pg_dump output does not end "
-					   "with its end-of-dump marker");
+			return agent_fail(err, AGENT_ECORRUPT,
+					  "the pg_dump output does not end "
+					  "with its end-of-dump marker");
 	}
-	return STREAM_OK;
+	return AGENT_OK;
 }
 
 /* Why the GET failed, as the chain's error. */
-static int get_failed(int src, const s3_error *serr, struct stream_error *err)
+static int get_failed(int src, const s3_error *serr, struct agent_error *err)
 {
-	if (err->code != STREAM_OK)
+	if (err->code != AGENT_OK)
 		return err->code; /* a stage or the sink said why */
 	if (src == S3_EABORTED)
-		return stream_fail(err, STREAM_ECANCEL, "download stopped: %s",
-				   serr->msg);
+		return agent_fail(err, AGENT_ECANCEL, "download stopped: %s",
+				  serr->msg);
 	if (src == S3_ENOTFOUND)
-		return stream_fail(err, STREAM_ECORRUPT,
-				   "the backup object is gone (its manifest "
-				   "is there)");
+		return agent_fail(err, AGENT_ECORRUPT,
+				  "the backup object is gone (its manifest "
+				  "is there)");
 	if (src == S3_EHTTP && serr->http_status == 412)
-		return stream_fail(err, STREAM_ECORRUPT,
-				   "the backup changed after it was checked "
-				   "(another object under its key): %s",
-				   serr->msg);
-	return stream_fail(err, STREAM_EIO, "download failed: %s", serr->msg);
+		return agent_fail(err, AGENT_ECORRUPT,
+				  "the backup changed after it was checked "
+				  "(another object under its key): %s",
+				  serr->msg);
+	return agent_fail(err, AGENT_EIO, "download failed: %s", serr->msg);
 }
 
 /* One pass: RECORD for a check pass, MATCH for a load pass, or neither. */
 static int run(struct fetch_result *res, s3_client *s3,
 	       const struct fetch_backup *b, const struct crypto_key *key,
 	       struct stream *sink, struct fetch_pin *record,
-	       const struct fetch_pin *match, struct stream_error *err)
+	       const struct fetch_pin *match, struct agent_error *err)
 {
 	struct chain ch = {0};
 	struct get_ctx g = {0};
@@ -514,13 +513,13 @@ static int run(struct fetch_result *res, s3_client *s3,
 	memset(res, 0, sizeof(*res));
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (b->encrypted && key == NULL)
-		return stream_fail(err, STREAM_EIO,
-				   "the backup is encrypted and no key is "
-				   "configured (key_file or passphrase_file "
-				   "in [encryption])");
+		return agent_fail(err, AGENT_EIO,
+				  "the backup is encrypted and no key is "
+				  "configured (key_file or passphrase_file "
+				  "in [encryption])");
 	rc = chain_build(&ch, b->encrypted ? key : NULL, b->m.plain_bytes, sink,
 			 err);
-	if (rc != STREAM_OK)
+	if (rc != AGENT_OK)
 		goto out;
 	g.head = ch.hash_stored;
 	g.expected = b->m.stored_bytes;
@@ -541,7 +540,7 @@ static int run(struct fetch_result *res, s3_client *s3,
 	}
 	if (match != NULL && match->copy_fd >= 0) {
 		rc = read_copy(&g, match->copy_fd);
-		if (rc != STREAM_OK)
+		if (rc != AGENT_OK)
 			goto out;
 	} else {
 		if (etag != NULL)
@@ -556,7 +555,7 @@ static int run(struct fetch_result *res, s3_client *s3,
 		}
 	}
 	rc = stream_finish(ch.hash_stored);
-	if (rc == STREAM_OK)
+	if (rc == AGENT_OK)
 		rc = check(res, &ch, &b->m, err);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	res->seconds = (double)(t1.tv_sec - t0.tv_sec) +
@@ -568,7 +567,7 @@ out:
 
 int fetch_run(struct fetch_result *res, s3_client *s3,
 	      const struct fetch_backup *b, const struct crypto_key *key,
-	      struct stream *sink, struct stream_error *err)
+	      struct stream *sink, struct agent_error *err)
 {
 	return run(res, s3, b, key, sink, NULL, NULL, err);
 }
@@ -591,7 +590,7 @@ void fetch_pin_dispose(struct fetch_pin *pin)
 
 /* A file nobody else can open: unnamed (O_TMPFILE) where the file system
  * can, else created exclusively, mode 0600, and unlinked at once. */
-static int private_copy(int *fd, struct stream_error *err)
+static int private_copy(int *fd, struct agent_error *err)
 {
 	const char *dir = getenv("TMPDIR");
 	char *path = NULL;
@@ -600,23 +599,23 @@ static int private_copy(int *fd, struct stream_error *err)
 		dir = "/var/tmp";
 	*fd = open(dir, O_TMPFILE | O_RDWR | O_EXCL | O_CLOEXEC, 0600);
 	if (*fd >= 0)
-		return STREAM_OK;
+		return AGENT_OK;
 	if (asprintf(&path, "%s/.offsite-copy-XXXXXX", dir) < 0)
-		return stream_fail(err, STREAM_ENOMEM, "out of memory");
+		return agent_fail(err, AGENT_ENOMEM, "out of memory");
 	*fd = mkostemp(path, O_CLOEXEC);
 	if (*fd >= 0)
 		(void)unlink(path);
 	free(path);
 	if (*fd < 0)
-		return stream_fail(err, STREAM_EIO,
-				   "cannot keep a copy of the backup in %s: %s",
-				   dir, strerror(errno));
-	return STREAM_OK;
+		return agent_fail(err, AGENT_EIO,
+				  "cannot keep a copy of the backup in %s: %s",
+				  dir, strerror(errno));
+	return AGENT_OK;
 }
 
 int fetch_check(struct fetch_pin *pin, struct fetch_result *res, s3_client *s3,
 		const struct fetch_backup *b, const struct crypto_key *key,
-		struct stream_error *err)
+		struct agent_error *err)
 {
 	struct s3_object_info info;
 	struct stream *null = NULL;
@@ -627,7 +626,7 @@ int fetch_check(struct fetch_pin *pin, struct fetch_result *res, s3_client *s3,
 	if (b->etag != NULL) {
 		/* The object whose header fetch_open checked. */
 		if ((pin->etag = strdup(b->etag)) == NULL)
-			return stream_fail(err, STREAM_ENOMEM, "out of memory");
+			return agent_fail(err, AGENT_ENOMEM, "out of memory");
 	} else {
 		src = s3_head_object(&info, s3, b->key, &serr);
 		if (src == S3_OK && info.etag != NULL && info.etag[0] != '\0') {
@@ -644,30 +643,30 @@ int fetch_check(struct fetch_pin *pin, struct fetch_result *res, s3_client *s3,
 			  "private copy of it to load from",
 			  "key", b->key, NULL);
 		rc = private_copy(&pin->copy_fd, err);
-		if (rc != STREAM_OK)
+		if (rc != AGENT_OK)
 			return rc;
 	}
 	rc = stage_null_new(&null, err);
-	if (rc == STREAM_OK)
+	if (rc == AGENT_OK)
 		rc = run(res, s3, b, key, null, pin, NULL, err);
 	stream_free(null);
-	pin->checked = rc == STREAM_OK;
+	pin->checked = rc == AGENT_OK;
 	return rc;
 }
 
 int fetch_load(struct fetch_result *res, s3_client *s3,
 	       const struct fetch_backup *b, const struct crypto_key *key,
 	       const struct fetch_pin *pin, struct stream *sink,
-	       struct stream_error *err)
+	       struct agent_error *err)
 {
 	if (!pin->checked)
-		return stream_fail(err, STREAM_EIO,
-				   "a load pass without its check pass");
+		return agent_fail(err, AGENT_EIO,
+				  "a load pass without its check pass");
 	return run(res, s3, b, key, sink, NULL, pin, err);
 }
 
 int fetch_load_key(struct crypto_key *key, bool *have, const conf *c,
-		   struct stream_error *err)
+		   struct agent_error *err)
 {
 	struct crypto_error cerr = {{0}};
 	int rc;
@@ -682,7 +681,7 @@ int fetch_load_key(struct crypto_key *key, bool *have, const conf *c,
 	else
 		return 0;
 	if (rc != CRYPTO_OK) {
-		stream_fail(err, STREAM_EIO, "%s", cerr.msg);
+		agent_fail(err, AGENT_EIO, "%s", cerr.msg);
 		return -1;
 	}
 	*have = true;

@@ -7,7 +7,7 @@
  * resumes where it stopped, from the same object only). No byte past the
  * manifest's stored size is read, and no plain byte past its plain size
  * reaches the sink (a small object that inflates without end is refused
- * as soon as it passes the size, STREAM_ECORRUPT). At the end the
+ * as soon as it passes the size, AGENT_ECORRUPT). At the end the
  * sizes and SHA-256 digests of the stored and the plain bytes are
  * compared with the manifest's, and a plain pg_dump must end with its
  * end-of-dump marker. The sink may already hold every byte when a check
@@ -15,10 +15,10 @@
  * its input ends, a temporary file removed).
  *
  * Errors are stream codes with the chain's message: the integrity codes
- * (stream_code_is_integrity: a tag, a CRC, a size or digest that does not
+ * (agent_code_is_integrity: a tag, a CRC, a size or digest that does not
  * match, a missing marker, a missing or unreadable manifest) mean the
- * backup is not intact (exit 4); STREAM_EIO is the network, the bucket or
- * the sink; STREAM_ECANCEL a stop request.
+ * backup is not intact (exit 4); AGENT_EIO is the network, the bucket or
+ * the sink; AGENT_ECANCEL a stop request.
  */
 #ifndef OFFSITE_AGENT_FETCH_H
 #define OFFSITE_AGENT_FETCH_H
@@ -48,13 +48,13 @@ struct fetch_backup {
  * the newest backup of TYPE and DATABASE (NULL: any) that counts by T
  * (agent/trust.h: complete, authenticated where a key is configured,
  * encrypted where encryption is, not dated in the future). *KEY is a new
- * string; T may be NULL unless TARGET is latest. Errors, all STREAM_EIO:
+ * string; T may be NULL unless TARGET is latest. Errors, all AGENT_EIO:
  * no such backup, the listing failed, a key that does not follow the
  * layout, or a manifest's (nothing of ours).
  */
 int fetch_resolve(char **key, s3_client *s3, const char *prefix,
 		  const char *target, const char *type, const char *database,
-		  struct trust *t, struct stream_error *err);
+		  struct trust *t, struct agent_error *err);
 
 /*
  * Read KEY's manifest into B and check it by T (trust_check: it belongs
@@ -63,14 +63,14 @@ int fetch_resolve(char **key, s3_client *s3, const char *prefix,
  * be required). An authenticated manifest's header must then be the
  * object's own first bytes (one ranged GET): another file in its place is
  * refused before a byte of it is decrypted. A missing manifest is
- * STREAM_ECORRUPT ("no manifest: not a complete backup") when the backup
- * itself is there, and STREAM_EIO ("no such backup") when it is not; a
+ * AGENT_ECORRUPT ("no manifest: not a complete backup") when the backup
+ * itself is there, and AGENT_EIO ("no such backup") when it is not; a
  * manifest that is not accepted, or a header that is not the object's,
  * an integrity code (exit 4); an unencrypted backup where only encrypted
- * ones count, STREAM_EIO.
+ * ones count, AGENT_EIO.
  */
 int fetch_open(struct fetch_backup *b, s3_client *s3, const char *key,
-	       const struct trust *t, struct stream_error *err);
+	       const struct trust *t, struct agent_error *err);
 void fetch_backup_dispose(struct fetch_backup *b);
 
 struct fetch_result {
@@ -86,7 +86,7 @@ struct fetch_result {
  */
 int fetch_run(struct fetch_result *res, s3_client *s3,
 	      const struct fetch_backup *b, const struct crypto_key *key,
-	      struct stream *sink, struct stream_error *err);
+	      struct stream *sink, struct agent_error *err);
 
 /*
  * A check-then-load restore (a tool that cannot be stopped in time, see
@@ -107,7 +107,7 @@ int fetch_run(struct fetch_result *res, s3_client *s3,
  *     instead, in an unlinked temporary file ($TMPDIR, else /var/tmp),
  *     which the load pass reads without asking the server again.
  *
- * A load pass that finds another object fails with STREAM_ECORRUPT ("the
+ * A load pass that finds another object fails with AGENT_ECORRUPT ("the
  * backup changed after it was checked"), before the sink gets a byte of
  * it.
  */
@@ -125,13 +125,13 @@ void fetch_pin_dispose(struct fetch_pin *pin); /* closes the copy */
 /* The check pass: fetch_run into nothing, filling PIN (initialised). */
 int fetch_check(struct fetch_pin *pin, struct fetch_result *res, s3_client *s3,
 		const struct fetch_backup *b, const struct crypto_key *key,
-		struct stream_error *err);
+		struct agent_error *err);
 
 /* The load pass: fetch_run of what PIN's check pass checked. */
 int fetch_load(struct fetch_result *res, s3_client *s3,
 	       const struct fetch_backup *b, const struct crypto_key *key,
 	       const struct fetch_pin *pin, struct stream *sink,
-	       struct stream_error *err);
+	       struct agent_error *err);
 
 /*
  * The key of [encryption] (key_file, else passphrase_file), whether or
@@ -140,6 +140,6 @@ int fetch_load(struct fetch_result *res, s3_client *s3,
  * its message in ERR. Dispose of the key with crypto_key_dispose().
  */
 int fetch_load_key(struct crypto_key *key, bool *have, const conf *c,
-		   struct stream_error *err);
+		   struct agent_error *err);
 
 #endif

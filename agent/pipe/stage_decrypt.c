@@ -44,11 +44,11 @@ static int start_file(struct decrypt_stage *d)
 	int rc;
 
 	rc = crypto_header_parse(&h, d->header, sizeof(d->header), d->base.err);
-	if (rc != STREAM_OK)
+	if (rc != AGENT_OK)
 		return rc;
 	rc = crypto_file_new_decrypt(&d->file, &h, d->header, &d->key,
 				     d->base.err);
-	if (rc != STREAM_OK)
+	if (rc != AGENT_OK)
 		return rc;
 	/* The key is not needed any more. */
 	crypto_key_dispose(&d->key);
@@ -56,11 +56,11 @@ static int start_file(struct decrypt_stage *d)
 	d->buf_size = (size_t)h.segment_size + CRYPTO_TAG_LEN;
 	d->buf = malloc(d->buf_size);
 	if (d->buf == NULL)
-		return stream_fail(d->base.err, STREAM_ENOMEM, "out of memory");
+		return agent_fail(d->base.err, AGENT_ENOMEM, "out of memory");
 	d->state = D_LENGTH;
 	d->need = CRYPTO_SEGMENT_LEN_SIZE;
 	d->have = 0;
-	return STREAM_OK;
+	return AGENT_OK;
 }
 
 /* A segment's length is here. */
@@ -71,17 +71,17 @@ static int start_segment(struct decrypt_stage *d)
 		       (uint32_t)d->length[2] << 8 | (uint32_t)d->length[3];
 
 	if (len > d->segment_size)
-		return stream_fail(d->base.err, STREAM_ECORRUPT,
-				   "segment %llu: length %lu is larger than "
-				   "the segment size %lu",
-				   (unsigned long long)d->index,
-				   (unsigned long)len,
-				   (unsigned long)d->segment_size);
+		return agent_fail(d->base.err, AGENT_ECORRUPT,
+				  "segment %llu: length %lu is larger than "
+				  "the segment size %lu",
+				  (unsigned long long)d->index,
+				  (unsigned long)len,
+				  (unsigned long)d->segment_size);
 	d->plain = len;
 	d->state = D_BODY;
 	d->need = (size_t)len + CRYPTO_TAG_LEN;
 	d->have = 0;
-	return STREAM_OK;
+	return AGENT_OK;
 }
 
 /* A whole segment is here: verify, then pass it on. */
@@ -92,10 +92,10 @@ static int end_segment(struct decrypt_stage *d)
 
 	rc = crypto_file_open(d->file, d->index, last, d->buf, d->plain,
 			      d->buf + d->plain, d->base.err);
-	if (rc != STREAM_OK)
+	if (rc != AGENT_OK)
 		return rc;
 	rc = stream_emit(&d->base, d->buf, d->plain);
-	if (rc != STREAM_OK)
+	if (rc != AGENT_OK)
 		return rc;
 	d->index++;
 	d->have = 0;
@@ -106,16 +106,16 @@ static int end_segment(struct decrypt_stage *d)
 		d->state = D_LENGTH;
 		d->need = CRYPTO_SEGMENT_LEN_SIZE;
 	}
-	return STREAM_OK;
+	return AGENT_OK;
 }
 
 static int decrypt_write(struct stream *s, const void *data, size_t len)
 {
 	struct decrypt_stage *d = (struct decrypt_stage *)s;
 	const uint8_t *p = data;
-	int rc = STREAM_OK;
+	int rc = AGENT_OK;
 
-	while (len > 0 && rc == STREAM_OK) {
+	while (len > 0 && rc == AGENT_OK) {
 		uint8_t *dst;
 		size_t n;
 
@@ -131,8 +131,8 @@ static int decrypt_write(struct stream *s, const void *data, size_t len)
 			break;
 		case D_DONE:
 		default:
-			return stream_fail(s->err, STREAM_EFORMAT,
-					   "data after the last segment");
+			return agent_fail(s->err, AGENT_EFORMAT,
+					  "data after the last segment");
 		}
 		n = d->need - d->have;
 		if (n > len)
@@ -146,14 +146,14 @@ static int decrypt_write(struct stream *s, const void *data, size_t len)
 			/* Say "not an offsite encrypted file" at once,
 			 * not after 89 bytes of something else. */
 			struct crypto_header h;
-			struct stream_error probe = {0};
+			struct agent_error probe = {0};
 
 			rc = crypto_header_parse(&h, d->header, d->have,
 						 &probe);
-			if (rc == STREAM_ETRUNC)
-				rc = STREAM_OK;
-			else if (rc != STREAM_OK)
-				rc = stream_fail(s->err, rc, "%s", probe.msg);
+			if (rc == AGENT_ETRUNC)
+				rc = AGENT_OK;
+			else if (rc != AGENT_OK)
+				rc = agent_fail(s->err, rc, "%s", probe.msg);
 			continue;
 		}
 		if (d->have < d->need)
@@ -186,9 +186,9 @@ static int decrypt_finish(struct stream *s)
 		return crypto_header_parse(&h, d->header, d->have, s->err);
 	case D_LENGTH:
 	case D_BODY:
-		return stream_fail(s->err, STREAM_ETRUNC,
-				   "encrypted data ends before its last "
-				   "segment");
+		return agent_fail(s->err, AGENT_ETRUNC,
+				  "encrypted data ends before its last "
+				  "segment");
 	case D_DONE:
 		break;
 	}
@@ -216,14 +216,14 @@ static const struct stream_ops decrypt_ops = {
 };
 
 int stage_decrypt_new(struct stream **out, struct stream *next,
-		      struct stream_error *err, const struct crypto_key *key)
+		      struct agent_error *err, const struct crypto_key *key)
 {
 	struct decrypt_stage *d;
 
 	*out = NULL;
 	d = calloc(1, sizeof(*d));
 	if (d == NULL)
-		return stream_fail(err, STREAM_ENOMEM, "out of memory");
+		return agent_fail(err, AGENT_ENOMEM, "out of memory");
 	d->base.ops = &decrypt_ops;
 	d->base.next = next;
 	d->base.err = err;
@@ -231,5 +231,5 @@ int stage_decrypt_new(struct stream **out, struct stream *next,
 	d->state = D_HEADER;
 	d->need = CRYPTO_HEADER_LEN;
 	*out = (struct stream *)d; /* base is the first member */
-	return STREAM_OK;
+	return AGENT_OK;
 }

@@ -31,9 +31,9 @@ static int send_header(struct encrypt_stage *e)
 	int rc;
 
 	if (e->header_sent)
-		return STREAM_OK;
+		return AGENT_OK;
 	rc = stream_emit(&e->base, e->header, sizeof(e->header));
-	if (rc == STREAM_OK)
+	if (rc == AGENT_OK)
 		e->header_sent = true;
 	return rc;
 }
@@ -45,23 +45,23 @@ static int send_segment(struct encrypt_stage *e, bool last)
 	int rc;
 
 	if (e->index == UINT64_MAX)
-		return stream_fail(e->base.err, STREAM_ELIMIT,
-				   "encrypt: too many segments");
+		return agent_fail(e->base.err, AGENT_ELIMIT,
+				  "encrypt: too many segments");
 	e->buf[0] = (uint8_t)(e->fill >> 24);
 	e->buf[1] = (uint8_t)(e->fill >> 16);
 	e->buf[2] = (uint8_t)(e->fill >> 8);
 	e->buf[3] = (uint8_t)e->fill;
 	rc = crypto_file_seal(e->file, e->index, last, plain, e->fill,
 			      plain + e->fill, e->base.err);
-	if (rc != STREAM_OK)
+	if (rc != AGENT_OK)
 		return rc;
 	rc = stream_emit(&e->base, e->buf,
 			 CRYPTO_SEGMENT_LEN_SIZE + e->fill + CRYPTO_TAG_LEN);
-	if (rc != STREAM_OK)
+	if (rc != AGENT_OK)
 		return rc;
 	e->index++;
 	e->fill = 0;
-	return STREAM_OK;
+	return AGENT_OK;
 }
 
 static int encrypt_write(struct stream *s, const void *data, size_t len)
@@ -71,7 +71,7 @@ static int encrypt_write(struct stream *s, const void *data, size_t len)
 	int rc;
 
 	rc = send_header(e);
-	if (rc != STREAM_OK)
+	if (rc != AGENT_OK)
 		return rc;
 	while (len > 0) {
 		size_t n = e->segment_size - e->fill;
@@ -85,11 +85,11 @@ static int encrypt_write(struct stream *s, const void *data, size_t len)
 		/* Full: not the last, whatever comes next (FORMAT.md). */
 		if (e->fill == e->segment_size) {
 			rc = send_segment(e, false);
-			if (rc != STREAM_OK)
+			if (rc != AGENT_OK)
 				return rc;
 		}
 	}
-	return STREAM_OK;
+	return AGENT_OK;
 }
 
 static int encrypt_finish(struct stream *s)
@@ -98,9 +98,9 @@ static int encrypt_finish(struct stream *s)
 	int rc;
 
 	rc = send_header(e);
-	if (rc == STREAM_OK)
+	if (rc == AGENT_OK)
 		rc = send_segment(e, true);
-	if (rc == STREAM_OK)
+	if (rc == AGENT_OK)
 		rc = stream_finish(s->next);
 	return rc;
 }
@@ -125,7 +125,7 @@ static const struct stream_ops encrypt_ops = {
 };
 
 int stage_encrypt_new(struct stream **out, struct stream *next,
-		      struct stream_error *err, const struct encrypt_options *o)
+		      struct agent_error *err, const struct encrypt_options *o)
 {
 	struct encrypt_stage *e = NULL;
 	int rc;
@@ -133,7 +133,7 @@ int stage_encrypt_new(struct stream **out, struct stream *next,
 	*out = NULL;
 	e = calloc(1, sizeof(*e));
 	if (e == NULL) {
-		rc = stream_fail(err, STREAM_ENOMEM, "out of memory");
+		rc = agent_fail(err, AGENT_ENOMEM, "out of memory");
 		goto out;
 	}
 	e->base.ops = &encrypt_ops;
@@ -143,18 +143,18 @@ int stage_encrypt_new(struct stream **out, struct stream *next,
 	rc = crypto_file_new_encrypt(&e->file, e->header, o->key,
 				     o->segment_size, o->test_file_salt,
 				     o->test_scrypt_salt, err);
-	if (rc != STREAM_OK)
+	if (rc != AGENT_OK)
 		goto out;
 	e->buf_size = CRYPTO_SEGMENT_LEN_SIZE + (size_t)e->segment_size +
 		      CRYPTO_TAG_LEN;
 	e->buf = malloc(e->buf_size);
 	if (e->buf == NULL) {
-		rc = stream_fail(err, STREAM_ENOMEM, "out of memory");
+		rc = agent_fail(err, AGENT_ENOMEM, "out of memory");
 		goto out;
 	}
 	*out = &e->base;
 	e = NULL;
-	rc = STREAM_OK;
+	rc = AGENT_OK;
 out:
 	if (e != NULL)
 		encrypt_free(&e->base);
@@ -168,7 +168,7 @@ void stage_encrypt_key_id(const struct stream *s, uint8_t id[CRYPTO_KEY_ID_LEN])
 
 	/* Our own header: it parses. */
 	if (crypto_header_parse(&h, e->header, sizeof(e->header), NULL) ==
-	    STREAM_OK)
+	    AGENT_OK)
 		memcpy(id, h.key_id, CRYPTO_KEY_ID_LEN);
 	else
 		memset(id, 0, CRYPTO_KEY_ID_LEN);
@@ -184,7 +184,7 @@ void stage_encrypt_header(const struct stream *s,
 
 int stage_encrypt_manifest_mac(const struct stream *s, const void *msg,
 			       size_t len, uint8_t tag[CRYPTO_MAC_LEN],
-			       struct stream_error *err)
+			       struct agent_error *err)
 {
 	const struct encrypt_stage *e = (const struct encrypt_stage *)s;
 

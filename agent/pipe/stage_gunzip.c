@@ -107,7 +107,7 @@ static int enter(struct gunzip *g, enum part part)
 		g->crc = crc32(0L, Z_NULL, 0);
 		g->size = 0;
 	}
-	return STREAM_OK;
+	return AGENT_OK;
 }
 
 /* Take up to WANT bytes of a fixed-size field; true when it is whole. */
@@ -136,35 +136,35 @@ static int read_magic(struct gunzip *g, const unsigned char **p, size_t *len)
 		g->hcrc = crc32(0L, Z_NULL, 0);
 	if (**p != magic[g->have]) {
 		if (g->members == 0)
-			return stream_fail(g->base.err, STREAM_EFORMAT,
-					   "gunzip: not gzip data (bad magic "
-					   "number)");
-		return stream_fail(g->base.err, STREAM_EFORMAT,
-				   "gunzip: trailing garbage after gzip "
-				   "member %llu",
-				   (unsigned long long)g->members);
+			return agent_fail(g->base.err, AGENT_EFORMAT,
+					  "gunzip: not gzip data (bad magic "
+					  "number)");
+		return agent_fail(g->base.err, AGENT_EFORMAT,
+				  "gunzip: trailing garbage after gzip "
+				  "member %llu",
+				  (unsigned long long)g->members);
 	}
 	take_field(g, p, len, g->have + 1);
 	if (g->have == 2)
 		g->part = P_HEADER; /* keep HAVE: the field goes on */
-	return STREAM_OK;
+	return AGENT_OK;
 }
 
 static int read_header(struct gunzip *g, const unsigned char **p, size_t *len)
 {
 	if (!take_field(g, p, len, 10))
-		return STREAM_OK;
+		return AGENT_OK;
 	if (g->field[2] != 8)
-		return stream_fail(g->base.err, STREAM_EFORMAT,
-				   "gunzip: member %llu: unknown compression "
-				   "method %u",
-				   member_no(g), g->field[2]);
+		return agent_fail(g->base.err, AGENT_EFORMAT,
+				  "gunzip: member %llu: unknown compression "
+				  "method %u",
+				  member_no(g), g->field[2]);
 	g->flags = g->field[3];
 	if (g->flags & FRESERVED)
-		return stream_fail(g->base.err, STREAM_EFORMAT,
-				   "gunzip: member %llu: reserved header flags "
-				   "set (0x%02x)",
-				   member_no(g), g->flags);
+		return agent_fail(g->base.err, AGENT_EFORMAT,
+				  "gunzip: member %llu: reserved header flags "
+				  "set (0x%02x)",
+				  member_no(g), g->flags);
 	return enter(g, next_part(g, P_HEADER));
 }
 
@@ -179,7 +179,7 @@ static int skip_string(struct gunzip *g, const unsigned char **p, size_t *len)
 	*len -= n;
 	if (zero)
 		return enter(g, next_part(g, g->part));
-	return STREAM_OK;
+	return AGENT_OK;
 }
 
 static int read_extra(struct gunzip *g, const unsigned char **p, size_t *len)
@@ -188,7 +188,7 @@ static int read_extra(struct gunzip *g, const unsigned char **p, size_t *len)
 
 	if (g->part == P_EXTRA_LEN) {
 		if (!take_field(g, p, len, 2))
-			return STREAM_OK;
+			return AGENT_OK;
 		g->extra_left = (size_t)g->field[0] | (size_t)g->field[1] << 8;
 		return enter(g,
 			     g->extra_left ? P_EXTRA : next_part(g, P_EXTRA));
@@ -200,7 +200,7 @@ static int read_extra(struct gunzip *g, const unsigned char **p, size_t *len)
 	g->extra_left -= n;
 	if (g->extra_left == 0)
 		return enter(g, next_part(g, P_EXTRA));
-	return STREAM_OK;
+	return AGENT_OK;
 }
 
 static int read_hcrc(struct gunzip *g, const unsigned char **p, size_t *len)
@@ -209,12 +209,12 @@ static int read_hcrc(struct gunzip *g, const unsigned char **p, size_t *len)
 	unsigned stored;
 
 	if (!take_field(g, p, len, 2))
-		return STREAM_OK;
+		return AGENT_OK;
 	stored = (unsigned)g->field[0] | (unsigned)g->field[1] << 8;
 	if (stored != want)
-		return stream_fail(g->base.err, STREAM_ECORRUPT,
-				   "gunzip: member %llu: header CRC mismatch",
-				   member_no(g));
+		return agent_fail(g->base.err, AGENT_ECORRUPT,
+				  "gunzip: member %llu: header CRC mismatch",
+				  member_no(g));
 	return enter(g, P_DATA);
 }
 
@@ -245,7 +245,7 @@ static int read_data(struct gunzip *g, const unsigned char **p, size_t *len)
 			g->crc = crc32(g->crc, g->out, (uInt)n);
 			g->size += (uint32_t)n;
 			rc = stream_emit(&g->base, g->out, n);
-			if (rc != STREAM_OK)
+			if (rc != AGENT_OK)
 				return rc;
 		}
 		/* Z_BUF_ERROR: no progress possible, it needs more input. */
@@ -256,7 +256,7 @@ static int read_data(struct gunzip *g, const unsigned char **p, size_t *len)
 	*len -= n;
 	if (zrc == Z_STREAM_END)
 		return enter(g, P_TRAILER);
-	return STREAM_OK;
+	return AGENT_OK;
 }
 
 static int read_trailer(struct gunzip *g, const unsigned char **p, size_t *len)
@@ -264,19 +264,19 @@ static int read_trailer(struct gunzip *g, const unsigned char **p, size_t *len)
 	uint32_t crc, isize;
 
 	if (!take_field(g, p, len, 8))
-		return STREAM_OK;
+		return AGENT_OK;
 	crc = le32(g->field);
 	isize = le32(g->field + 4);
 	if (crc != (uint32_t)g->crc)
-		return stream_fail(g->base.err, STREAM_ECORRUPT,
-				   "gunzip: member %llu: CRC-32 mismatch "
-				   "(stored %08x, data %08x)",
-				   member_no(g), crc, (uint32_t)g->crc);
+		return agent_fail(g->base.err, AGENT_ECORRUPT,
+				  "gunzip: member %llu: CRC-32 mismatch "
+				  "(stored %08x, data %08x)",
+				  member_no(g), crc, (uint32_t)g->crc);
 	if (isize != g->size)
-		return stream_fail(g->base.err, STREAM_ECORRUPT,
-				   "gunzip: member %llu: length mismatch "
-				   "(stored %u, data %u modulo 2^32)",
-				   member_no(g), isize, g->size);
+		return agent_fail(g->base.err, AGENT_ECORRUPT,
+				  "gunzip: member %llu: length mismatch "
+				  "(stored %u, data %u modulo 2^32)",
+				  member_no(g), isize, g->size);
 	g->members++;
 	return enter(g, P_MAGIC);
 }
@@ -285,9 +285,9 @@ static int gunzip_write(struct stream *s, const void *data, size_t len)
 {
 	struct gunzip *g = (struct gunzip *)s;
 	const unsigned char *p = data;
-	int rc = STREAM_OK;
+	int rc = AGENT_OK;
 
-	while (len > 0 && rc == STREAM_OK) {
+	while (len > 0 && rc == AGENT_OK) {
 		switch (g->part) {
 		case P_MAGIC:
 			rc = read_magic(g, &p, &len);
@@ -322,13 +322,13 @@ static int gunzip_finish(struct stream *s)
 	struct gunzip *g = (struct gunzip *)s;
 
 	if (g->part == P_MAGIC && g->have == 0 && g->members == 0)
-		return stream_fail(s->err, STREAM_ETRUNC,
-				   "gunzip: gzip data ends early (no data)");
+		return agent_fail(s->err, AGENT_ETRUNC,
+				  "gunzip: gzip data ends early (no data)");
 	if (g->part != P_MAGIC || g->have != 0)
-		return stream_fail(s->err, STREAM_ETRUNC,
-				   "gunzip: gzip data ends early (in member "
-				   "%llu)",
-				   member_no(g));
+		return agent_fail(s->err, AGENT_ETRUNC,
+				  "gunzip: gzip data ends early (in member "
+				  "%llu)",
+				  member_no(g));
 	return stream_finish(s->next);
 }
 
@@ -350,7 +350,7 @@ static const struct stream_ops gunzip_ops = {
 };
 
 int stage_gunzip_new(struct stream **out, struct stream *next,
-		     struct stream_error *err)
+		     struct agent_error *err)
 {
 	struct gunzip *g;
 	int rc, zrc;
@@ -358,14 +358,14 @@ int stage_gunzip_new(struct stream **out, struct stream *next,
 	*out = NULL;
 	g = calloc(1, sizeof(*g));
 	if (!g)
-		return stream_fail(err, STREAM_ENOMEM, "gunzip: out of memory");
+		return agent_fail(err, AGENT_ENOMEM, "gunzip: out of memory");
 	g->base.ops = &gunzip_ops;
 	g->base.next = next;
 	g->base.err = err;
 	g->part = P_MAGIC;
 	g->out = malloc(CHUNK);
 	if (!g->out) {
-		rc = stream_fail(err, STREAM_ENOMEM, "gunzip: out of memory");
+		rc = agent_fail(err, AGENT_ENOMEM, "gunzip: out of memory");
 		goto out;
 	}
 	/* Raw deflate (-15): the gzip wrapper is read above. */
@@ -381,7 +381,7 @@ int stage_gunzip_new(struct stream **out, struct stream *next,
 	 * address and reports a leak. */
 	*out = (struct stream *)g;
 	g = NULL;
-	rc = STREAM_OK;
+	rc = AGENT_OK;
 out:
 	if (g)
 		gunzip_free((struct stream *)g);

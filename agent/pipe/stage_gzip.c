@@ -34,57 +34,54 @@
 
 /* ---- error translation: zlib, ISA-L, libdeflate (one function each) ---- */
 
-int stage_zlib_fail(struct stream_error *err, int rc, const char *zmsg,
+int stage_zlib_fail(struct agent_error *err, int rc, const char *zmsg,
 		    const char *what)
 {
 	const char *detail = zmsg ? zmsg : "no detail";
 
 	switch (rc) {
 	case Z_MEM_ERROR:
-		return stream_fail(err, STREAM_ENOMEM, "%s: out of memory",
-				   what);
+		return agent_fail(err, AGENT_ENOMEM, "%s: out of memory", what);
 	case Z_DATA_ERROR:
-		return stream_fail(err, STREAM_ECORRUPT, "%s is corrupt: %s",
-				   what, detail);
+		return agent_fail(err, AGENT_ECORRUPT, "%s is corrupt: %s",
+				  what, detail);
 	case Z_NEED_DICT:
-		return stream_fail(err, STREAM_ECORRUPT,
-				   "%s needs a preset dictionary", what);
+		return agent_fail(err, AGENT_ECORRUPT,
+				  "%s needs a preset dictionary", what);
 	case Z_BUF_ERROR:
-		return stream_fail(err, STREAM_EIO, "%s: no room to progress",
-				   what);
+		return agent_fail(err, AGENT_EIO, "%s: no room to progress",
+				  what);
 	case Z_STREAM_ERROR:
-		return stream_fail(err, STREAM_EIO, "%s: bad stream state",
-				   what);
+		return agent_fail(err, AGENT_EIO, "%s: bad stream state", what);
 	case Z_VERSION_ERROR:
-		return stream_fail(err, STREAM_EIO,
-				   "%s: zlib version %s does not match %s",
-				   what, zlibVersion(), ZLIB_VERSION);
+		return agent_fail(err, AGENT_EIO,
+				  "%s: zlib version %s does not match %s", what,
+				  zlibVersion(), ZLIB_VERSION);
 	default:
-		return stream_fail(err, STREAM_EIO, "%s: zlib error %d (%s)",
-				   what, rc, detail);
+		return agent_fail(err, AGENT_EIO, "%s: zlib error %d (%s)",
+				  what, rc, detail);
 	}
 }
 
-static int isal_fail(struct stream_error *err, int rc)
+static int isal_fail(struct agent_error *err, int rc)
 {
 	switch (rc) {
 	case STATELESS_OVERFLOW:
-		return stream_fail(err, STREAM_EIO,
-				   "gzip: isa-l: output larger than its bound");
+		return agent_fail(err, AGENT_EIO,
+				  "gzip: isa-l: output larger than its bound");
 	case ISAL_INVALID_LEVEL:
-		return stream_fail(err, STREAM_EIO, "gzip: isa-l: bad level");
+		return agent_fail(err, AGENT_EIO, "gzip: isa-l: bad level");
 	case ISAL_INVALID_LEVEL_BUF:
-		return stream_fail(err, STREAM_EIO,
-				   "gzip: isa-l: level buffer too small");
+		return agent_fail(err, AGENT_EIO,
+				  "gzip: isa-l: level buffer too small");
 	case INVALID_FLUSH:
 	case INVALID_PARAM:
 	case ISAL_INVALID_STATE:
 	case ISAL_INVALID_OPERATION:
-		return stream_fail(err, STREAM_EIO,
-				   "gzip: isa-l: bad parameters (%d)", rc);
+		return agent_fail(err, AGENT_EIO,
+				  "gzip: isa-l: bad parameters (%d)", rc);
 	default:
-		return stream_fail(err, STREAM_EIO, "gzip: isa-l: error %d",
-				   rc);
+		return agent_fail(err, AGENT_EIO, "gzip: isa-l: error %d", rc);
 	}
 }
 
@@ -96,13 +93,13 @@ enum ld_failure {
 	LD_NO_ROOM,
 };
 
-static int ld_fail(struct stream_error *err, enum ld_failure what)
+static int ld_fail(struct agent_error *err, enum ld_failure what)
 {
 	if (what == LD_NO_MEMORY)
-		return stream_fail(err, STREAM_ENOMEM,
-				   "gzip: libdeflate: out of memory");
-	return stream_fail(err, STREAM_EIO,
-			   "gzip: libdeflate: output larger than its bound");
+		return agent_fail(err, AGENT_ENOMEM,
+				  "gzip: libdeflate: out of memory");
+	return agent_fail(err, AGENT_EIO,
+			  "gzip: libdeflate: output larger than its bound");
 }
 
 /* ---- options ---- */
@@ -191,7 +188,7 @@ static uint32_t isal_level_buf_size(int level)
 }
 
 static int deflater_init(struct deflater *d, enum gzip_engine engine, int level,
-			 struct stream_error *err)
+			 struct agent_error *err)
 {
 	int rc;
 
@@ -205,22 +202,22 @@ static int deflater_init(struct deflater *d, enum gzip_engine engine, int level,
 			return stage_zlib_fail(err, rc, d->z.msg,
 					       "gzip: deflate init");
 		d->z_ready = true;
-		return STREAM_OK;
+		return AGENT_OK;
 	}
 	if (engine == GZIP_ENGINE_LIBDEFLATE) {
 		d->ld = libdeflate_alloc_compressor(level);
 		if (!d->ld)
 			return ld_fail(err, LD_NO_MEMORY);
-		return STREAM_OK;
+		return AGENT_OK;
 	}
 	d->level_buf_size = isal_level_buf_size(level);
 	if (d->level_buf_size > 0) {
 		d->level_buf = calloc(1, d->level_buf_size);
 		if (!d->level_buf)
-			return stream_fail(err, STREAM_ENOMEM,
-					   "gzip: out of memory");
+			return agent_fail(err, AGENT_ENOMEM,
+					  "gzip: out of memory");
 	}
-	return STREAM_OK;
+	return AGENT_OK;
 }
 
 static void deflater_dispose(struct deflater *d)
@@ -238,7 +235,7 @@ static void deflater_dispose(struct deflater *d)
  * out_bound(ENGINE, LEN)); *OUT_LEN is its size. Errors go to ERR. */
 static int deflater_run(struct deflater *d, uint8_t *in, size_t len,
 			uint8_t *out, size_t cap, size_t *out_len,
-			struct stream_error *err)
+			struct agent_error *err)
 {
 	struct isal_zstream zs;
 	int rc;
@@ -258,7 +255,7 @@ static int deflater_run(struct deflater *d, uint8_t *in, size_t len,
 					       rc == Z_OK ? Z_BUF_ERROR : rc,
 					       d->z.msg, "gzip: deflate");
 		*out_len = cap - d->z.avail_out;
-		return STREAM_OK;
+		return AGENT_OK;
 	}
 	if (d->engine == GZIP_ENGINE_LIBDEFLATE) {
 		/* A whole buffer in, one whole gzip member out: what a
@@ -266,7 +263,7 @@ static int deflater_run(struct deflater *d, uint8_t *in, size_t len,
 		*out_len = libdeflate_gzip_compress(d->ld, in, len, out, cap);
 		if (*out_len == 0)
 			return ld_fail(err, LD_NO_ROOM);
-		return STREAM_OK;
+		return AGENT_OK;
 	}
 	memset(&zs, 0, sizeof(zs));
 	isal_deflate_stateless_init(&zs);
@@ -284,7 +281,7 @@ static int deflater_run(struct deflater *d, uint8_t *in, size_t len,
 	if (rc != COMP_OK)
 		return isal_fail(err, rc);
 	*out_len = cap - zs.avail_out;
-	return STREAM_OK;
+	return AGENT_OK;
 }
 
 /*
@@ -316,7 +313,7 @@ struct slot {
 	uint8_t *out;
 	size_t out_len;
 	enum slot_state state;
-	struct stream_error err; /* a worker's failure, passed on in order */
+	struct agent_error err; /* a worker's failure, passed on in order */
 };
 
 struct gzip;
@@ -383,9 +380,9 @@ static int emit_slot(struct gzip *g, struct slot *slot)
 {
 	int rc;
 
-	if (slot->err.code != STREAM_OK)
-		return stream_fail(g->base.err, slot->err.code, "%s",
-				   slot->err.msg);
+	if (slot->err.code != AGENT_OK)
+		return agent_fail(g->base.err, slot->err.code, "%s",
+				  slot->err.msg);
 	rc = stream_emit(&g->base, slot->out, slot->out_len);
 	slot->in_len = 0;
 	slot->out_len = 0;
@@ -407,7 +404,7 @@ static int emit_head(struct gzip *g, bool wait, bool *emitted)
 	done = slot->state == SLOT_DONE;
 	pthread_mutex_unlock(&g->lock);
 	if (!done)
-		return STREAM_OK;
+		return AGENT_OK;
 
 	rc = emit_slot(g, slot);
 	pthread_mutex_lock(&g->lock);
@@ -431,7 +428,7 @@ static int submit(struct gzip *g)
 		rc = deflater_run(&g->inline_d, slot->in, slot->in_len,
 				  slot->out, g->out_cap, &slot->out_len,
 				  g->base.err);
-		if (rc != STREAM_OK)
+		if (rc != AGENT_OK)
 			return rc;
 		return emit_slot(g, slot);
 	}
@@ -444,8 +441,8 @@ static int submit(struct gzip *g)
 	g->inflight++;
 
 	/* Pass on what is already done, so output flows while we fill. */
-	rc = STREAM_OK;
-	while (rc == STREAM_OK && emitted && g->inflight > 0)
+	rc = AGENT_OK;
+	while (rc == AGENT_OK && emitted && g->inflight > 0)
 		rc = emit_head(g, false, &emitted);
 	return rc;
 }
@@ -463,7 +460,7 @@ static int gzip_write(struct stream *s, const void *data, size_t len)
 		/* Every slot in flight: the one to fill is the oldest. */
 		if (g->inflight == g->nslots) {
 			rc = emit_head(g, true, &emitted);
-			if (rc != STREAM_OK)
+			if (rc != AGENT_OK)
 				return rc;
 		}
 		slot = &g->slots[g->fill];
@@ -476,11 +473,11 @@ static int gzip_write(struct stream *s, const void *data, size_t len)
 		len -= n;
 		if (slot->in_len == g->block) {
 			rc = submit(g);
-			if (rc != STREAM_OK)
+			if (rc != AGENT_OK)
 				return rc;
 		}
 	}
-	return STREAM_OK;
+	return AGENT_OK;
 }
 
 static int gzip_finish(struct stream *s)
@@ -491,19 +488,19 @@ static int gzip_finish(struct stream *s)
 
 	if (g->inflight == g->nslots) {
 		rc = emit_head(g, true, &emitted);
-		if (rc != STREAM_OK)
+		if (rc != AGENT_OK)
 			return rc;
 	}
 	/* The last, partial block; or one empty member for empty input, so
 	 * that the output is still a gzip file. */
 	if (g->slots[g->fill].in_len > 0 || g->members == 0) {
 		rc = submit(g);
-		if (rc != STREAM_OK)
+		if (rc != AGENT_OK)
 			return rc;
 	}
 	while (g->inflight > 0) {
 		rc = emit_head(g, true, &emitted);
-		if (rc != STREAM_OK)
+		if (rc != AGENT_OK)
 			return rc;
 	}
 	return stream_finish(s->next);
@@ -561,7 +558,7 @@ static unsigned online_cpus(void)
  * blocking calls they must interrupt). On failure gzip_free() undoes
  * what was done. */
 static int start_pool(struct gzip *g, enum gzip_engine engine, int level,
-		      struct stream_error *err)
+		      struct agent_error *err)
 {
 	sigset_t all, old;
 	unsigned i;
@@ -569,36 +566,36 @@ static int start_pool(struct gzip *g, enum gzip_engine engine, int level,
 
 	g->workers = calloc(g->nworkers, sizeof(*g->workers));
 	if (!g->workers)
-		return stream_fail(err, STREAM_ENOMEM, "gzip: out of memory");
+		return agent_fail(err, AGENT_ENOMEM, "gzip: out of memory");
 	for (i = 0; i < g->nworkers; i++) {
 		g->workers[i].g = g;
 		rc = deflater_init(&g->workers[i].d, engine, level, err);
-		if (rc != STREAM_OK)
+		if (rc != AGENT_OK)
 			return rc;
 	}
 	if (pthread_mutex_init(&g->lock, NULL) != 0)
-		return stream_fail(err, STREAM_ENOMEM, "gzip: out of memory");
+		return agent_fail(err, AGENT_ENOMEM, "gzip: out of memory");
 	if (pthread_cond_init(&g->work, NULL) != 0) {
 		pthread_mutex_destroy(&g->lock);
-		return stream_fail(err, STREAM_ENOMEM, "gzip: out of memory");
+		return agent_fail(err, AGENT_ENOMEM, "gzip: out of memory");
 	}
 	if (pthread_cond_init(&g->done, NULL) != 0) {
 		pthread_cond_destroy(&g->work);
 		pthread_mutex_destroy(&g->lock);
-		return stream_fail(err, STREAM_ENOMEM, "gzip: out of memory");
+		return agent_fail(err, AGENT_ENOMEM, "gzip: out of memory");
 	}
 	g->sync_ready = true;
 
-	rc = STREAM_OK;
+	rc = AGENT_OK;
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	for (i = 0; i < g->nworkers; i++) {
 		e = pthread_create(&g->workers[i].thread, NULL, worker_main,
 				   &g->workers[i]);
 		if (e != 0) {
-			rc = stream_fail(err, STREAM_ENOMEM,
-					 "gzip: cannot start a thread: %s",
-					 strerror(e));
+			rc = agent_fail(err, AGENT_ENOMEM,
+					"gzip: cannot start a thread: %s",
+					strerror(e));
 			break;
 		}
 		g->workers[i].started = true;
@@ -608,7 +605,7 @@ static int start_pool(struct gzip *g, enum gzip_engine engine, int level,
 }
 
 int stage_gzip_new(struct stream **out, struct stream *next,
-		   struct stream_error *err, const struct gzip_options *o)
+		   struct agent_error *err, const struct gzip_options *o)
 {
 	struct gzip *g = NULL;
 	enum gzip_engine engine;
@@ -617,20 +614,20 @@ int stage_gzip_new(struct stream **out, struct stream *next,
 
 	*out = NULL;
 	if (resolve(o, &engine, &level) != 0)
-		return stream_fail(err, STREAM_EIO,
-				   "gzip: bad options: level %d", o->level);
+		return agent_fail(err, AGENT_EIO, "gzip: bad options: level %d",
+				  o->level);
 	if (o->block_size < GZIP_BLOCK_MIN || o->block_size > GZIP_BLOCK_MAX)
-		return stream_fail(err, STREAM_EIO,
-				   "gzip: bad options: block size %zu",
-				   o->block_size);
+		return agent_fail(err, AGENT_EIO,
+				  "gzip: bad options: block size %zu",
+				  o->block_size);
 	if (o->threads > GZIP_THREADS_MAX)
-		return stream_fail(err, STREAM_EIO,
-				   "gzip: bad options: %u threads", o->threads);
+		return agent_fail(err, AGENT_EIO,
+				  "gzip: bad options: %u threads", o->threads);
 	threads = o->threads ? o->threads : online_cpus();
 
 	g = calloc(1, sizeof(*g));
 	if (!g)
-		return stream_fail(err, STREAM_ENOMEM, "gzip: out of memory");
+		return agent_fail(err, AGENT_ENOMEM, "gzip: out of memory");
 	g->base.ops = &gzip_ops;
 	g->base.next = next;
 	g->base.err = err;
@@ -641,15 +638,15 @@ int stage_gzip_new(struct stream **out, struct stream *next,
 
 	g->slots = calloc(g->nslots, sizeof(*g->slots));
 	if (!g->slots) {
-		rc = stream_fail(err, STREAM_ENOMEM, "gzip: out of memory");
+		rc = agent_fail(err, AGENT_ENOMEM, "gzip: out of memory");
 		goto out;
 	}
 	for (i = 0; i < g->nslots; i++) {
 		g->slots[i].in = malloc(g->block);
 		g->slots[i].out = malloc(g->out_cap);
 		if (!g->slots[i].in || !g->slots[i].out) {
-			rc = stream_fail(err, STREAM_ENOMEM,
-					 "gzip: out of memory");
+			rc = agent_fail(err, AGENT_ENOMEM,
+					"gzip: out of memory");
 			goto out;
 		}
 	}
@@ -657,7 +654,7 @@ int stage_gzip_new(struct stream **out, struct stream *next,
 		rc = deflater_init(&g->inline_d, engine, level, err);
 	else
 		rc = start_pool(g, engine, level, err);
-	if (rc != STREAM_OK)
+	if (rc != AGENT_OK)
 		goto out;
 	/* The cast, not &g->base: the same pointer (base comes first), but
 	 * gcc 12's -fanalyzer loses the allocation through a member's

@@ -24,7 +24,7 @@ struct hash {
 
 /* The one translation of an OpenSSL failure in this file: the reason
  * from OpenSSL's error queue, which it empties. */
-static int hash_openssl_fail(struct stream_error *err, const char *what)
+static int hash_openssl_fail(struct agent_error *err, const char *what)
 {
 	unsigned long e = ERR_get_error();
 	char reason[256] = "unknown error";
@@ -32,7 +32,7 @@ static int hash_openssl_fail(struct stream_error *err, const char *what)
 	if (e != 0)
 		ERR_error_string_n(e, reason, sizeof(reason));
 	ERR_clear_error();
-	return stream_fail(err, STREAM_EIO, "hash: %s: %s", what, reason);
+	return agent_fail(err, AGENT_EIO, "hash: %s: %s", what, reason);
 }
 
 static int hash_write(struct stream *s, const void *data, size_t len)
@@ -43,7 +43,7 @@ static int hash_write(struct stream *s, const void *data, size_t len)
 		return hash_openssl_fail(s->err, "sha-256 update");
 	if (s->next)
 		return stream_emit(s, data, len);
-	return STREAM_OK;
+	return AGENT_OK;
 }
 
 static int hash_finish(struct stream *s)
@@ -57,7 +57,7 @@ static int hash_finish(struct stream *s)
 	h->done = true;
 	if (s->next)
 		return stream_finish(s->next);
-	return STREAM_OK;
+	return AGENT_OK;
 }
 
 static void hash_free(struct stream *s)
@@ -76,7 +76,7 @@ static const struct stream_ops hash_ops = {
 };
 
 int stage_hash_new(struct stream **out, struct stream *next,
-		   struct stream_error *err)
+		   struct agent_error *err)
 {
 	struct hash *h;
 	int rc;
@@ -84,13 +84,13 @@ int stage_hash_new(struct stream **out, struct stream *next,
 	*out = NULL;
 	h = calloc(1, sizeof(*h));
 	if (!h)
-		return stream_fail(err, STREAM_ENOMEM, "hash: out of memory");
+		return agent_fail(err, AGENT_ENOMEM, "hash: out of memory");
 	h->base.ops = &hash_ops;
 	h->base.next = next;
 	h->base.err = err;
 	h->ctx = EVP_MD_CTX_new();
 	if (!h->ctx) {
-		rc = stream_fail(err, STREAM_ENOMEM, "hash: out of memory");
+		rc = agent_fail(err, AGENT_ENOMEM, "hash: out of memory");
 		goto out;
 	}
 	if (EVP_DigestInit_ex(h->ctx, EVP_sha256(), NULL) != 1) {
@@ -102,7 +102,7 @@ int stage_hash_new(struct stream **out, struct stream *next,
 	 * address and reports a leak. */
 	*out = (struct stream *)h;
 	h = NULL;
-	rc = STREAM_OK;
+	rc = AGENT_OK;
 out:
 	if (h)
 		hash_free((struct stream *)h);
@@ -116,17 +116,17 @@ int stage_hash_result(struct stream *s, char hex[65], uint64_t *bytes)
 	size_t i;
 
 	if (s->ops != &hash_ops || !h->done)
-		return stream_fail(s->err, STREAM_EIO,
-				   "%s: no hash result: the stage did not "
-				   "finish",
-				   s->ops->name);
+		return agent_fail(s->err, AGENT_EIO,
+				  "%s: no hash result: the stage did not "
+				  "finish",
+				  s->ops->name);
 	for (i = 0; i < sizeof(h->digest); i++) {
 		hex[2 * i] = digits[h->digest[i] >> 4];
 		hex[2 * i + 1] = digits[h->digest[i] & 0x0f];
 	}
 	hex[64] = '\0';
 	*bytes = s->bytes_in;
-	return STREAM_OK;
+	return AGENT_OK;
 }
 
 /* ---- null sink ---- */
@@ -136,13 +136,13 @@ static int null_write(struct stream *s, const void *data, size_t len)
 	(void)s;
 	(void)data;
 	(void)len;
-	return STREAM_OK;
+	return AGENT_OK;
 }
 
 static int null_finish(struct stream *s)
 {
 	(void)s;
-	return STREAM_OK;
+	return AGENT_OK;
 }
 
 static void null_free(struct stream *s)
@@ -157,19 +157,19 @@ static const struct stream_ops null_ops = {
 	.free = null_free,
 };
 
-int stage_null_new(struct stream **out, struct stream_error *err)
+int stage_null_new(struct stream **out, struct agent_error *err)
 {
 	struct stream *s;
 
 	*out = NULL;
 	s = calloc(1, sizeof(*s));
 	if (!s)
-		return stream_fail(err, STREAM_ENOMEM,
-				   "null sink: out of memory");
+		return agent_fail(err, AGENT_ENOMEM,
+				  "null sink: out of memory");
 	s->ops = &null_ops;
 	s->err = err;
 	*out = s;
-	return STREAM_OK;
+	return AGENT_OK;
 }
 
 /* ---- memory sink ---- */
@@ -188,8 +188,8 @@ static int memory_write(struct stream *s, const void *data, size_t len)
 	unsigned char *p;
 
 	if (len > m->cap - m->len)
-		return stream_fail(s->err, STREAM_ELIMIT,
-				   "memory sink: more than %zu bytes", m->cap);
+		return agent_fail(s->err, AGENT_ELIMIT,
+				  "memory sink: more than %zu bytes", m->cap);
 	want = m->len + len;
 	if (want > m->alloc) {
 		size = m->alloc ? m->alloc : 4096;
@@ -197,20 +197,20 @@ static int memory_write(struct stream *s, const void *data, size_t len)
 			size = size > m->cap / 2 ? m->cap : size * 2;
 		p = realloc(m->data, size);
 		if (!p)
-			return stream_fail(s->err, STREAM_ENOMEM,
-					   "memory sink: out of memory");
+			return agent_fail(s->err, AGENT_ENOMEM,
+					  "memory sink: out of memory");
 		m->data = p;
 		m->alloc = size;
 	}
 	memcpy(m->data + m->len, data, len);
 	m->len += len;
-	return STREAM_OK;
+	return AGENT_OK;
 }
 
 static int memory_finish(struct stream *s)
 {
 	(void)s;
-	return STREAM_OK;
+	return AGENT_OK;
 }
 
 static void memory_free(struct stream *s)
@@ -228,7 +228,7 @@ static const struct stream_ops memory_ops = {
 	.free = memory_free,
 };
 
-int stage_memory_new(struct stream **out, struct stream_error *err,
+int stage_memory_new(struct stream **out, struct agent_error *err,
 		     const struct memory_options *o)
 {
 	struct memory *m;
@@ -236,13 +236,13 @@ int stage_memory_new(struct stream **out, struct stream_error *err,
 	*out = NULL;
 	m = calloc(1, sizeof(*m));
 	if (!m)
-		return stream_fail(err, STREAM_ENOMEM,
-				   "memory sink: out of memory");
+		return agent_fail(err, AGENT_ENOMEM,
+				  "memory sink: out of memory");
 	m->base.ops = &memory_ops;
 	m->base.err = err;
 	m->cap = o->cap;
 	*out = (struct stream *)m;
-	return STREAM_OK;
+	return AGENT_OK;
 }
 
 const void *stage_memory_data(const struct stream *s, size_t *len)
@@ -290,16 +290,16 @@ static int fd_write(struct stream *s, const void *data, size_t len)
 			if (poll(&pfd, 1, -1) >= 0 || errno == EINTR)
 				continue;
 		}
-		return stream_fail(s->err, STREAM_EIO, "write to %s: %s",
-				   f->name, strerror(errno));
+		return agent_fail(s->err, AGENT_EIO, "write to %s: %s", f->name,
+				  strerror(errno));
 	}
-	return STREAM_OK;
+	return AGENT_OK;
 }
 
 static int fd_finish(struct stream *s)
 {
 	(void)s;
-	return STREAM_OK;
+	return AGENT_OK;
 }
 
 static void fd_free(struct stream *s)
@@ -314,23 +314,22 @@ static const struct stream_ops fd_ops = {
 	.free = fd_free,
 };
 
-int stage_fd_new(struct stream **out, struct stream_error *err,
+int stage_fd_new(struct stream **out, struct agent_error *err,
 		 const struct fd_options *o)
 {
 	struct fd_sink *f;
 
 	*out = NULL;
 	if (o->fd < 0)
-		return stream_fail(err, STREAM_EIO,
-				   "fd sink: bad options: no file descriptor");
+		return agent_fail(err, AGENT_EIO,
+				  "fd sink: bad options: no file descriptor");
 	f = calloc(1, sizeof(*f));
 	if (!f)
-		return stream_fail(err, STREAM_ENOMEM,
-				   "fd sink: out of memory");
+		return agent_fail(err, AGENT_ENOMEM, "fd sink: out of memory");
 	f->base.ops = &fd_ops;
 	f->base.err = err;
 	f->fd = o->fd;
 	f->name = o->name ? o->name : "output";
 	*out = (struct stream *)f;
-	return STREAM_OK;
+	return AGENT_OK;
 }

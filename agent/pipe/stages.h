@@ -3,7 +3,7 @@
  *
  * Each stage keeps the buffer contract of agent/stream.h. Constructors
  * set *out to NULL on entry and, on failure, set ERR and return its code
- * (STREAM_ENOMEM; STREAM_EIO for options out of range). A stage does not
+ * (AGENT_ENOMEM; AGENT_EIO for options out of range). A stage does not
  * own its next stage: free the chain from the head (stream_free_chain).
  */
 #ifndef OFFSITE_AGENT_STAGES_H
@@ -23,21 +23,21 @@
  * sink that only hashes.
  */
 int stage_hash_new(struct stream **out, struct stream *next,
-		   struct stream_error *err);
+		   struct agent_error *err);
 
 /*
  * After a successful stream_finish(): the digest as 64 lowercase hex
  * digits and a NUL, and the number of bytes hashed. Before that (or after
- * a failed finish) it fails with STREAM_EIO.
+ * a failed finish) it fails with AGENT_EIO.
  */
 int stage_hash_result(struct stream *s, char hex[65], uint64_t *bytes);
 
 /* null sink: accepts and drops everything. */
-int stage_null_new(struct stream **out, struct stream_error *err);
+int stage_null_new(struct stream **out, struct agent_error *err);
 
 /*
  * memory sink: collects everything into one buffer of at most CAP bytes;
- * a write past the cap fails with STREAM_ELIMIT. The buffer grows as
+ * a write past the cap fails with AGENT_ELIMIT. The buffer grows as
  * needed (doubling), so memory follows the data, not the cap.
  */
 struct memory_options {
@@ -48,7 +48,7 @@ struct memory_options {
 		.cap = 64u * 1024 * 1024                                       \
 	}
 
-int stage_memory_new(struct stream **out, struct stream_error *err,
+int stage_memory_new(struct stream **out, struct agent_error *err,
 		     const struct memory_options *o);
 
 /* What the memory sink holds so far; valid until the next write or free.
@@ -59,7 +59,7 @@ const void *stage_memory_data(const struct stream *s, size_t *len);
  * fd sink: writes everything to FD (a file, a pipe, stdout), retrying
  * partial writes, EINTR, and EAGAIN (by waiting in poll()). The caller
  * owns FD: the stage never closes it. NAME ("stdout", a path) is used in
- * messages and must outlive the stage. Errors: STREAM_EIO.
+ * messages and must outlive the stage. Errors: AGENT_EIO.
  */
 struct fd_options {
 	int fd;
@@ -70,7 +70,7 @@ struct fd_options {
 		.fd = -1, .name = "output"                                     \
 	}
 
-int stage_fd_new(struct stream **out, struct stream_error *err,
+int stage_fd_new(struct stream **out, struct agent_error *err,
 		 const struct fd_options *o);
 
 /*
@@ -142,7 +142,7 @@ struct gzip_options {
 	}
 
 int stage_gzip_new(struct stream **out, struct stream *next,
-		   struct stream_error *err, const struct gzip_options *o);
+		   struct agent_error *err, const struct gzip_options *o);
 
 /* The engine and the engine's level that OPTIONS resolve to, for logs
  * and the backup's metadata ("zlib", "isal", "libdeflate"); NULL when
@@ -153,23 +153,23 @@ const char *stage_gzip_engine_name(const struct gzip_options *o,
 /*
  * gunzip: decompresses a gzip file of one or more members, checking each
  * member's header, CRC-32 and ISIZE. Errors:
- *   STREAM_EFORMAT   not gzip (bad magic, method, flags), or bytes after
+ *   AGENT_EFORMAT   not gzip (bad magic, method, flags), or bytes after
  *                    the last member that do not start a member;
- *   STREAM_ECORRUPT  invalid deflate data, a CRC-32, ISIZE or header CRC
+ *   AGENT_ECORRUPT  invalid deflate data, a CRC-32, ISIZE or header CRC
  *                    that does not match;
- *   STREAM_ETRUNC    the input ends inside a member ("gzip data ends
+ *   AGENT_ETRUNC    the input ends inside a member ("gzip data ends
  *                    early"), empty input included.
  * Input cut exactly between two members is a valid, shorter gzip file:
  * gzip cannot tell; the encrypted format and the manifest's sizes do.
  * Output goes to NEXT in chunks of at most 64 KiB, however large a write.
  */
 int stage_gunzip_new(struct stream **out, struct stream *next,
-		     struct stream_error *err);
+		     struct agent_error *err);
 
 /* For stage_gzip.c and stage_gunzip.c only: the one translation of a
  * zlib return code RC (with the stream's message ZMSG, may be NULL) into
  * ERR; WHAT says what failed ("gzip: deflate"). Returns the code set. */
-int stage_zlib_fail(struct stream_error *err, int rc, const char *zmsg,
+int stage_zlib_fail(struct agent_error *err, int rc, const char *zmsg,
 		    const char *what);
 
 /* ==== end of hash, sinks, gzip, gunzip ==== */
@@ -191,7 +191,7 @@ int stage_zlib_fail(struct stream_error *err, int rc, const char *zmsg,
  * RAND_bytes. TEST_FILE_SALT (CRYPTO_FILE_SALT_LEN bytes) and
  * TEST_SCRYPT_SALT (CRYPTO_SCRYPT_SALT_LEN) replace them for test vectors
  * only: nothing but a test sets them, never the configuration.
- * Errors: STREAM_EIO (OpenSSL; options out of range), STREAM_ENOMEM.
+ * Errors: AGENT_EIO (OpenSSL; options out of range), AGENT_ENOMEM.
  */
 struct encrypt_options {
 	const struct crypto_key *key;
@@ -206,8 +206,7 @@ struct encrypt_options {
 	}
 
 int stage_encrypt_new(struct stream **out, struct stream *next,
-		      struct stream_error *err,
-		      const struct encrypt_options *o);
+		      struct agent_error *err, const struct encrypt_options *o);
 
 /* The key id in the header of S (an encrypt stage), for the manifest. For
  * a passphrase it differs from file to file (the key is derived with a
@@ -220,10 +219,10 @@ void stage_encrypt_header(const struct stream *s,
 			  uint8_t out[CRYPTO_HEADER_LEN]);
 
 /* TAG = the manifest MAC of MSG under S's file (crypto_file_manifest_mac):
- * no second scrypt run for a passphrase. STREAM_EIO when OpenSSL fails. */
+ * no second scrypt run for a passphrase. AGENT_EIO when OpenSSL fails. */
 int stage_encrypt_manifest_mac(const struct stream *s, const void *msg,
 			       size_t len, uint8_t tag[CRYPTO_MAC_LEN],
-			       struct stream_error *err);
+			       struct agent_error *err);
 
 /*
  * decrypt: the encrypted format in, plaintext out. Reads the header,
@@ -233,24 +232,24 @@ int stage_encrypt_manifest_mac(const struct stream *s, const void *msg,
  * copied (and the copy wiped on free). Holds one segment.
  *
  * Errors, each with its message:
- *   STREAM_EFORMAT  "not an offsite encrypted file", "unsupported format
+ *   AGENT_EFORMAT  "not an offsite encrypted file", "unsupported format
  *                   version N", "corrupt header: ...", "data after the
  *                   last segment";
- *   STREAM_EAUTH    "wrong key (key id X; the file was encrypted with key
+ *   AGENT_EAUTH    "wrong key (key id X; the file was encrypted with key
  *                   id Y)", "wrong passphrase", "wrong key: the file is
  *                   encrypted with a passphrase, not a key file" (and the
  *                   reverse), "header failed authentication: tampered",
  *                   "segment N failed authentication: tampered or
  *                   reordered";
- *   STREAM_ECORRUPT "segment N: length L is larger than the segment size
+ *   AGENT_ECORRUPT "segment N: length L is larger than the segment size
  *                   S";
- *   STREAM_ETRUNC   "encrypted data ends before its last segment",
+ *   AGENT_ETRUNC   "encrypted data ends before its last segment",
  *                   "encrypted data ends inside its header", "no
  *                   encrypted data: the input is empty";
- *   STREAM_EIO, STREAM_ENOMEM.
+ *   AGENT_EIO, AGENT_ENOMEM.
  */
 int stage_decrypt_new(struct stream **out, struct stream *next,
-		      struct stream_error *err, const struct crypto_key *key);
+		      struct agent_error *err, const struct crypto_key *key);
 
 /* ==== end of encrypt, decrypt ==== */
 

@@ -23,7 +23,7 @@
  *   - stream_free() frees one stage (not the next); free the chain from
  *     the head with stream_free_chain().
  *
- * Errors: one struct stream_error is shared by a whole chain. The stage
+ * Errors: one struct agent_error (agent/error.h) is shared by a whole chain. The stage
  * where an error happens sets it (code and message, once: the first error
  * wins) and returns the code; every stage before it passes the code up
  * unchanged.
@@ -31,33 +31,11 @@
 #ifndef OFFSITE_AGENT_STREAM_H
 #define OFFSITE_AGENT_STREAM_H
 
+#include "agent/error.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-
-enum stream_code {
-	STREAM_OK = 0,
-	STREAM_EIO, /* the sink or the source failed (upload, file, pipe) */
-	STREAM_ENOMEM,
-	STREAM_EFORMAT,	 /* input is not what the stage reads (bad header) */
-	STREAM_ETRUNC,	 /* input ended too early */
-	STREAM_EAUTH,	 /* authentication failed: tampered, or wrong key */
-	STREAM_ECORRUPT, /* a checksum or length does not match */
-	STREAM_ELIMIT,	 /* a configured limit was passed (max_size) */
-	STREAM_ECANCEL,	 /* stopped on request (a signal) */
-};
-
-struct stream_error {
-	int code;
-	char msg[512];
-};
-
-/* Set ERR once (the first error wins); returns CODE. printf-style. */
-int stream_fail(struct stream_error *err, int code, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-/* True for the codes that mean "this backup is not intact" (exit 4). */
-bool stream_code_is_integrity(int code);
 
 struct stream;
 
@@ -72,7 +50,7 @@ struct stream_ops {
 struct stream {
 	const struct stream_ops *ops;
 	struct stream *next; /* NULL for a sink */
-	struct stream_error *err;
+	struct agent_error *err;
 	uint64_t bytes_in; /* counted by stream_write() */
 	bool finished;
 };

@@ -181,7 +181,7 @@ static void *worker(void *arg)
 				 p->number, p->len);
 		} else if (!u->failed) {
 			u->failed = true;
-			stream_fail(u->base.err, STREAM_EIO, "%s", err.msg);
+			agent_fail(u->base.err, AGENT_EIO, "%s", err.msg);
 		}
 		u->in_flight--;
 		pthread_cond_broadcast(&u->cond);
@@ -196,7 +196,7 @@ static void *worker(void *arg)
 
 static int fail_s3(struct upload *u, const s3_error *err)
 {
-	return stream_fail(u->base.err, STREAM_EIO, "%s", err->msg);
+	return agent_fail(u->base.err, AGENT_EIO, "%s", err->msg);
 }
 
 /* Create the multipart upload and start the workers. */
@@ -214,12 +214,12 @@ static int start_multipart(struct upload *u)
 	u->done = calloc(u->o.max_parts, sizeof(*u->done));
 	u->threads = calloc(u->o.concurrency, sizeof(*u->threads));
 	if (!u->done || !u->threads)
-		return stream_fail(u->base.err, STREAM_ENOMEM, "out of memory");
+		return agent_fail(u->base.err, AGENT_ENOMEM, "out of memory");
 	for (i = 0; i < u->o.concurrency; i++) {
 		struct worker_ctx *w = calloc(1, sizeof(*w));
 		if (!w)
-			return stream_fail(u->base.err, STREAM_ENOMEM,
-					   "out of memory");
+			return agent_fail(u->base.err, AGENT_ENOMEM,
+					  "out of memory");
 		w->u = u;
 		rc = u->o.client_new(&w->client, u->o.client_ctx,
 				     worker_cancelled, u, &err);
@@ -230,12 +230,12 @@ static int start_multipart(struct upload *u)
 		if (pthread_create(&u->threads[i], NULL, worker, w) != 0) {
 			s3_client_free(w->client);
 			free(w);
-			return stream_fail(u->base.err, STREAM_ENOMEM,
-					   "cannot start an upload thread");
+			return agent_fail(u->base.err, AGENT_ENOMEM,
+					  "cannot start an upload thread");
 		}
 		u->nthreads++;
 	}
-	return STREAM_OK;
+	return AGENT_OK;
 }
 
 /* Hand the full buffer to the workers; wait while too many are queued. */
@@ -250,13 +250,13 @@ static int ship(struct upload *u)
 			return rc;
 	}
 	if (u->next_number > u->o.max_parts)
-		return stream_fail(u->base.err, STREAM_ELIMIT,
-				   "the backup needs more than %u parts "
-				   "(max_parts); raise part_size or max_parts",
-				   u->o.max_parts);
+		return agent_fail(u->base.err, AGENT_ELIMIT,
+				  "the backup needs more than %u parts "
+				  "(max_parts); raise part_size or max_parts",
+				  u->o.max_parts);
 	p = calloc(1, sizeof(*p));
 	if (!p)
-		return stream_fail(u->base.err, STREAM_ENOMEM, "out of memory");
+		return agent_fail(u->base.err, AGENT_ENOMEM, "out of memory");
 	p->number = u->next_number++;
 	p->data = u->buf;
 	p->len = u->len;
@@ -271,7 +271,7 @@ static int ship(struct upload *u)
 		pthread_mutex_unlock(&u->lock);
 		free(p->data);
 		free(p);
-		return u->base.err->code ? u->base.err->code : STREAM_EIO;
+		return u->base.err->code ? u->base.err->code : AGENT_EIO;
 	}
 	if (u->queue_tail)
 		u->queue_tail->next = p;
@@ -281,7 +281,7 @@ static int ship(struct upload *u)
 	u->in_flight++;
 	pthread_cond_broadcast(&u->cond);
 	pthread_mutex_unlock(&u->lock);
-	return STREAM_OK;
+	return AGENT_OK;
 }
 
 static int upload_write(struct stream *s, const void *data, size_t len)
@@ -291,10 +291,10 @@ static int upload_write(struct stream *s, const void *data, size_t len)
 	int rc;
 
 	if (u->o.max_size && u->stored + len > u->o.max_size)
-		return stream_fail(s->err, STREAM_ELIMIT,
-				   "the backup is larger than max_size (%llu "
-				   "bytes): stopped, nothing stored",
-				   (unsigned long long)u->o.max_size);
+		return agent_fail(s->err, AGENT_ELIMIT,
+				  "the backup is larger than max_size (%llu "
+				  "bytes): stopped, nothing stored",
+				  (unsigned long long)u->o.max_size);
 	while (len > 0) {
 		size_t room, n;
 
@@ -303,10 +303,10 @@ static int upload_write(struct stream *s, const void *data, size_t len)
 						 u->next_number);
 			u->buf = malloc(u->cap);
 			if (!u->buf)
-				return stream_fail(s->err, STREAM_ENOMEM,
-						   "out of memory for a part "
-						   "of %zu bytes",
-						   u->cap);
+				return agent_fail(s->err, AGENT_ENOMEM,
+						  "out of memory for a part "
+						  "of %zu bytes",
+						  u->cap);
 		}
 		if (u->len == u->cap) {
 			/* Full, and more is coming: it is a multipart. */
@@ -324,8 +324,8 @@ static int upload_write(struct stream *s, const void *data, size_t len)
 		len -= n;
 	}
 	pthread_mutex_lock(&u->lock);
-	rc = u->failed ? (u->base.err->code ? u->base.err->code : STREAM_EIO)
-		       : STREAM_OK;
+	rc = u->failed ? (u->base.err->code ? u->base.err->code : AGENT_EIO)
+		       : AGENT_OK;
 	pthread_mutex_unlock(&u->lock);
 	return rc;
 }
@@ -357,7 +357,7 @@ static int upload_finish(struct stream *s)
 			return fail_s3(u, &err);
 		u->completed = true;
 		u->largest = u->len;
-		return STREAM_OK;
+		return AGENT_OK;
 	}
 	if (u->len > 0) {
 		rc = ship(u);
@@ -366,17 +366,16 @@ static int upload_finish(struct stream *s)
 	}
 	join_workers(u);
 	if (u->failed)
-		return u->base.err->code ? u->base.err->code : STREAM_EIO;
+		return u->base.err->code ? u->base.err->code : AGENT_EIO;
 	if (u->ndone != u->next_number - 1)
-		return stream_fail(s->err, STREAM_EIO,
-				   "%u of %u parts uploaded", u->ndone,
-				   u->next_number - 1);
+		return agent_fail(s->err, AGENT_EIO, "%u of %u parts uploaded",
+				  u->ndone, u->next_number - 1);
 	rc = s3_multipart_complete(u->control, u->key, u->upload_id, u->done,
 				   u->ndone, &err);
 	if (rc)
 		return fail_s3(u, &err);
 	u->completed = true;
-	return STREAM_OK;
+	return AGENT_OK;
 }
 
 int upload_abort(struct stream *s)
@@ -470,7 +469,7 @@ static const struct stream_ops upload_ops = {
 	.free = upload_free,
 };
 
-int upload_new(struct stream **out, struct stream_error *err,
+int upload_new(struct stream **out, struct agent_error *err,
 	       const struct upload_options *o)
 {
 	struct upload *u;
@@ -480,10 +479,10 @@ int upload_new(struct stream **out, struct stream_error *err,
 	if (o->part_size < UPLOAD_MIN_PART || o->part_size > UPLOAD_MAX_PART ||
 	    o->max_parts < 1 || o->max_parts > 10000 || o->concurrency < 1 ||
 	    o->concurrency > 64 || !o->client_new || !o->key)
-		return stream_fail(err, STREAM_EIO, "bad upload options");
+		return agent_fail(err, AGENT_EIO, "bad upload options");
 	u = calloc(1, sizeof(*u));
 	if (!u)
-		return stream_fail(err, STREAM_ENOMEM, "out of memory");
+		return agent_fail(err, AGENT_ENOMEM, "out of memory");
 	u->base.ops = &upload_ops;
 	u->base.err = err;
 	u->o = *o;
@@ -494,13 +493,13 @@ int upload_new(struct stream **out, struct stream_error *err,
 	u->key = strdup(o->key);
 	if (!u->key) {
 		upload_free(&u->base);
-		return stream_fail(err, STREAM_ENOMEM, "out of memory");
+		return agent_fail(err, AGENT_ENOMEM, "out of memory");
 	}
 	if (o->client_new(&u->control, o->client_ctx, o->cancelled,
 			  o->cancelled_ctx, &serr) != S3_OK) {
 		upload_free(&u->base);
-		return stream_fail(err, STREAM_EIO, "%s", serr.msg);
+		return agent_fail(err, AGENT_EIO, "%s", serr.msg);
 	}
 	*out = &u->base;
-	return STREAM_OK;
+	return AGENT_OK;
 }

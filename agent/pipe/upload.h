@@ -61,7 +61,7 @@ struct upload_result {
 	uint64_t largest_part;
 };
 
-int upload_new(struct stream **out, struct stream_error *err,
+int upload_new(struct stream **out, struct agent_error *err,
 	       const struct upload_options *o);
 
 /* After a successful finish: what was stored. */

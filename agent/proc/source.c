@@ -58,16 +58,16 @@ static struct source *source_new(void)
 /* ---- drivers without a database ---- */
 
 static int command_prepare(struct source *s, const conf *c,
-			   struct stream_error *err)
+			   struct agent_error *err)
 {
 	char *const *cmd = c->database.command;
 	const char *base;
 	int rc;
 
 	if (cmd == NULL || cmd[0] == NULL || cmd[0][0] == '\0')
-		return stream_fail(err, STREAM_EIO,
-				   "driver = command needs a command in "
-				   "[database]");
+		return agent_fail(err, AGENT_EIO,
+				  "driver = command needs a command in "
+				  "[database]");
 	if (c->database.tables != NULL || c->database.dump_options != NULL)
 		log_event(LOG_WARN,
 			  "tables and dump_options in [database] are "
@@ -75,42 +75,42 @@ static int command_prepare(struct source *s, const conf *c,
 			  NULL);
 	source_argv_addv(&s->argv, cmd);
 	rc = source_argv_check(&s->argv, err);
-	if (rc == STREAM_OK)
+	if (rc == AGENT_OK)
 		rc = source_env_build(&s->env, err);
-	if (rc != STREAM_OK)
+	if (rc != AGENT_OK)
 		return rc;
 	base = strrchr(cmd[0], '/');
 	snprintf(s->tool, sizeof(s->tool), "%s", base ? base + 1 : cmd[0]);
 	s->version = strdup(s->tool);
 	if (s->version == NULL)
-		return stream_fail(err, STREAM_ENOMEM, "out of memory");
+		return agent_fail(err, AGENT_ENOMEM, "out of memory");
 	s->format = "raw";
 	s->allow_empty = true;
-	return STREAM_OK;
+	return AGENT_OK;
 }
 
 static int stdin_prepare(struct source *s, const struct source_options *o,
-			 struct stream_error *err)
+			 struct agent_error *err)
 {
 	if (fcntl(o->stdin_fd, F_GETFL) < 0)
-		return stream_fail(err, STREAM_EIO,
-				   "cannot read standard input: %s",
-				   strerror(errno));
+		return agent_fail(err, AGENT_EIO,
+				  "cannot read standard input: %s",
+				  strerror(errno));
 	if (isatty(o->stdin_fd))
-		return stream_fail(err, STREAM_EIO,
-				   "standard input is a terminal: pipe the "
-				   "dump in (e.g. pg_dumpall | offsite backup "
-				   "--stdin)");
+		return agent_fail(err, AGENT_EIO,
+				  "standard input is a terminal: pipe the "
+				  "dump in (e.g. pg_dumpall | offsite backup "
+				  "--stdin)");
 	(void)fcntl(o->stdin_fd, F_SETPIPE_SZ, PIPE_SIZE);
 	s->out_fd = o->stdin_fd;
 	s->own_out = false;
 	snprintf(s->tool, sizeof(s->tool), "stdin");
 	s->version = strdup("stdin");
 	if (s->version == NULL)
-		return stream_fail(err, STREAM_ENOMEM, "out of memory");
+		return agent_fail(err, AGENT_ENOMEM, "out of memory");
 	s->format = "raw";
 	s->allow_empty = true;
-	return STREAM_OK;
+	return AGENT_OK;
 }
 
 /* ---- open ---- */
@@ -133,14 +133,14 @@ static void log_argv(const struct source *s)
 	log_event(LOG_DEBUG, "dump command", "argv", line, NULL);
 }
 
-static int start_tool(struct source *s, struct stream_error *err)
+static int start_tool(struct source *s, struct agent_error *err)
 {
 	int outp[2] = {-1, -1}, errp[2] = {-1, -1}, rc;
 	char pid[32];
 
 	if (pipe2(outp, O_CLOEXEC) != 0 || pipe2(errp, O_CLOEXEC) != 0) {
-		rc = stream_fail(err, STREAM_EIO, "cannot run %s: pipe: %s",
-				 s->tool, strerror(errno));
+		rc = agent_fail(err, AGENT_EIO, "cannot run %s: pipe: %s",
+				s->tool, strerror(errno));
 		goto fail;
 	}
 	/* Ignore failure: a smaller pipe is slower, not wrong. */
@@ -148,7 +148,7 @@ static int start_tool(struct source *s, struct stream_error *err)
 	log_argv(s);
 	rc = source_spawn(&s->pid, s->argv.v, s->env.v, outp[1], errp[1],
 			  s->tool, err);
-	if (rc != STREAM_OK)
+	if (rc != AGENT_OK)
 		goto fail;
 	close(outp[1]);
 	close(errp[1]);
@@ -159,7 +159,7 @@ static int start_tool(struct source *s, struct stream_error *err)
 	snprintf(pid, sizeof(pid), "%ld", (long)s->pid);
 	log_event(LOG_INFO, "dump started", "tool", s->version, "pid", pid,
 		  "database", s->name, NULL);
-	return STREAM_OK;
+	return AGENT_OK;
 fail:
 	for (int i = 0; i < 2; i++) {
 		if (outp[i] >= 0)
@@ -171,7 +171,7 @@ fail:
 }
 
 int source_open(struct source **out, const conf *c,
-		const struct source_options *o, struct stream_error *err)
+		const struct source_options *o, struct agent_error *err)
 {
 	struct source_options defaults = SOURCE_OPTIONS_INIT;
 	struct source *s;
@@ -182,7 +182,7 @@ int source_open(struct source **out, const conf *c,
 		o = &defaults;
 	s = source_new();
 	if (s == NULL)
-		return stream_fail(err, STREAM_ENOMEM, "out of memory");
+		return agent_fail(err, AGENT_ENOMEM, "out of memory");
 	s->driver = o->use_stdin ? CONF_DRIVER_STDIN : c->database.driver;
 	s->grace_ms = o->kill_grace_ms;
 	s->timeout_ms = c->database.timeout * 1000;
@@ -191,7 +191,7 @@ int source_open(struct source **out, const conf *c,
 		 : c->database.name != NULL ? c->database.name
 					    : "");
 	if (pipe2(s->wake, O_CLOEXEC | O_NONBLOCK) != 0) {
-		rc = stream_fail(err, STREAM_EIO, "pipe: %s", strerror(errno));
+		rc = agent_fail(err, AGENT_EIO, "pipe: %s", strerror(errno));
 		goto out;
 	}
 	switch (s->driver) {
@@ -208,17 +208,17 @@ int source_open(struct source **out, const conf *c,
 		rc = stdin_prepare(s, o, err);
 		break;
 	default:
-		rc = stream_fail(err, STREAM_EIO, "unknown database driver %d",
-				 (int)s->driver);
+		rc = agent_fail(err, AGENT_EIO, "unknown database driver %d",
+				(int)s->driver);
 		break;
 	}
-	if (rc != STREAM_OK)
+	if (rc != AGENT_OK)
 		goto out;
 	if (s->driver == CONF_DRIVER_STDIN)
 		s->started_ms = source_now_ms();
 	else
 		rc = start_tool(s, err);
-	if (rc != STREAM_OK)
+	if (rc != AGENT_OK)
 		goto out;
 	*out = s;
 	s = NULL;
@@ -329,9 +329,9 @@ static void read_output(struct source *s, struct reader *r, unsigned slot)
 	} else if (n == 0) {
 		close_output(s);
 	} else if (errno != EINTR && errno != EAGAIN) {
-		stream_fail(&s->rerr, STREAM_EIO,
-			    "cannot read the output of %s: %s", s->tool,
-			    strerror(errno));
+		agent_fail(&s->rerr, AGENT_EIO,
+			   "cannot read the output of %s: %s", s->tool,
+			   strerror(errno));
 		reader_stop(s, r, SOURCE_STOP_ERROR, source_now_ms());
 	}
 }
@@ -411,8 +411,8 @@ static void *reader_main(void *arg)
 		if (poll(pfd, n, timeout) < 0) {
 			if (errno == EINTR)
 				continue;
-			stream_fail(&s->rerr, STREAM_EIO, "poll: %s",
-				    strerror(errno));
+			agent_fail(&s->rerr, AGENT_EIO, "poll: %s",
+				   strerror(errno));
 			reader_stop(s, &r, SOURCE_STOP_ERROR, now);
 			/* Nothing more can be read: end after the kill. */
 			if (s->err_fd >= 0) {
@@ -480,22 +480,22 @@ static void account(struct source *s, const char *data, size_t len)
 }
 
 /* What the run amounts to, once the reader has finished. */
-static int pump_result(struct source *s, int rc, struct stream_error *err)
+static int pump_result(struct source *s, int rc, struct agent_error *err)
 {
 	char status[128], msg[sizeof(err->msg)], bytes[32], secs[32];
 
-	if (rc != STREAM_OK && rc != STREAM_ECANCEL)
+	if (rc != AGENT_OK && rc != AGENT_ECANCEL)
 		return rc; /* the chain's error, set by its stage */
-	if (rc == STREAM_ECANCEL || s->why_stopped == SOURCE_STOP_CANCEL)
-		return stream_fail(err, STREAM_ECANCEL, "%s was cancelled",
-				   s->tool);
+	if (rc == AGENT_ECANCEL || s->why_stopped == SOURCE_STOP_CANCEL)
+		return agent_fail(err, AGENT_ECANCEL, "%s was cancelled",
+				  s->tool);
 	if (s->why_stopped == SOURCE_STOP_TIMEOUT)
-		return stream_fail(err, STREAM_ELIMIT, "%s timed out after %s",
-				   s->tool,
-				   conf_format_duration(secs, sizeof(secs),
-							s->timeout_ms / 1000));
+		return agent_fail(err, AGENT_ELIMIT, "%s timed out after %s",
+				  s->tool,
+				  conf_format_duration(secs, sizeof(secs),
+						       s->timeout_ms / 1000));
 	if (s->why_stopped == SOURCE_STOP_ERROR)
-		return stream_fail(err, s->rerr.code, "%s", s->rerr.msg);
+		return agent_fail(err, s->rerr.code, "%s", s->rerr.msg);
 	if (s->pid > 0 &&
 	    (s->status.si_code != CLD_EXITED || s->status.si_status != 0)) {
 		source_status_text(status, sizeof(status), &s->status);
@@ -505,40 +505,40 @@ static int pump_result(struct source *s, int rc, struct stream_error *err)
 		else
 			snprintf(msg, sizeof(msg), "%s %s", s->tool, status);
 		s3_redact(msg, sizeof(msg));
-		return stream_fail(err, STREAM_EIO, "%s", msg);
+		return agent_fail(err, AGENT_EIO, "%s", msg);
 	}
 	if (s->check_marker && !source_pg_marker_seen(s->tail, s->tail_len))
-		return stream_fail(err, STREAM_EIO,
-				   "%s output ended without the end-of-dump "
-				   "marker",
-				   s->tool);
+		return agent_fail(err, AGENT_EIO,
+				  "%s output ended without the end-of-dump "
+				  "marker",
+				  s->tool);
 	if (s->bytes == 0 && !s->allow_empty)
-		return stream_fail(err, STREAM_EIO, "%s produced no output",
-				   s->tool);
+		return agent_fail(err, AGENT_EIO, "%s produced no output",
+				  s->tool);
 	snprintf(bytes, sizeof(bytes), "%" PRIu64, s->bytes);
 	if (s->bytes == 0)
 		log_event(LOG_WARN, "the dump is empty", "tool", s->tool, NULL);
 	log_event(LOG_INFO, "dump finished", "tool", s->tool, "bytes", bytes,
 		  NULL);
-	return STREAM_OK;
+	return AGENT_OK;
 }
 
-int source_pump(struct source *s, struct stream *head, struct stream_error *err)
+int source_pump(struct source *s, struct stream *head, struct agent_error *err)
 {
 	pthread_t tid;
-	int rc = STREAM_OK;
+	int rc = AGENT_OK;
 
 	if (s->pumped)
-		return stream_fail(err, STREAM_EIO, "source: pumped twice");
+		return agent_fail(err, AGENT_EIO, "source: pumped twice");
 	s->pumped = true;
 	for (unsigned i = 0; i < SOURCE_QUEUE_LEN; i++) {
 		s->buf[i] = malloc(SOURCE_CHUNK);
 		if (s->buf[i] == NULL)
-			return stream_fail(err, STREAM_ENOMEM, "out of memory");
+			return agent_fail(err, AGENT_ENOMEM, "out of memory");
 	}
 	if (pthread_create(&tid, NULL, reader_main, s) != 0)
-		return stream_fail(err, STREAM_ENOMEM,
-				   "cannot start the reader thread");
+		return agent_fail(err, AGENT_ENOMEM,
+				  "cannot start the reader thread");
 	for (;;) {
 		unsigned slot;
 		bool wake;
@@ -555,11 +555,11 @@ int source_pump(struct source *s, struct stream *head, struct stream_error *err)
 
 		/* After a failure, drain what is queued: the reader never
 		 * waits on a pump that stopped taking. */
-		if (rc == STREAM_OK && atomic_load(&s->cancelled))
-			rc = STREAM_ECANCEL;
-		if (rc == STREAM_OK) {
+		if (rc == AGENT_OK && atomic_load(&s->cancelled))
+			rc = AGENT_ECANCEL;
+		if (rc == AGENT_OK) {
 			rc = stream_write(head, s->buf[slot], s->len[slot]);
-			if (rc == STREAM_OK)
+			if (rc == AGENT_OK)
 				account(s, s->buf[slot], s->len[slot]);
 			else
 				request_stop(s);
@@ -683,7 +683,7 @@ static bool executable_file(const char *path)
 }
 
 /* Where posix_spawnp() would find NAME: its path, in *out. */
-static int find_program(char **out, const char *name, struct stream_error *err)
+static int find_program(char **out, const char *name, struct agent_error *err)
 {
 	const char *path = getenv("PATH"), *p;
 	char full[PATH_MAX];
@@ -691,11 +691,11 @@ static int find_program(char **out, const char *name, struct stream_error *err)
 	*out = NULL;
 	if (strchr(name, '/') != NULL) {
 		if (!executable_file(name))
-			return stream_fail(err, STREAM_EIO, "cannot run %s: %s",
-					   name,
-					   access(name, F_OK) != 0
-						   ? "no such file"
-						   : "not an executable file");
+			return agent_fail(err, AGENT_EIO, "cannot run %s: %s",
+					  name,
+					  access(name, F_OK) != 0
+						  ? "no such file"
+						  : "not an executable file");
 		*out = strdup(name);
 	} else {
 		/* glibc's default when PATH is unset. */
@@ -712,19 +712,19 @@ static int find_program(char **out, const char *name, struct stream_error *err)
 				break;
 			}
 			if (p[dirlen] == '\0')
-				return stream_fail(err, STREAM_EIO,
-						   "cannot find %s in PATH (is "
-						   "it installed?)",
-						   name);
+				return agent_fail(err, AGENT_EIO,
+						  "cannot find %s in PATH (is "
+						  "it installed?)",
+						  name);
 		}
 	}
 	if (*out == NULL)
-		return stream_fail(err, STREAM_ENOMEM, "out of memory");
-	return STREAM_OK;
+		return agent_fail(err, AGENT_ENOMEM, "out of memory");
+	return AGENT_OK;
 }
 
 int source_check_tool(char **detail, const conf *c,
-		      const struct source_options *o, struct stream_error *err)
+		      const struct source_options *o, struct agent_error *err)
 {
 	struct source_options defaults = SOURCE_OPTIONS_INIT;
 	char *const *cmd = c->database.command;
@@ -739,19 +739,19 @@ int source_check_tool(char **detail, const conf *c,
 		return source_mysql_check_tool(detail, o, err);
 	case CONF_DRIVER_COMMAND:
 		if (cmd == NULL || cmd[0] == NULL || cmd[0][0] == '\0')
-			return stream_fail(err, STREAM_EIO,
-					   "driver = command needs a command "
-					   "in [database]");
+			return agent_fail(err, AGENT_EIO,
+					  "driver = command needs a command "
+					  "in [database]");
 		return find_program(detail, cmd[0], err);
 	case CONF_DRIVER_STDIN:
-		return STREAM_OK;
+		return AGENT_OK;
 	}
-	return stream_fail(err, STREAM_EIO, "unknown database driver %d",
-			   (int)c->database.driver);
+	return agent_fail(err, AGENT_EIO, "unknown database driver %d",
+			  (int)c->database.driver);
 }
 
 int source_check_database(char **detail, const conf *c,
-			  const char *tool_version, struct stream_error *err)
+			  const char *tool_version, struct agent_error *err)
 {
 	*detail = NULL;
 	switch (c->database.driver) {
@@ -761,8 +761,8 @@ int source_check_database(char **detail, const conf *c,
 		return source_mysql_check_database(detail, c, err);
 	case CONF_DRIVER_COMMAND:
 	case CONF_DRIVER_STDIN:
-		return STREAM_OK;
+		return AGENT_OK;
 	}
-	return stream_fail(err, STREAM_EIO, "unknown database driver %d",
-			   (int)c->database.driver);
+	return agent_fail(err, AGENT_EIO, "unknown database driver %d",
+			  (int)c->database.driver);
 }

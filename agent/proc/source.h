@@ -37,13 +37,13 @@
  * from the tool is enlarged to 1 MiB where the system allows. The reader
  * also logs stderr and enforces [database] timeout.
  *
- * Errors: every function that can fail sets the stream_error (first error
- * wins) and returns its code: STREAM_EIO for the tool or the database
+ * Errors: every function that can fail sets the agent_error (first error
+ * wins) and returns its code: AGENT_EIO for the tool or the database
  * (messages such as "pg_dump exited with status 1", "pg_dump was killed
  * by signal 9 (KILL)", "pg_dump output ended without the end-of-dump
- * marker", "cannot connect to the database: ..."), STREAM_ELIMIT for the
- * timeout ("pg_dump timed out after 30s"), STREAM_ECANCEL after
- * source_cancel(), STREAM_ENOMEM. Messages are redacted: no password.
+ * marker", "cannot connect to the database: ..."), AGENT_ELIMIT for the
+ * timeout ("pg_dump timed out after 30s"), AGENT_ECANCEL after
+ * source_cancel(), AGENT_ENOMEM. Messages are redacted: no password.
  */
 #ifndef OFFSITE_AGENT_SOURCE_H
 #define OFFSITE_AGENT_SOURCE_H
@@ -87,21 +87,20 @@ struct source_options {
  * here.
  */
 int source_open(struct source **out, const conf *c,
-		const struct source_options *o, struct stream_error *err);
+		const struct source_options *o, struct agent_error *err);
 
 /*
  * Write everything the source produces into the chain at HEAD with
  * stream_write(); never calls stream_finish(), which stays the caller's.
- * Returns STREAM_OK only when every byte was delivered, the tool exited
+ * Returns AGENT_OK only when every byte was delivered, the tool exited
  * with status 0 and (plain pg_dump) the end-of-dump marker was seen. When
  * a write into the chain fails, the tool is stopped and that error is
  * returned as the chain set it. Call it at most once.
  */
-int source_pump(struct source *s, struct stream *head,
-		struct stream_error *err);
+int source_pump(struct source *s, struct stream *head, struct agent_error *err);
 
 /*
- * Stop the source: the pump returns STREAM_ECANCEL as soon as it can. The
+ * Stop the source: the pump returns AGENT_ECANCEL as soon as it can. The
  * tool's process group gets SIGTERM now and SIGKILL kill_grace_ms later
  * (sent by the pump, or by source_close()). Takes no lock and allocates
  * nothing (kill and write only), so a signal-handling thread, or a
@@ -136,7 +135,7 @@ const char *source_format(const struct source *s);
 
 /*
  * For `offsite check`: what source_open() would find out, without starting
- * a dump. Each returns STREAM_OK with a one-line description in *detail
+ * a dump. Each returns AGENT_OK with a one-line description in *detail
  * (malloc'd; NULL when the check does not apply to the driver), or an
  * error code with ERR set as source_open() would set it.
  *
@@ -155,8 +154,8 @@ const char *source_format(const struct source *s);
  * asks for the server's version. command, stdin: do not apply.
  */
 int source_check_tool(char **detail, const conf *c,
-		      const struct source_options *o, struct stream_error *err);
+		      const struct source_options *o, struct agent_error *err);
 int source_check_database(char **detail, const conf *c,
-			  const char *tool_version, struct stream_error *err);
+			  const char *tool_version, struct agent_error *err);
 
 #endif

@@ -78,7 +78,7 @@ struct source {
 
 	/* Written by the reader, read by the pump after the join. */
 	int why_stopped; /* enum source_stop */
-	struct stream_error rerr;
+	struct agent_error rerr;
 	char stderr_line[SOURCE_LINE_MAX];
 	size_t stderr_len;
 	bool stderr_skip; /* the rest of a too-long line */
@@ -107,9 +107,9 @@ void source_argv_addf(struct source_argv *a, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /* Append every string of a NULL-terminated LIST (NULL: none). */
 void source_argv_addv(struct source_argv *a, char *const *list);
-/* STREAM_ENOMEM if an add failed; else builds V and returns STREAM_OK.
+/* AGENT_ENOMEM if an add failed; else builds V and returns AGENT_OK.
  * Call it after the last add, before reading V. */
-int source_argv_check(struct source_argv *a, struct stream_error *err);
+int source_argv_check(struct source_argv *a, struct agent_error *err);
 /* Wipes the strings (an environment may hold a password), frees. */
 void source_argv_free(struct source_argv *a);
 
@@ -118,7 +118,7 @@ void source_argv_free(struct source_argv *a);
 int64_t source_now_ms(void);
 
 /* The environment for tools: ours without offsite's S3 secrets. */
-int source_env_build(struct source_argv *env, struct stream_error *err);
+int source_env_build(struct source_argv *env, struct agent_error *err);
 /* Set NAME=VALUE in ENV, replacing NAME if it is there. */
 void source_env_set(struct source_argv *env, const char *name,
 		    const char *value);
@@ -129,19 +129,19 @@ void source_env_set(struct source_argv *env, const char *name,
  * mask. TOOL names it in messages ("cannot run pg_dump: ...").
  */
 int source_spawn(pid_t *pid, char *const *argv, char *const *env, int out,
-		 int err_fd, const char *tool, struct stream_error *err);
+		 int err_fd, const char *tool, struct agent_error *err);
 
 /* The same with standard input from IN; IN or OUT -1: /dev/null. For the
  * tools restore feeds through a pipe. */
 int source_spawn_io(pid_t *pid, char *const *argv, char *const *env, int in,
 		    int out, int err_fd, const char *tool,
-		    struct stream_error *err);
+		    struct agent_error *err);
 
 /* Run ARGV = TOOL --version to its end, at most 10 s, and return the
  * first line of its output (stdout and stderr), blanks collapsed, in
  * *out (malloc'd). */
 int source_capture_version(char **out, char *const *argv, char *const *env,
-			   const char *tool, struct stream_error *err);
+			   const char *tool, struct agent_error *err);
 
 /*
  * The same for any short run, whose output is its stdout: WHAT says
@@ -151,7 +151,7 @@ int source_capture_version(char **out, char *const *argv, char *const *env,
  */
 int source_capture_line(char **out, char *const *argv, char *const *env,
 			const char *tool, const char *what,
-			struct stream_error *err);
+			struct agent_error *err);
 
 /* Describe a waitid() status: "exited with status 1", "was killed by
  * signal 9 (KILL)". */
@@ -167,21 +167,20 @@ void source_signal(const struct source *s, int sig);
 /* ---- drivers ---- */
 
 int source_pg_prepare(struct source *s, const conf *c,
-		      const struct source_options *o, struct stream_error *err);
+		      const struct source_options *o, struct agent_error *err);
 int source_mysql_prepare(struct source *s, const conf *c,
 			 const struct source_options *o,
-			 struct stream_error *err);
+			 struct agent_error *err);
 
 /* The drivers' parts of source_check_tool() and source_check_database(). */
 int source_pg_check_tool(char **version, const struct source_options *o,
-			 struct stream_error *err);
+			 struct agent_error *err);
 int source_pg_check_database(char **detail, const conf *c,
-			     const char *tool_version,
-			     struct stream_error *err);
+			     const char *tool_version, struct agent_error *err);
 int source_mysql_check_tool(char **version, const struct source_options *o,
-			    struct stream_error *err);
+			    struct agent_error *err);
 int source_mysql_check_database(char **detail, const conf *c,
-				struct stream_error *err);
+				struct agent_error *err);
 
 /* pg_dump's options that matter to offsite, from dump_options. */
 struct source_pg_opts {
@@ -205,12 +204,12 @@ bool source_pg_marker_seen(const char *tail, size_t len);
  * outputs are malloc'd; wipe *PASSWORD before freeing it.
  */
 int source_pg_child_conninfo(char **out, char **password, const char *conninfo,
-			     const char *tool, struct stream_error *err);
+			     const char *tool, struct agent_error *err);
 
 /* Connect to CONNINFO with libpq and count the relations (tables, views,
  * sequences...) outside the system schemas: 0 for an empty database. */
 int source_pg_user_relations(const char *conninfo, long long *count,
-			     struct stream_error *err);
+			     struct agent_error *err);
 
 /* "pg_dump (PostgreSQL) 15.18 (Debian ...)": 1500; 9.6: 906; -1. */
 int source_pg_tool_major(const char *version);
@@ -221,7 +220,7 @@ struct source_mysql_dsn {
 	unsigned port;
 };
 int source_mysql_parse_dsn(struct source_mysql_dsn *out, const char *dsn,
-			   struct stream_error *err);
+			   struct agent_error *err);
 void source_mysql_dsn_dispose(struct source_mysql_dsn *d);
 /* One option file value, double-quoted and escaped; malloc'd. */
 char *source_mysql_quote(const char *value);
@@ -233,6 +232,6 @@ char *source_mysql_quote(const char *value);
  */
 int source_mysql_write_optfile(char **path, const struct source_mysql_dsn *d,
 			       const char *password, const char *tool,
-			       struct stream_error *err);
+			       struct agent_error *err);
 
 #endif

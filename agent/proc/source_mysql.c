@@ -75,18 +75,18 @@ void source_mysql_dsn_dispose(struct source_mysql_dsn *d)
 	memset(d, 0, sizeof(*d));
 }
 
-static int dsn_bad(struct source_mysql_dsn *d, struct stream_error *err, int r,
+static int dsn_bad(struct source_mysql_dsn *d, struct agent_error *err, int r,
 		   const char *what)
 {
 	source_mysql_dsn_dispose(d);
 	if (r == -2)
-		return stream_fail(err, STREAM_ENOMEM, "out of memory");
-	return stream_fail(err, STREAM_EIO,
-			   "dsn: %s (mysql://user@host:port/db)", what);
+		return agent_fail(err, AGENT_ENOMEM, "out of memory");
+	return agent_fail(err, AGENT_EIO, "dsn: %s (mysql://user@host:port/db)",
+			  what);
 }
 
 int source_mysql_parse_dsn(struct source_mysql_dsn *d, const char *dsn,
-			   struct stream_error *err)
+			   struct agent_error *err)
 {
 	const char *auth, *auth_end, *at = NULL, *host, *port = NULL, *p;
 	int r;
@@ -179,7 +179,7 @@ int source_mysql_parse_dsn(struct source_mysql_dsn *d, const char *dsn,
 			q = amp ? amp + 1 : end;
 		}
 	}
-	return STREAM_OK;
+	return AGENT_OK;
 }
 
 /* ---- the option file ---- */
@@ -246,7 +246,7 @@ static bool put_value(FILE *f, const char *key, const char *value)
 
 int source_mysql_write_optfile(char **path, const struct source_mysql_dsn *d,
 			       const char *password, const char *tool,
-			       struct stream_error *err)
+			       struct agent_error *err)
 {
 	const char *tmp = getenv("TMPDIR");
 	FILE *f;
@@ -258,23 +258,23 @@ int source_mysql_write_optfile(char **path, const struct source_mysql_dsn *d,
 		tmp = "/tmp";
 	if (asprintf(path, "%s/offsite-mysql-XXXXXX", tmp) < 0) {
 		*path = NULL;
-		return stream_fail(err, STREAM_ENOMEM, "out of memory");
+		return agent_fail(err, AGENT_ENOMEM, "out of memory");
 	}
 	fd = mkostemp(*path, O_CLOEXEC);
 	if (fd < 0) {
 		int e = errno;
 		free(*path);
 		*path = NULL;
-		return stream_fail(err, STREAM_EIO,
-				   "cannot create the %s option file in %s: %s",
-				   tool, tmp, strerror(e));
+		return agent_fail(err, AGENT_EIO,
+				  "cannot create the %s option file in %s: %s",
+				  tool, tmp, strerror(e));
 	}
 	f = fdopen(fd, "w");
 	if (f == NULL) {
 		close(fd);
-		return stream_fail(err, STREAM_EIO,
-				   "cannot write the %s option file: %s", tool,
-				   strerror(errno));
+		return agent_fail(err, AGENT_EIO,
+				  "cannot write the %s option file: %s", tool,
+				  strerror(errno));
 	}
 	ok = fchmod(fd, 0600) == 0 && fputs("[client]\n", f) >= 0 &&
 	     put_value(f, "user", d->user) &&
@@ -285,10 +285,10 @@ int source_mysql_write_optfile(char **path, const struct source_mysql_dsn *d,
 	if (fclose(f) != 0)
 		ok = false;
 	if (!ok)
-		return stream_fail(err, STREAM_EIO,
-				   "cannot write the %s option file %s", tool,
-				   *path);
-	return STREAM_OK;
+		return agent_fail(err, AGENT_EIO,
+				  "cannot write the %s option file %s", tool,
+				  *path);
+	return AGENT_OK;
 }
 
 /* ---- the driver ---- */
@@ -297,28 +297,27 @@ int source_mysql_write_optfile(char **path, const struct source_mysql_dsn *d,
  * password (password_file wins over one in the DSN), the database (the
  * DSN's, else name). */
 static int resolve(struct source_mysql_dsn *d, const char **password,
-		   const char **db, const conf *c, struct stream_error *err)
+		   const char **db, const conf *c, struct agent_error *err)
 {
-	int rc = STREAM_OK;
+	int rc = AGENT_OK;
 
 	memset(d, 0, sizeof(*d));
 	if (c->database.dsn != NULL) {
 		rc = source_mysql_parse_dsn(d, c->database.dsn, err);
-		if (rc != STREAM_OK)
+		if (rc != AGENT_OK)
 			return rc;
 	}
 	*password = c->database.password ? c->database.password : d->password;
 	*db = d->db ? d->db : c->database.name;
 	if (*db == NULL)
-		return stream_fail(err, STREAM_EIO,
-				   "no database to dump: name it in dsn "
-				   "(mysql://user@host/DB) or as name in "
-				   "[database]");
+		return agent_fail(err, AGENT_EIO,
+				  "no database to dump: name it in dsn "
+				  "(mysql://user@host/DB) or as name in "
+				  "[database]");
 	if ((*db)[0] == '-')
-		return stream_fail(err, STREAM_EIO,
-				   "database name '%.64s' starts with '-'",
-				   *db);
-	return STREAM_OK;
+		return agent_fail(err, AGENT_EIO,
+				  "database name '%.64s' starts with '-'", *db);
+	return AGENT_OK;
 }
 
 static bool has_client_options(const struct source_mysql_dsn *d,
@@ -329,7 +328,7 @@ static bool has_client_options(const struct source_mysql_dsn *d,
 
 int source_mysql_prepare(struct source *s, const conf *c,
 			 const struct source_options *o,
-			 struct stream_error *err)
+			 struct agent_error *err)
 {
 	struct source_mysql_dsn d = {0};
 	struct source_argv vargv = {0};
@@ -338,33 +337,33 @@ int source_mysql_prepare(struct source *s, const conf *c,
 
 	snprintf(s->tool, sizeof(s->tool), "mysqldump");
 	rc = resolve(&d, &password, &db, c, err);
-	if (rc != STREAM_OK)
+	if (rc != AGENT_OK)
 		goto out;
 	for (char *const *t = c->database.tables; t && *t; t++) {
 		if (**t == '\0' || **t == '-') {
-			rc = stream_fail(err, STREAM_EIO,
-					 "tables: '%.64s' is not a table name",
-					 *t);
+			rc = agent_fail(err, AGENT_EIO,
+					"tables: '%.64s' is not a table name",
+					*t);
 			goto out;
 		}
 	}
 	rc = source_env_build(&s->env, err);
-	if (rc != STREAM_OK)
+	if (rc != AGENT_OK)
 		goto out;
 
 	source_argv_add(&vargv, o->tool ? o->tool : "mysqldump");
 	source_argv_add(&vargv, "--version");
 	rc = source_argv_check(&vargv, err);
-	if (rc == STREAM_OK)
+	if (rc == AGENT_OK)
 		rc = source_capture_version(&s->version, vargv.v, s->env.v,
 					    s->tool, err);
-	if (rc != STREAM_OK)
+	if (rc != AGENT_OK)
 		goto out;
 
 	if (has_client_options(&d, password)) {
 		rc = source_mysql_write_optfile(&s->optfile, &d, password,
 						"mysqldump", err);
-		if (rc != STREAM_OK)
+		if (rc != AGENT_OK)
 			goto out;
 	}
 	source_argv_add(&s->argv, o->tool ? o->tool : "mysqldump");
@@ -386,7 +385,7 @@ out:
 }
 
 int source_mysql_check_tool(char **version, const struct source_options *o,
-			    struct stream_error *err)
+			    struct agent_error *err)
 {
 	struct source_argv env = {0}, vargv = {0};
 	int rc;
@@ -395,9 +394,9 @@ int source_mysql_check_tool(char **version, const struct source_options *o,
 	rc = source_env_build(&env, err);
 	source_argv_add(&vargv, o->tool ? o->tool : "mysqldump");
 	source_argv_add(&vargv, "--version");
-	if (rc == STREAM_OK)
+	if (rc == AGENT_OK)
 		rc = source_argv_check(&vargv, err);
-	if (rc == STREAM_OK)
+	if (rc == AGENT_OK)
 		rc = source_capture_version(version, vargv.v, env.v,
 					    "mysqldump", err);
 	source_argv_free(&vargv);
@@ -409,7 +408,7 @@ int source_mysql_check_tool(char **version, const struct source_options *o,
 #define CHECK_CONNECT_TIMEOUT "10"
 
 int source_mysql_check_database(char **detail, const conf *c,
-				struct stream_error *err)
+				struct agent_error *err)
 {
 	struct source_mysql_dsn d = {0};
 	struct source_argv env = {0}, argv = {0};
@@ -419,12 +418,12 @@ int source_mysql_check_database(char **detail, const conf *c,
 
 	*detail = NULL;
 	rc = resolve(&d, &password, &db, c, err);
-	if (rc == STREAM_OK)
+	if (rc == AGENT_OK)
 		rc = source_env_build(&env, err);
-	if (rc == STREAM_OK && has_client_options(&d, password))
+	if (rc == AGENT_OK && has_client_options(&d, password))
 		rc = source_mysql_write_optfile(&optfile, &d, password, "mysql",
 						err);
-	if (rc != STREAM_OK)
+	if (rc != AGENT_OK)
 		goto out;
 	/* The same credentials as mysqldump, through the same kind of
 	 * file, and a question only a connected client can answer. */
@@ -437,14 +436,14 @@ int source_mysql_check_database(char **detail, const conf *c,
 	source_argv_add(&argv, "--execute=SELECT VERSION()");
 	source_argv_add(&argv, db); /* resolve() refused a leading '-' */
 	rc = source_argv_check(&argv, err);
-	if (rc == STREAM_OK)
+	if (rc == AGENT_OK)
 		rc = source_capture_line(&version, argv.v, env.v, "mysql",
 					 "(connecting to the database)", err);
-	if (rc != STREAM_OK)
+	if (rc != AGENT_OK)
 		goto out;
 	if (asprintf(detail, "server %s, database %s", version, db) < 0) {
 		*detail = NULL;
-		rc = stream_fail(err, STREAM_ENOMEM, "out of memory");
+		rc = agent_fail(err, AGENT_ENOMEM, "out of memory");
 	}
 out:
 	if (optfile != NULL) {

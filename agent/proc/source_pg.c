@@ -256,7 +256,7 @@ struct pg_server {
  * database's size.
  */
 static int preflight(const char *conninfo, struct pg_server *srv,
-		     struct stream_error *err)
+		     struct agent_error *err)
 {
 	const char *version;
 	char msg[PQ_MESSAGE_MAX];
@@ -268,8 +268,8 @@ static int preflight(const char *conninfo, struct pg_server *srv,
 	snprintf(srv->bytes, sizeof(srv->bytes), "unknown");
 	if (pq_connect(&conn, conninfo, PREFLIGHT_CONNECT_TIMEOUT, msg,
 		       sizeof(msg)) != 0)
-		return stream_fail(err, STREAM_EIO,
-				   "cannot connect to the database: %s", msg);
+		return agent_fail(err, AGENT_EIO,
+				  "cannot connect to the database: %s", msg);
 	srv->major = server_major(PQserverVersion(conn));
 	version = PQparameterStatus(conn, "server_version");
 	snprintf(srv->version, sizeof(srv->version), "%s",
@@ -296,29 +296,29 @@ static int preflight(const char *conninfo, struct pg_server *srv,
 		  NULL);
 	PQclear(res);
 	PQfinish(conn);
-	return STREAM_OK;
+	return AGENT_OK;
 }
 
 /* pg_dump refuses a server newer than itself. TOOL_MAJOR -1: unknown,
  * let pg_dump decide. */
-static int versions_fit(int tool_major, int srv_major, struct stream_error *err)
+static int versions_fit(int tool_major, int srv_major, struct agent_error *err)
 {
 	char a[16], b[16];
 
 	if (tool_major <= 0 || srv_major <= tool_major)
-		return STREAM_OK;
+		return AGENT_OK;
 	major_text(a, sizeof(a), tool_major);
 	major_text(b, sizeof(b), srv_major);
-	return stream_fail(err, STREAM_EIO,
-			   "pg_dump %s is older than the server (PostgreSQL "
-			   "%s) and cannot dump it: install the PostgreSQL %s "
-			   "client (postgresql-client-%s)",
-			   a, b, b, b);
+	return agent_fail(err, AGENT_EIO,
+			  "pg_dump %s is older than the server (PostgreSQL "
+			  "%s) and cannot dump it: install the PostgreSQL %s "
+			  "client (postgresql-client-%s)",
+			  a, b, b, b);
 }
 
 /* `TOOL --version`, cut after the version number. */
 static int tool_version(char **out, const char *tool, char *const *env,
-			struct stream_error *err)
+			struct agent_error *err)
 {
 	struct source_argv vargv = {0};
 	int rc;
@@ -326,23 +326,23 @@ static int tool_version(char **out, const char *tool, char *const *env,
 	source_argv_add(&vargv, tool);
 	source_argv_add(&vargv, "--version");
 	rc = source_argv_check(&vargv, err);
-	if (rc == STREAM_OK)
+	if (rc == AGENT_OK)
 		rc = source_capture_version(out, vargv.v, env, "pg_dump", err);
-	if (rc == STREAM_OK)
+	if (rc == AGENT_OK)
 		trim_version(*out);
 	source_argv_free(&vargv);
 	return rc;
 }
 
 int source_pg_check_tool(char **version, const struct source_options *o,
-			 struct stream_error *err)
+			 struct agent_error *err)
 {
 	struct source_argv env = {0};
 	int rc;
 
 	*version = NULL;
 	rc = source_env_build(&env, err);
-	if (rc == STREAM_OK)
+	if (rc == AGENT_OK)
 		rc = tool_version(version, o->tool ? o->tool : "pg_dump", env.v,
 				  err);
 	source_argv_free(&env);
@@ -350,18 +350,18 @@ int source_pg_check_tool(char **version, const struct source_options *o,
 }
 
 int source_pg_check_database(char **detail, const conf *c,
-			     const char *tool_version, struct stream_error *err)
+			     const char *tool_version, struct agent_error *err)
 {
 	struct pg_server srv;
 	int rc;
 
 	*detail = NULL;
 	rc = preflight(c->database.conninfo, &srv, err);
-	if (rc == STREAM_OK)
+	if (rc == AGENT_OK)
 		rc = versions_fit(
 			tool_version ? source_pg_tool_major(tool_version) : -1,
 			srv.major, err);
-	if (rc != STREAM_OK)
+	if (rc != AGENT_OK)
 		return rc;
 	/* "15.8 (Debian 15.8-1.pgdg120+1)": the number says enough. */
 	srv.version[strcspn(srv.version, " ")] = '\0';
@@ -369,9 +369,9 @@ int source_pg_check_database(char **detail, const conf *c,
 		     srv.database,
 		     srv.pretty[0] ? srv.pretty : "size unknown") < 0) {
 		*detail = NULL;
-		return stream_fail(err, STREAM_ENOMEM, "out of memory");
+		return agent_fail(err, AGENT_ENOMEM, "out of memory");
 	}
-	return STREAM_OK;
+	return AGENT_OK;
 }
 
 /* Relations in the schemas of users: what a restore would collide with. */
@@ -382,25 +382,25 @@ int source_pg_check_database(char **detail, const conf *c,
 	" AND n.nspname !~ '^pg_'"
 
 int source_pg_user_relations(const char *conninfo, long long *count,
-			     struct stream_error *err)
+			     struct agent_error *err)
 {
 	char msg[PQ_MESSAGE_MAX];
 	PGconn *conn = NULL;
 	PGresult *res = NULL;
-	int rc = STREAM_OK;
+	int rc = AGENT_OK;
 
 	*count = -1;
 	if (pq_connect(&conn, conninfo, PREFLIGHT_CONNECT_TIMEOUT, msg,
 		       sizeof(msg)) != 0)
-		return stream_fail(err, STREAM_EIO,
-				   "cannot connect to the target database: %s",
-				   msg);
+		return agent_fail(err, AGENT_EIO,
+				  "cannot connect to the target database: %s",
+				  msg);
 	res = PQexec(conn, USER_RELATIONS_SQL);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
 		pq_message(msg, sizeof(msg), conn, res);
-		rc = stream_fail(err, STREAM_EIO,
-				 "cannot look into the target database: %s",
-				 msg);
+		rc = agent_fail(err, AGENT_EIO,
+				"cannot look into the target database: %s",
+				msg);
 		goto out;
 	}
 	*count = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
@@ -411,13 +411,13 @@ out:
 }
 
 int source_pg_child_conninfo(char **out, char **password, const char *conninfo,
-			     const char *tool, struct stream_error *err)
+			     const char *tool, struct agent_error *err)
 {
 	PQconninfoOption *opts;
 	char *errmsg = NULL, *buf = NULL, msg[400];
 	size_t size = 0;
 	FILE *f;
-	int rc = STREAM_OK;
+	int rc = AGENT_OK;
 
 	*out = NULL;
 	*password = NULL;
@@ -428,12 +428,12 @@ int source_pg_child_conninfo(char **out, char **password, const char *conninfo,
 			 errmsg ? errmsg : "out of memory");
 		s3_redact(msg, sizeof(msg));
 		PQfreemem(errmsg);
-		return stream_fail(err, STREAM_EIO, "conninfo: %s", msg);
+		return agent_fail(err, AGENT_EIO, "conninfo: %s", msg);
 	}
 	f = open_memstream(&buf, &size);
 	if (f == NULL) {
 		PQconninfoFree(opts);
-		return stream_fail(err, STREAM_ENOMEM, "out of memory");
+		return agent_fail(err, AGENT_ENOMEM, "out of memory");
 	}
 	for (PQconninfoOption *o = opts; o->keyword != NULL; o++) {
 		if (o->val == NULL)
@@ -442,16 +442,16 @@ int source_pg_child_conninfo(char **out, char **password, const char *conninfo,
 			free(*password);
 			*password = strdup(o->val);
 			if (*password == NULL)
-				rc = stream_fail(err, STREAM_ENOMEM,
-						 "out of memory");
+				rc = agent_fail(err, AGENT_ENOMEM,
+						"out of memory");
 			continue;
 		}
 		if (o->dispchar != NULL && o->dispchar[0] == '*') {
-			rc = stream_fail(err, STREAM_EIO,
-					 "conninfo: %s cannot be passed to "
-					 "%s without showing it on its "
-					 "command line; remove it",
-					 o->keyword, tool);
+			rc = agent_fail(err, AGENT_EIO,
+					"conninfo: %s cannot be passed to "
+					"%s without showing it on its "
+					"command line; remove it",
+					o->keyword, tool);
 			continue;
 		}
 		fprintf(f, "%s%s='", ftell(f) > 0 ? " " : "", o->keyword);
@@ -463,20 +463,20 @@ int source_pg_child_conninfo(char **out, char **password, const char *conninfo,
 		fputc('\'', f);
 	}
 	PQconninfoFree(opts);
-	if (fclose(f) != 0 && rc == STREAM_OK)
-		rc = stream_fail(err, STREAM_ENOMEM, "out of memory");
-	if (rc != STREAM_OK) {
+	if (fclose(f) != 0 && rc == AGENT_OK)
+		rc = agent_fail(err, AGENT_ENOMEM, "out of memory");
+	if (rc != AGENT_OK) {
 		free(buf);
 		free(*password);
 		*password = NULL;
 		return rc;
 	}
 	*out = buf;
-	return STREAM_OK;
+	return AGENT_OK;
 }
 
 int source_pg_prepare(struct source *s, const conf *c,
-		      const struct source_options *o, struct stream_error *err)
+		      const struct source_options *o, struct agent_error *err)
 {
 	const char *conninfo = c->database.conninfo;
 	struct source_pg_opts po;
@@ -487,48 +487,48 @@ int source_pg_prepare(struct source *s, const conf *c,
 	snprintf(s->tool, sizeof(s->tool), "pg_dump");
 	source_pg_scan_options(&po, c->database.dump_options);
 	if (po.bad_format)
-		return stream_fail(err, STREAM_EIO,
-				   "dump_options: unknown pg_dump format "
-				   "'%.40s' (plain, custom or tar)",
-				   po.fval);
+		return agent_fail(err, AGENT_EIO,
+				  "dump_options: unknown pg_dump format "
+				  "'%.40s' (plain, custom or tar)",
+				  po.fval);
 	if (po.file)
-		return stream_fail(err, STREAM_EIO,
-				   "dump_options: -f/--file would send "
-				   "pg_dump's output to a file, not to "
-				   "offsite; remove it");
+		return agent_fail(err, AGENT_EIO,
+				  "dump_options: -f/--file would send "
+				  "pg_dump's output to a file, not to "
+				  "offsite; remove it");
 	if (po.format == 'd')
-		return stream_fail(err, STREAM_EIO,
-				   "dump_options: the directory format writes "
-				   "files, not a stream; use -Fc or -Ft");
+		return agent_fail(err, AGENT_EIO,
+				  "dump_options: the directory format writes "
+				  "files, not a stream; use -Fc or -Ft");
 	for (char *const *t = c->database.tables; t && *t; t++) {
 		if (**t == '\0')
-			return stream_fail(err, STREAM_EIO,
-					   "tables: an empty table name");
+			return agent_fail(err, AGENT_EIO,
+					  "tables: an empty table name");
 	}
 
 	rc = source_pg_child_conninfo(&ci, &password, conninfo ? conninfo : "",
 				      "pg_dump", err);
-	if (rc != STREAM_OK)
+	if (rc != AGENT_OK)
 		return rc;
 	rc = source_env_build(&s->env, err);
-	if (rc != STREAM_OK)
+	if (rc != AGENT_OK)
 		goto out;
 	if (password != NULL)
 		source_env_set(&s->env, "PGPASSWORD", password);
 	rc = source_argv_check(&s->env, err);
-	if (rc != STREAM_OK)
+	if (rc != AGENT_OK)
 		goto out;
 
 	/* The tool and its version, before the network. */
 	rc = tool_version(&s->version, o->tool ? o->tool : "pg_dump", s->env.v,
 			  err);
-	if (rc != STREAM_OK)
+	if (rc != AGENT_OK)
 		goto out;
 	tool_major = source_pg_tool_major(s->version);
 	rc = preflight(conninfo, &srv, err);
-	if (rc == STREAM_OK)
+	if (rc == AGENT_OK)
 		rc = versions_fit(tool_major, srv.major, err);
-	if (rc != STREAM_OK)
+	if (rc != AGENT_OK)
 		goto out;
 	if (tool_major < 0)
 		log_event(LOG_WARN, "cannot read pg_dump's version", "version",
@@ -555,7 +555,7 @@ int source_pg_prepare(struct source *s, const conf *c,
 			  "[compression] level = 0",
 			  NULL);
 	rc = source_argv_check(&s->argv, err);
-	if (rc != STREAM_OK)
+	if (rc != AGENT_OK)
 		goto out;
 	s->format = po.format == 'c'   ? "custom"
 		    : po.format == 't' ? "tar"

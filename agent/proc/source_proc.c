@@ -100,7 +100,7 @@ void source_argv_addv(struct source_argv *a, char *const *list)
 		source_argv_add(a, *list);
 }
 
-int source_argv_check(struct source_argv *a, struct stream_error *err)
+int source_argv_check(struct source_argv *a, struct agent_error *err)
 {
 	char *p;
 
@@ -109,16 +109,16 @@ int source_argv_check(struct source_argv *a, struct stream_error *err)
 	if (!a->failed)
 		a->v = malloc((a->n + 1) * sizeof(*a->v));
 	if (a->v == NULL)
-		return stream_fail(err, STREAM_ENOMEM,
-				   "out of memory building the dump tool's "
-				   "arguments");
+		return agent_fail(err, AGENT_ENOMEM,
+				  "out of memory building the dump tool's "
+				  "arguments");
 	p = a->text;
 	for (size_t i = 0; i < a->n; i++) {
 		a->v[i] = p;
 		p += strlen(p) + 1;
 	}
 	a->v[a->n] = NULL;
-	return STREAM_OK;
+	return AGENT_OK;
 }
 
 void source_argv_free(struct source_argv *a)
@@ -147,7 +147,7 @@ static const char *const env_secrets[] = {
 	"AWS_SECURITY_TOKEN",
 };
 
-int source_env_build(struct source_argv *env, struct stream_error *err)
+int source_env_build(struct source_argv *env, struct agent_error *err)
 {
 	for (char **e = environ; e != NULL && *e != NULL; e++) {
 		bool secret = false;
@@ -196,14 +196,14 @@ int64_t source_now_ms(void)
 }
 
 int source_spawn(pid_t *pid, char *const *argv, char *const *env, int out,
-		 int err_fd, const char *tool, struct stream_error *err)
+		 int err_fd, const char *tool, struct agent_error *err)
 {
 	return source_spawn_io(pid, argv, env, -1, out, err_fd, tool, err);
 }
 
 int source_spawn_io(pid_t *pid, char *const *argv, char *const *env, int in,
 		    int out, int err_fd, const char *tool,
-		    struct stream_error *err)
+		    struct agent_error *err)
 {
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t at;
@@ -212,10 +212,10 @@ int source_spawn_io(pid_t *pid, char *const *argv, char *const *env, int in,
 
 	*pid = 0;
 	if (posix_spawn_file_actions_init(&fa) != 0)
-		return stream_fail(err, STREAM_ENOMEM, "out of memory");
+		return agent_fail(err, AGENT_ENOMEM, "out of memory");
 	if (posix_spawnattr_init(&at) != 0) {
 		posix_spawn_file_actions_destroy(&fa);
-		return stream_fail(err, STREAM_ENOMEM, "out of memory");
+		return agent_fail(err, AGENT_ENOMEM, "out of memory");
 	}
 	sigemptyset(&none);
 	sigfillset(&all);
@@ -257,13 +257,13 @@ int source_spawn_io(pid_t *pid, char *const *argv, char *const *env, int in,
 	posix_spawn_file_actions_destroy(&fa);
 	if (rc != 0) {
 		*pid = 0;
-		return stream_fail(err, STREAM_EIO, "cannot run %s: %s%s", tool,
-				   strerror(rc),
-				   rc == ENOENT ? " (is it installed and in "
-						  "PATH?)"
-						: "");
+		return agent_fail(err, AGENT_EIO, "cannot run %s: %s%s", tool,
+				  strerror(rc),
+				  rc == ENOENT ? " (is it installed and in "
+						 "PATH?)"
+					       : "");
 	}
-	return STREAM_OK;
+	return AGENT_OK;
 }
 
 void source_status_text(char *buf, size_t size, const siginfo_t *si)
@@ -381,7 +381,7 @@ static bool capture_read(struct capture_fd *c)
  */
 static int capture(char **out, char *const *argv, char *const *env,
 		   const char *tool, const char *what, bool merge,
-		   struct stream_error *err)
+		   struct agent_error *err)
 {
 	struct capture_fd cap[2] = {{.fd = -1}, {.fd = -1}};
 	char status[128], *msg = NULL;
@@ -392,8 +392,8 @@ static int capture(char **out, char *const *argv, char *const *env,
 
 	*out = NULL;
 	if (pipe2(p, O_CLOEXEC) != 0 || (!merge && pipe2(e, O_CLOEXEC) != 0)) {
-		rc = stream_fail(err, STREAM_EIO, "cannot run %s: pipe: %s",
-				 tool, strerror(errno));
+		rc = agent_fail(err, AGENT_EIO, "cannot run %s: pipe: %s", tool,
+				strerror(errno));
 		goto out;
 	}
 	rc = source_spawn(&pid, argv, env, p[1], merge ? p[1] : e[1], tool,
@@ -404,7 +404,7 @@ static int capture(char **out, char *const *argv, char *const *env,
 		close(e[1]);
 		e[1] = -1;
 	}
-	if (rc != STREAM_OK)
+	if (rc != AGENT_OK)
 		goto out;
 	cap[0].fd = p[0];
 	cap[1].fd = e[0];
@@ -414,9 +414,9 @@ static int capture(char **out, char *const *argv, char *const *env,
 
 		if (left <= 0) {
 			(void)kill(-pid, SIGKILL);
-			rc = stream_fail(err, STREAM_EIO,
-					 "%s %s did not answer within %d s",
-					 tool, what, VERSION_TIMEOUT_MS / 1000);
+			rc = agent_fail(err, AGENT_EIO,
+					"%s %s did not answer within %d s",
+					tool, what, VERSION_TIMEOUT_MS / 1000);
 			break;
 		}
 		for (int i = 0; i < 2; i++)
@@ -424,8 +424,8 @@ static int capture(char **out, char *const *argv, char *const *env,
 		if (poll(pfd, 2, (int)left) < 0) {
 			if (errno == EINTR)
 				continue;
-			rc = stream_fail(err, STREAM_EIO, "cannot run %s: %s",
-					 tool, strerror(errno));
+			rc = agent_fail(err, AGENT_EIO, "cannot run %s: %s",
+					tool, strerror(errno));
 			(void)kill(-pid, SIGKILL);
 			break;
 		}
@@ -437,7 +437,7 @@ static int capture(char **out, char *const *argv, char *const *env,
 	}
 	while (waitpid(pid, &wst, 0) < 0 && errno == EINTR)
 		;
-	if (rc != STREAM_OK)
+	if (rc != AGENT_OK)
 		goto out;
 	memset(&si, 0, sizeof(si));
 	if (WIFEXITED(wst)) {
@@ -457,17 +457,17 @@ static int capture(char **out, char *const *argv, char *const *env,
 			snprintf(why, sizeof(why), ": %s", msg);
 			s3_redact(why, sizeof(why));
 		}
-		rc = stream_fail(err, STREAM_EIO, "%s %s %s%s", tool, what,
-				 status, why);
+		rc = agent_fail(err, AGENT_EIO, "%s %s %s%s", tool, what,
+				status, why);
 		goto out;
 	}
 	*out = first_line(cap[0].buf, cap[0].len);
 	if (*out == NULL)
-		rc = stream_fail(err, STREAM_ENOMEM, "out of memory");
+		rc = agent_fail(err, AGENT_ENOMEM, "out of memory");
 	else if (**out == '\0')
-		rc = stream_fail(err, STREAM_EIO, "%s %s printed nothing", tool,
-				 what);
-	if (rc != STREAM_OK) {
+		rc = agent_fail(err, AGENT_EIO, "%s %s printed nothing", tool,
+				what);
+	if (rc != AGENT_OK) {
 		free(*out);
 		*out = NULL;
 	}
@@ -483,14 +483,14 @@ out:
 }
 
 int source_capture_version(char **out, char *const *argv, char *const *env,
-			   const char *tool, struct stream_error *err)
+			   const char *tool, struct agent_error *err)
 {
 	return capture(out, argv, env, tool, "--version", true, err);
 }
 
 int source_capture_line(char **out, char *const *argv, char *const *env,
 			const char *tool, const char *what,
-			struct stream_error *err)
+			struct agent_error *err)
 {
 	return capture(out, argv, env, tool, what, false, err);
 }

@@ -95,13 +95,13 @@ static int end_of_kept_line(struct psql_filter *f)
 		memcpy(f->key, k, n);
 		f->key[n] = '\0';
 		f->key_len = n;
-		return STREAM_OK; /* the dump's own \restrict: dropped */
+		return AGENT_OK; /* the dump's own \restrict: dropped */
 	}
 	if (f->key_len > 0 &&
 	    ((shaped(f->line, f->len, RESTRICT, true, &k, &n) ||
 	      shaped(f->line, f->len, UNRESTRICT, true, &k, &n)) &&
 	     n == f->key_len && memcmp(k, f->key, n) == 0))
-		return STREAM_OK;
+		return AGENT_OK;
 	return stream_emit(&f->base, f->line, f->len);
 }
 
@@ -135,8 +135,8 @@ static int psql_write(struct stream *s, const void *data, size_t len)
 
 		if (c != '\n') {
 			if (f->armed && c == '`')
-				return stream_fail(
-					s->err, STREAM_EIO,
+				return agent_fail(
+					s->err, AGENT_EIO,
 					"refused: line %llu of the dump holds "
 					"a psql \\unrestrict with a backquote, "
 					"which would run a shell command",
@@ -172,18 +172,18 @@ static int psql_write(struct stream *s, const void *data, size_t len)
 			span = i + 1;
 			if (c == '\n') {
 				rc = end_of_kept_line(f);
-				if (rc != STREAM_OK)
+				if (rc != AGENT_OK)
 					return rc;
 				end_of_line(f);
 			} else if (!may_drop(f)) {
 				rc = stream_emit(s, f->line, f->len);
-				if (rc != STREAM_OK)
+				if (rc != AGENT_OK)
 					return rc;
 				f->buffering = false;
 			}
 		} else if (c == '\n') {
 			rc = stream_emit(s, p + span, i + 1 - span);
-			if (rc != STREAM_OK)
+			if (rc != AGENT_OK)
 				return rc;
 			span = i + 1;
 			end_of_line(f);
@@ -191,19 +191,19 @@ static int psql_write(struct stream *s, const void *data, size_t len)
 	}
 	if (!f->buffering && span < len)
 		return stream_emit(s, p + span, len - span);
-	return STREAM_OK;
+	return AGENT_OK;
 }
 
 static int psql_finish(struct stream *s)
 {
 	struct psql_filter *f = (struct psql_filter *)s;
-	int rc = STREAM_OK;
+	int rc = AGENT_OK;
 
 	/* A last line without its end: as it is. */
 	if (f->buffering && f->len > 0)
 		rc = stream_emit(s, f->line, f->len);
 	f->len = 0;
-	return rc != STREAM_OK ? rc : stream_finish(s->next);
+	return rc != AGENT_OK ? rc : stream_finish(s->next);
 }
 
 static void psql_free(struct stream *s)
@@ -220,13 +220,13 @@ static const struct stream_ops psql_ops = {
 };
 
 int stage_psql_new(struct stream **out, struct stream *next,
-		   struct stream_error *err)
+		   struct agent_error *err)
 {
 	struct psql_filter *f = calloc(1, sizeof(*f));
 
 	*out = NULL;
 	if (f == NULL)
-		return stream_fail(err, STREAM_ENOMEM, "out of memory");
+		return agent_fail(err, AGENT_ENOMEM, "out of memory");
 	f->base.ops = &psql_ops;
 	f->base.next = next;
 	f->base.err = err;
@@ -234,5 +234,5 @@ int stage_psql_new(struct stream **out, struct stream *next,
 	f->buffering = true;
 	f->lineno = 1;
 	*out = &f->base;
-	return STREAM_OK;
+	return AGENT_OK;
 }

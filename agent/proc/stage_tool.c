@@ -214,8 +214,8 @@ static int tool_failed(struct tool *t, const char *when)
 	reap(t, 0);
 	join_stderr(t);
 	if (atomic_load(&t->cancelled))
-		return stream_fail(t->base.err, STREAM_ECANCEL,
-				   "%s was stopped", t->name);
+		return agent_fail(t->base.err, AGENT_ECANCEL, "%s was stopped",
+				  t->name);
 	source_status_text(status, sizeof(status), &t->status);
 	if (t->last_stderr[0] != '\0')
 		snprintf(msg, sizeof(msg), "%s %s%s (last message: %s)",
@@ -226,13 +226,13 @@ static int tool_failed(struct tool *t, const char *when)
 	if (t->drain) {
 		/* The input may be what made it fail: let the stages before
 		 * finish their checks; commit reports this if they pass. */
-		t->failed = STREAM_EIO;
+		t->failed = AGENT_EIO;
 		memcpy(t->failed_msg, msg, sizeof(msg));
 		log_event(LOG_WARN, msg, "then",
 			  "reading the rest of the backup to check it", NULL);
-		return STREAM_OK;
+		return AGENT_OK;
 	}
-	return stream_fail(t->base.err, STREAM_EIO, "%s", msg);
+	return agent_fail(t->base.err, AGENT_EIO, "%s", msg);
 }
 
 /* The tool closed its input: done (pg_restore stops reading a tar archive
@@ -246,14 +246,14 @@ static int stopped_reading(struct tool *t)
 		log_event(LOG_DEBUG,
 			  "the tool ended before the end of its input", "tool",
 			  t->name, NULL);
-		return STREAM_OK;
+		return AGENT_OK;
 	}
 	return tool_failed(t, "stopped reading its input: it ");
 }
 
 static int send_all(struct tool *t, const unsigned char *p, size_t len)
 {
-	while (len > 0 && t->failed == STREAM_OK && !t->done) {
+	while (len > 0 && t->failed == AGENT_OK && !t->done) {
 		ssize_t n = write(t->in_fd, p, len);
 
 		if (n >= 0) {
@@ -265,11 +265,11 @@ static int send_all(struct tool *t, const unsigned char *p, size_t len)
 			continue;
 		if (errno == EPIPE)
 			return stopped_reading(t);
-		return stream_fail(t->base.err, STREAM_EIO,
-				   "cannot write to %s: %s", t->name,
-				   strerror(errno));
+		return agent_fail(t->base.err, AGENT_EIO,
+				  "cannot write to %s: %s", t->name,
+				  strerror(errno));
 	}
-	return STREAM_OK;
+	return AGENT_OK;
 }
 
 /* ---- the stream ---- */
@@ -282,37 +282,37 @@ static int tool_write(struct stream *s, const void *data, size_t len)
 	int rc;
 
 	if (t->aborted || t->in_fd < 0)
-		return stream_fail(s->err, STREAM_EIO, "%s: write after stop",
-				   t->name);
+		return agent_fail(s->err, AGENT_EIO, "%s: write after stop",
+				  t->name);
 	/* Everything but the last HOLD bytes of held + data goes out. */
 	if (len >= t->hold) {
 		rc = send_all(t, t->held, t->held_len);
-		if (rc == STREAM_OK)
+		if (rc == AGENT_OK)
 			rc = send_all(t, p, len - t->hold);
-		if (rc != STREAM_OK)
+		if (rc != AGENT_OK)
 			return rc;
 		if (t->hold > 0)
 			memcpy(t->held, p + len - t->hold, t->hold);
 		t->held_len = t->hold;
-		return STREAM_OK;
+		return AGENT_OK;
 	}
 	excess = t->held_len + len > t->hold ? t->held_len + len - t->hold : 0;
 	if (excess > 0) {
 		rc = send_all(t, t->held, excess);
-		if (rc != STREAM_OK)
+		if (rc != AGENT_OK)
 			return rc;
 		memmove(t->held, t->held + excess, t->held_len - excess);
 		t->held_len -= excess;
 	}
 	memcpy(t->held + t->held_len, p, len);
 	t->held_len += len;
-	return STREAM_OK;
+	return AGENT_OK;
 }
 
 static int tool_finish(struct stream *s)
 {
 	(void)s;
-	return STREAM_OK;
+	return AGENT_OK;
 }
 
 void stage_tool_abort(struct stream *s)
@@ -350,19 +350,19 @@ int stage_tool_commit(struct stream *s)
 	struct tool *t = (struct tool *)s;
 	int rc;
 
-	if (t->failed != STREAM_OK)
-		return stream_fail(s->err, t->failed, "%s", t->failed_msg);
+	if (t->failed != AGENT_OK)
+		return agent_fail(s->err, t->failed, "%s", t->failed_msg);
 	if (!s->finished || t->aborted || t->committed || t->in_fd < 0)
-		return stream_fail(s->err, STREAM_EIO,
-				   "%s: commit out of order", t->name);
+		return agent_fail(s->err, AGENT_EIO, "%s: commit out of order",
+				  t->name);
 	/* Every check has passed: nothing is left to read on for, and a
 	 * tool that fails from here on fails the restore. */
 	t->drain = false;
 	rc = send_all(t, t->held, t->held_len);
-	if (rc == STREAM_OK && t->epilogue != NULL)
+	if (rc == AGENT_OK && t->epilogue != NULL)
 		rc = send_all(t, (const unsigned char *)t->epilogue,
 			      strlen(t->epilogue));
-	if (rc != STREAM_OK)
+	if (rc != AGENT_OK)
 		return rc;
 	t->held_len = 0;
 	close_input(t);
@@ -371,7 +371,7 @@ int stage_tool_commit(struct stream *s)
 	join_stderr(t);
 	if (t->status.si_code != CLD_EXITED || t->status.si_status != 0)
 		return tool_failed(t, "");
-	return STREAM_OK;
+	return AGENT_OK;
 }
 
 static void tool_free(struct stream *s)
@@ -400,7 +400,7 @@ static const struct stream_ops tool_ops = {
 	.free = tool_free,
 };
 
-int stage_tool_new(struct stream **out, struct stream_error *err,
+int stage_tool_new(struct stream **out, struct agent_error *err,
 		   const struct tool_options *o)
 {
 	int inp[2] = {-1, -1}, errp[2] = {-1, -1}, rc;
@@ -412,7 +412,7 @@ int stage_tool_new(struct stream **out, struct stream_error *err,
 	(void)signal(SIGPIPE, SIG_IGN);
 	t = calloc(1, sizeof(*t));
 	if (t == NULL)
-		return stream_fail(err, STREAM_ENOMEM, "out of memory");
+		return agent_fail(err, AGENT_ENOMEM, "out of memory");
 	t->base.ops = &tool_ops;
 	atomic_init(&t->cancelled, false);
 	t->base.err = err;
@@ -423,22 +423,22 @@ int stage_tool_new(struct stream **out, struct stream_error *err,
 	snprintf(t->name, sizeof(t->name), "%s", o->name);
 	if (pthread_mutex_init(&t->mu, NULL) != 0) {
 		free(t);
-		return stream_fail(err, STREAM_ENOMEM, "out of memory");
+		return agent_fail(err, AGENT_ENOMEM, "out of memory");
 	}
 	if ((t->hold > 0 && (t->held = malloc(t->hold)) == NULL) ||
 	    (o->epilogue != NULL &&
 	     (t->epilogue = strdup(o->epilogue)) == NULL)) {
-		rc = stream_fail(err, STREAM_ENOMEM, "out of memory");
+		rc = agent_fail(err, AGENT_ENOMEM, "out of memory");
 		goto fail;
 	}
 	if (pipe2(inp, O_CLOEXEC) != 0 || pipe2(errp, O_CLOEXEC) != 0) {
-		rc = stream_fail(err, STREAM_EIO, "cannot run %s: pipe: %s",
-				 t->name, strerror(errno));
+		rc = agent_fail(err, AGENT_EIO, "cannot run %s: pipe: %s",
+				t->name, strerror(errno));
 		goto fail;
 	}
 	rc = source_spawn_io(&t->pid, o->argv, o->env, inp[0], o->out_fd,
 			     errp[1], t->name, err);
-	if (rc != STREAM_OK)
+	if (rc != AGENT_OK)
 		goto fail;
 	close(inp[0]);
 	close(errp[1]);
@@ -446,8 +446,8 @@ int stage_tool_new(struct stream **out, struct stream_error *err,
 	t->in_fd = inp[1];
 	t->err_fd = errp[0];
 	if (pthread_create(&t->thread, NULL, stderr_main, t) != 0) {
-		rc = stream_fail(err, STREAM_ENOMEM,
-				 "cannot start a thread for %s", t->name);
+		rc = agent_fail(err, AGENT_ENOMEM,
+				"cannot start a thread for %s", t->name);
 		goto fail;
 	}
 	t->thread_started = true;
@@ -455,11 +455,11 @@ int stage_tool_new(struct stream **out, struct stream_error *err,
 	if (o->prologue != NULL) {
 		rc = send_all(t, (const unsigned char *)o->prologue,
 			      strlen(o->prologue));
-		if (rc != STREAM_OK)
+		if (rc != AGENT_OK)
 			goto fail;
 	}
 	*out = &t->base;
-	return STREAM_OK;
+	return AGENT_OK;
 fail:
 	for (int i = 0; i < 2; i++) {
 		if (inp[i] >= 0 && inp[i] != t->in_fd)

@@ -110,7 +110,7 @@ bool target_mysql_has_sandbox(const char *version)
 
 /* Run `TOOL --version` with the tool's environment. */
 static int tool_version(char **version, struct target *t,
-			struct stream_error *err)
+			struct agent_error *err)
 {
 	struct source_argv a = {0};
 	int rc;
@@ -118,7 +118,7 @@ static int tool_version(char **version, struct target *t,
 	source_argv_add(&a, t->tool);
 	source_argv_add(&a, "--version");
 	rc = source_argv_check(&a, err);
-	if (rc == STREAM_OK)
+	if (rc == AGENT_OK)
 		rc = source_capture_version(version, a.v, t->env.v, t->tool,
 					    err);
 	source_argv_free(&a);
@@ -126,24 +126,24 @@ static int tool_version(char **version, struct target *t,
 }
 
 static int check_psql(struct target *t, const struct target_options *o,
-		      struct stream_error *err)
+		      struct agent_error *err)
 {
 	char *version = NULL;
 	int rc = tool_version(&version, t, err);
 
-	if (rc != STREAM_OK)
+	if (rc != AGENT_OK)
 		return rc;
 	t->restricted = target_psql_can_restrict(version);
 	if (!t->restricted && !o->trust_backup)
-		rc = stream_fail(err, STREAM_EIO,
-				 "%.100s cannot run restricted (\\restrict "
-				 "needs psql 13.22, 14.19, 15.14, 16.10, 17.6, "
-				 "18 or later): a plain dump could run shell "
-				 "commands on this host through psql's "
-				 "meta-commands. Upgrade psql, restore with "
-				 "-o FILE, or give --trust-backup if everyone "
-				 "who can write to the bucket is trusted",
-				 version);
+		rc = agent_fail(err, AGENT_EIO,
+				"%.100s cannot run restricted (\\restrict "
+				"needs psql 13.22, 14.19, 15.14, 16.10, 17.6, "
+				"18 or later): a plain dump could run shell "
+				"commands on this host through psql's "
+				"meta-commands. Upgrade psql, restore with "
+				"-o FILE, or give --trust-backup if everyone "
+				"who can write to the bucket is trusted",
+				version);
 	else if (!t->restricted)
 		log_event(LOG_WARN,
 			  "psql cannot run restricted: loading the dump "
@@ -156,7 +156,7 @@ static int check_psql(struct target *t, const struct target_options *o,
 /* ---- postgres ---- */
 
 static int prepare_pg(struct target *t, const struct target_options *o,
-		      struct stream_error *err)
+		      struct agent_error *err)
 {
 	const conf *c = o->c;
 	const char *conninfo = o->to;
@@ -165,37 +165,37 @@ static int prepare_pg(struct target *t, const struct target_options *o,
 
 	if (conninfo == NULL) {
 		if (c->database.driver != CONF_DRIVER_POSTGRES)
-			return stream_fail(err, STREAM_EIO,
-					   "a PostgreSQL backup and a %s "
-					   "database in the configuration: "
-					   "name the target with --to "
-					   "CONNINFO",
-					   c->database.driver ==
-							   CONF_DRIVER_MYSQL
-						   ? "MySQL"
-						   : "non-database");
+			return agent_fail(err, AGENT_EIO,
+					  "a PostgreSQL backup and a %s "
+					  "database in the configuration: "
+					  "name the target with --to "
+					  "CONNINFO",
+					  c->database.driver ==
+							  CONF_DRIVER_MYSQL
+						  ? "MySQL"
+						  : "non-database");
 		conninfo = c->database.conninfo ? c->database.conninfo : "";
 	}
 	t->conninfo = strdup(conninfo);
 	if (t->conninfo == NULL)
-		return stream_fail(err, STREAM_ENOMEM, "out of memory");
+		return agent_fail(err, AGENT_ENOMEM, "out of memory");
 	rc = source_pg_child_conninfo(&ci, &password, conninfo, t->tool, err);
-	if (rc != STREAM_OK)
+	if (rc != AGENT_OK)
 		return rc;
 	t->describe = strdup(ci[0] != '\0' ? ci : "(libpq defaults)");
 	if (t->describe == NULL) {
-		rc = stream_fail(err, STREAM_ENOMEM, "out of memory");
+		rc = agent_fail(err, AGENT_ENOMEM, "out of memory");
 		goto out;
 	}
 	rc = source_env_build(&t->env, err);
-	if (rc != STREAM_OK)
+	if (rc != AGENT_OK)
 		goto out;
 	if (password != NULL)
 		source_env_set(&t->env, "PGPASSWORD", password);
 	rc = source_argv_check(&t->env, err);
-	if (rc == STREAM_OK && t->kind == TARGET_PSQL)
+	if (rc == AGENT_OK && t->kind == TARGET_PSQL)
 		rc = check_psql(t, o, err);
-	if (rc != STREAM_OK)
+	if (rc != AGENT_OK)
 		goto out;
 
 	/* --no-password: never prompt; the tool runs in the background. */
@@ -236,39 +236,39 @@ out:
 /* ---- mysql ---- */
 
 static int prepare_mysql(struct target *t, const struct target_options *o,
-			 struct stream_error *err)
+			 struct agent_error *err)
 {
 	const conf *c = o->c;
 	struct source_mysql_dsn d = {0};
 	const char *dsn = o->to, *password, *db;
 	char port[16] = "", *version = NULL;
-	int rc = STREAM_OK;
+	int rc = AGENT_OK;
 
 	if (dsn == NULL) {
 		if (c->database.driver != CONF_DRIVER_MYSQL)
-			return stream_fail(err, STREAM_EIO,
-					   "a MySQL backup and a %s database "
-					   "in the configuration: name the "
-					   "target with --to "
-					   "mysql://user@host:port/db",
-					   c->database.driver ==
-							   CONF_DRIVER_POSTGRES
-						   ? "PostgreSQL"
-						   : "non-database");
+			return agent_fail(err, AGENT_EIO,
+					  "a MySQL backup and a %s database "
+					  "in the configuration: name the "
+					  "target with --to "
+					  "mysql://user@host:port/db",
+					  c->database.driver ==
+							  CONF_DRIVER_POSTGRES
+						  ? "PostgreSQL"
+						  : "non-database");
 		dsn = c->database.dsn;
 	}
 	if (dsn != NULL) {
 		rc = source_mysql_parse_dsn(&d, dsn, err);
-		if (rc != STREAM_OK)
+		if (rc != AGENT_OK)
 			return rc;
 	}
 	/* The DSN's own password, else password_file. */
 	password = d.password ? d.password : c->database.password;
 	db = d.db ? d.db : (o->to == NULL ? c->database.name : NULL);
 	if (db == NULL || db[0] == '\0' || db[0] == '-') {
-		rc = stream_fail(err, STREAM_EIO,
-				 "no database to restore into: name it in the "
-				 "DSN (mysql://user@host:port/DB)");
+		rc = agent_fail(err, AGENT_EIO,
+				"no database to restore into: name it in the "
+				"DSN (mysql://user@host:port/DB)");
 		goto out;
 	}
 	if (d.port != 0)
@@ -278,20 +278,20 @@ static int prepare_mysql(struct target *t, const struct target_options *o,
 		     d.user ? "@" : "", d.host ? d.host : "", port, db) < 0)
 		t->describe = NULL;
 	if (t->db == NULL || t->describe == NULL) {
-		rc = stream_fail(err, STREAM_ENOMEM, "out of memory");
+		rc = agent_fail(err, AGENT_ENOMEM, "out of memory");
 		goto out;
 	}
 	rc = source_env_build(&t->env, err);
-	if (rc != STREAM_OK)
+	if (rc != AGENT_OK)
 		goto out;
 	if (d.user || password || d.host || d.port || d.socket) {
 		rc = source_mysql_write_optfile(&t->optfile, &d, password,
 						t->tool, err);
-		if (rc != STREAM_OK)
+		if (rc != AGENT_OK)
 			goto out;
 	}
 	rc = tool_version(&version, t, err);
-	if (rc != STREAM_OK)
+	if (rc != AGENT_OK)
 		goto out;
 	t->sandbox = target_mysql_has_sandbox(version);
 	free(version);
@@ -320,7 +320,7 @@ out:
 /* ---- the target ---- */
 
 int target_prepare(struct target **out, const struct target_options *o,
-		   struct stream_error *err)
+		   struct agent_error *err)
 {
 	struct target *t;
 	const char *f = o->format;
@@ -328,17 +328,17 @@ int target_prepare(struct target **out, const struct target_options *o,
 
 	*out = NULL;
 	if (f == NULL)
-		return stream_fail(err, STREAM_EIO,
-				   "the manifest does not say which format the "
-				   "dump has: restore it with -o FILE");
+		return agent_fail(err, AGENT_EIO,
+				  "the manifest does not say which format the "
+				  "dump has: restore it with -o FILE");
 	if (strcmp(f, "raw") == 0)
-		return stream_fail(err, STREAM_EIO,
-				   "the backup is a command's or standard "
-				   "input's output, which no database tool "
-				   "loads: restore it with -o FILE");
+		return agent_fail(err, AGENT_EIO,
+				  "the backup is a command's or standard "
+				  "input's output, which no database tool "
+				  "loads: restore it with -o FILE");
 	t = calloc(1, sizeof(*t));
 	if (t == NULL)
-		return stream_fail(err, STREAM_ENOMEM, "out of memory");
+		return agent_fail(err, AGENT_ENOMEM, "out of memory");
 	if (strcmp(f, "plain") == 0) {
 		t->kind = TARGET_PSQL;
 		snprintf(t->tool, sizeof(t->tool), "psql");
@@ -353,17 +353,17 @@ int target_prepare(struct target **out, const struct target_options *o,
 		snprintf(t->tool, sizeof(t->tool), "mysql");
 		rc = prepare_mysql(t, o, err);
 	} else {
-		rc = stream_fail(err, STREAM_EIO,
-				 "unknown dump format '%.32s' in the manifest: "
-				 "restore it with -o FILE",
-				 f);
+		rc = agent_fail(err, AGENT_EIO,
+				"unknown dump format '%.32s' in the manifest: "
+				"restore it with -o FILE",
+				f);
 	}
-	if (rc != STREAM_OK) {
+	if (rc != AGENT_OK) {
 		target_free(t);
 		return rc;
 	}
 	*out = t;
-	return STREAM_OK;
+	return AGENT_OK;
 }
 
 const char *target_tool(const struct target *t)
@@ -393,7 +393,7 @@ bool target_rolls_back(const struct target *t)
 }
 
 int target_count_objects(struct target *t, long long *count, const char **what,
-			 struct stream_error *err)
+			 struct agent_error *err)
 {
 	struct source_argv a = {0};
 	char *line = NULL, *end;
@@ -413,15 +413,15 @@ int target_count_objects(struct target *t, long long *count, const char **what,
 			    "WHERE table_schema = DATABASE()");
 	source_argv_add(&a, t->db);
 	rc = source_argv_check(&a, err);
-	if (rc == STREAM_OK)
+	if (rc == AGENT_OK)
 		rc = source_capture_line(&line, a.v, t->env.v, t->tool,
 					 "(counting the target's tables)", err);
-	if (rc == STREAM_OK) {
+	if (rc == AGENT_OK) {
 		*count = strtoll(line, &end, 10);
 		if (end == line || *end != '\0' || *count < 0)
-			rc = stream_fail(err, STREAM_EIO,
-					 "mysql: unexpected answer counting "
-					 "the target's tables");
+			rc = agent_fail(err, AGENT_EIO,
+					"mysql: unexpected answer counting "
+					"the target's tables");
 	}
 	free(line);
 	source_argv_free(&a);
@@ -429,7 +429,7 @@ int target_count_objects(struct target *t, long long *count, const char **what,
 }
 
 /* KEY_LEN random letters and digits, from RAND_bytes. */
-static int restrict_key(char out[KEY_LEN + 1], struct stream_error *err)
+static int restrict_key(char out[KEY_LEN + 1], struct agent_error *err)
 {
 	static const char abc[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 				  "abcdefghijklmnopqrstuvwxyz0123456789";
@@ -438,9 +438,9 @@ static int restrict_key(char out[KEY_LEN + 1], struct stream_error *err)
 
 	while (n < KEY_LEN) {
 		if (RAND_bytes(buf, sizeof(buf)) != 1)
-			return stream_fail(err, STREAM_EIO,
-					   "cannot make a key for psql: "
-					   "RAND_bytes failed");
+			return agent_fail(err, AGENT_EIO,
+					  "cannot make a key for psql: "
+					  "RAND_bytes failed");
 		/* 248 = 4 * 62: no bias. */
 		for (size_t i = 0; i < sizeof(buf) && n < KEY_LEN; i++) {
 			if (buf[i] < 248)
@@ -449,20 +449,19 @@ static int restrict_key(char out[KEY_LEN + 1], struct stream_error *err)
 	}
 	out[KEY_LEN] = '\0';
 	OPENSSL_cleanse(buf, sizeof(buf));
-	return STREAM_OK;
+	return AGENT_OK;
 }
 
 int target_start(struct target *t, bool drain, struct stream **sink,
-		 struct stream_error *err)
+		 struct agent_error *err)
 {
 	struct tool_options to = TOOL_OPTIONS_INIT;
 	char key[KEY_LEN + 1], prologue[64], epilogue[64];
-	int rc = STREAM_OK;
+	int rc = AGENT_OK;
 
 	*sink = NULL;
 	if (t->sink != NULL)
-		return stream_fail(err, STREAM_EIO, "%s started twice",
-				   t->tool);
+		return agent_fail(err, AGENT_EIO, "%s started twice", t->tool);
 	to.argv = t->argv.v;
 	to.env = t->env.v;
 	to.name = t->tool;
@@ -474,7 +473,7 @@ int target_start(struct target *t, bool drain, struct stream **sink,
 		 * check passed, ends it. The epilogue starts on a line of
 		 * its own whatever the dump's last line is. */
 		rc = restrict_key(key, err);
-		if (rc == STREAM_OK) {
+		if (rc == AGENT_OK) {
 			snprintf(prologue, sizeof(prologue), "\\restrict %s\n",
 				 key);
 			snprintf(epilogue, sizeof(epilogue),
@@ -483,14 +482,14 @@ int target_start(struct target *t, bool drain, struct stream **sink,
 			to.epilogue = epilogue;
 		}
 	}
-	if (rc == STREAM_OK)
+	if (rc == AGENT_OK)
 		rc = stage_tool_new(&t->sink, err, &to);
 	OPENSSL_cleanse(key, sizeof(key));
 	OPENSSL_cleanse(prologue, sizeof(prologue));
 	OPENSSL_cleanse(epilogue, sizeof(epilogue));
-	if (rc == STREAM_OK && t->kind == TARGET_PSQL)
+	if (rc == AGENT_OK && t->kind == TARGET_PSQL)
 		rc = stage_psql_new(&t->filter, t->sink, err);
-	if (rc == STREAM_OK)
+	if (rc == AGENT_OK)
 		*sink = t->filter != NULL ? t->filter : t->sink;
 	return rc;
 }
@@ -513,9 +512,9 @@ const char *target_to_secret(const char *to)
 
 	if (strncmp(to, "mysql://", 8) == 0) {
 		struct source_mysql_dsn d = {0};
-		struct stream_error err = {0};
+		struct agent_error err = {0};
 
-		if (source_mysql_parse_dsn(&d, to, &err) == STREAM_OK &&
+		if (source_mysql_parse_dsn(&d, to, &err) == AGENT_OK &&
 		    d.password != NULL)
 			what = "a password";
 		source_mysql_dsn_dispose(&d);

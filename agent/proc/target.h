@@ -44,9 +44,9 @@
  * bytes on, all but the last HOLD, which stay here until
  * stage_tool_commit(); finish() does nothing (the checks after it decide
  * between commit and abort). A tool that ends with status 0 before the
- * end of its input is done: the rest is dropped. Errors: STREAM_EIO when the tool cannot be
+ * end of its input is done: the rest is dropped. Errors: AGENT_EIO when the tool cannot be
  * started or stops reading ("psql exited with status 3 (last message:
- * ...)"), STREAM_ENOMEM.
+ * ...)"), AGENT_ENOMEM.
  */
 struct tool_options {
 	char *const *argv;	/* argv[0] is looked up in PATH */
@@ -78,7 +78,7 @@ struct tool_options {
 /* Start the tool now; the options are copied where kept. Ignores
  * SIGPIPE in the process: a tool that dies is an error to report (EPIPE),
  * not a signal to die of. */
-int stage_tool_new(struct stream **out, struct stream_error *err,
+int stage_tool_new(struct stream **out, struct agent_error *err,
 		   const struct tool_options *o);
 
 /* Send the held bytes and the epilogue, close the tool's input, wait for
@@ -116,14 +116,14 @@ void stage_tool_cancel(struct stream *s);
  *   - psql evaluates a backquoted argument of \unrestrict before it
  *     compares the key: "\unrestrict `cmd`" runs cmd while restricted
  *     (psql 15.18). A line that holds `\unrestrict` and, after it, a
- *     backquote is refused (STREAM_EIO, "refused: line N of the dump
+ *     backquote is refused (AGENT_EIO, "refused: line N of the dump
  *     holds a psql \unrestrict with a backquote ...") before its end
  *     reaches psql, which runs only whole lines. Conservative: the line
  *     may be data, or inside a string; such a dump is not restored.
  */
 #define STAGE_PSQL_KEY_MAX 256
 int stage_psql_new(struct stream **out, struct stream *next,
-		   struct stream_error *err);
+		   struct agent_error *err);
 
 /* ==== restore targets (agent/target.c) ==== */
 
@@ -140,7 +140,7 @@ struct target_options {
 
 /*
  * Choose the tool for the format, and build its arguments, environment
- * and option file. Fails with STREAM_EIO and a message that says what to
+ * and option file. Fails with AGENT_EIO and a message that says what to
  * do ("... use -o FILE") for a format no tool restores, or a target that
  * cannot be reached without a password on a command line.
  *
@@ -155,7 +155,7 @@ struct target_options {
  * --version`), --sandbox.
  */
 int target_prepare(struct target **out, const struct target_options *o,
-		   struct stream_error *err);
+		   struct agent_error *err);
 
 /* The tool's name ("psql") and the target without any password, for the
  * log. */
@@ -172,13 +172,13 @@ bool target_rolls_back(const struct target *t);
 /* The relations (postgres, libpq) or tables (mysql, through the mysql
  * client) already in the target database; WHAT names them. */
 int target_count_objects(struct target *t, long long *count, const char **what,
-			 struct stream_error *err);
+			 struct agent_error *err);
 
 /* Start the tool; *SINK is where the dump goes (the tool sink, or for
  * psql the filter before it), owned by T. DRAIN as in struct
  * tool_options. */
 int target_start(struct target *t, bool drain, struct stream **sink,
-		 struct stream_error *err);
+		 struct agent_error *err);
 
 /* stage_tool_commit() and stage_tool_cancel() of the tool sink. */
 int target_commit(struct target *t);

@@ -86,7 +86,7 @@ static int read_file(const char *path, unsigned char **data, size_t *len)
 
 static int sha256(const void *data, size_t len, char hex[65])
 {
-	struct stream_error err = {0};
+	struct agent_error err = {0};
 	struct stream *h = NULL;
 	uint64_t bytes;
 	int rc;
@@ -105,7 +105,7 @@ static int sha256(const void *data, size_t len, char hex[65])
 /* gunzip + SHA-256 of a compressed buffer. */
 static int check(const void *gz, size_t len, const char *want)
 {
-	struct stream_error err = {0};
+	struct agent_error err = {0};
 	struct stream *h = NULL, *gun = NULL;
 	char hex[65];
 	uint64_t bytes;
@@ -121,7 +121,7 @@ static int check(const void *gz, size_t len, const char *want)
 	if (rc == 0)
 		rc = stage_hash_result(h, hex, &bytes);
 	if (rc == 0 && strcmp(hex, want) != 0)
-		rc = stream_fail(&err, STREAM_ECORRUPT, "round trip differs");
+		rc = agent_fail(&err, AGENT_ECORRUPT, "round trip differs");
 	if (rc != 0)
 		fprintf(stderr, "check failed: %s\n", err.msg);
 	stream_free(gun);
@@ -133,7 +133,7 @@ static int run_stage(const unsigned char *data, size_t len,
 		     const struct gzip_options *o, const char *want,
 		     struct result *r)
 {
-	struct stream_error err = {0};
+	struct agent_error err = {0};
 	struct stream *sink = NULL, *gz = NULL;
 	struct memory_options mo = MEMORY_OPTIONS_INIT;
 	double w0, c0;

@@ -27,24 +27,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t step = steps[size % 4];
 	struct crypto_key key;
 	struct crypto_error cerr;
-	struct stream_error err = {0};
+	struct agent_error err = {0};
 	struct stream *sink = NULL, *dec = NULL;
 	int rc;
 
 	if (crypto_key_from_bytes(&key, vector_key, &cerr) != CRYPTO_OK)
 		abort();
-	if (stage_hash_new(&sink, NULL, &err) != STREAM_OK ||
-	    stage_decrypt_new(&dec, sink, &err, &key) != STREAM_OK)
+	if (stage_hash_new(&sink, NULL, &err) != AGENT_OK ||
+	    stage_decrypt_new(&dec, sink, &err, &key) != AGENT_OK)
 		abort();
-	rc = STREAM_OK;
-	for (size_t off = 0; off < size && rc == STREAM_OK; off += step)
+	rc = AGENT_OK;
+	for (size_t off = 0; off < size && rc == AGENT_OK; off += step)
 		rc = stream_write(dec, data + off,
 				  size - off < step ? size - off : step);
-	if (rc == STREAM_OK)
+	if (rc == AGENT_OK)
 		rc = stream_finish(dec);
-	if (rc != STREAM_OK && (err.code != rc || err.msg[0] == '\0'))
+	if (rc != AGENT_OK && (err.code != rc || err.msg[0] == '\0'))
 		abort();
-	if (rc == STREAM_OK && size <= CRYPTO_HEADER_LEN)
+	if (rc == AGENT_OK && size <= CRYPTO_HEADER_LEN)
 		abort();
 	stream_free_chain(dec);
 	crypto_key_dispose(&key);

@@ -40,17 +40,17 @@ static void encrypt(uint8_t **out, size_t *len, const struct crypto_key *key,
 {
 	struct encrypt_options o = ENCRYPT_OPTIONS_INIT;
 	struct memory_options mo = MEMORY_OPTIONS_INIT;
-	struct stream_error err = {0};
+	struct agent_error err = {0};
 	struct stream *mem = NULL, *enc = NULL;
 	const void *data;
 
 	o.key = key;
 	o.segment_size = segment_size;
 	o.test_file_salt = file_salt;
-	if (stage_memory_new(&mem, &err, &mo) != STREAM_OK ||
-	    stage_encrypt_new(&enc, mem, &err, &o) != STREAM_OK ||
-	    stream_write(enc, plain, n) != STREAM_OK ||
-	    stream_finish(enc) != STREAM_OK)
+	if (stage_memory_new(&mem, &err, &mo) != AGENT_OK ||
+	    stage_encrypt_new(&enc, mem, &err, &o) != AGENT_OK ||
+	    stream_write(enc, plain, n) != AGENT_OK ||
+	    stream_finish(enc) != AGENT_OK)
 		abort();
 	data = stage_memory_data(mem, len);
 	*out = malloc(*len + 1);
@@ -65,24 +65,24 @@ static int decrypt(const struct crypto_key *key, const uint8_t *file,
 		   size_t len, const uint8_t *plain, size_t n)
 {
 	struct memory_options mo = MEMORY_OPTIONS_INIT;
-	struct stream_error err = {0};
+	struct agent_error err = {0};
 	struct stream *mem = NULL, *dec = NULL;
 	size_t step = 1 + len % 97, got;
 	const void *data;
 	int rc;
 
-	if (stage_memory_new(&mem, &err, &mo) != STREAM_OK ||
-	    stage_decrypt_new(&dec, mem, &err, key) != STREAM_OK)
+	if (stage_memory_new(&mem, &err, &mo) != AGENT_OK ||
+	    stage_decrypt_new(&dec, mem, &err, key) != AGENT_OK)
 		abort();
-	rc = STREAM_OK;
-	for (size_t off = 0; off < len && rc == STREAM_OK; off += step)
+	rc = AGENT_OK;
+	for (size_t off = 0; off < len && rc == AGENT_OK; off += step)
 		rc = stream_write(dec, file + off,
 				  len - off < step ? len - off : step);
-	if (rc == STREAM_OK)
+	if (rc == AGENT_OK)
 		rc = stream_finish(dec);
-	if (rc != STREAM_OK && (err.code != rc || err.msg[0] == '\0'))
+	if (rc != AGENT_OK && (err.code != rc || err.msg[0] == '\0'))
 		abort();
-	if (rc == STREAM_OK) {
+	if (rc == AGENT_OK) {
 		data = stage_memory_data(mem, &got);
 		if (got != n || (n > 0 && memcmp(data, plain, n) != 0))
 			abort();
@@ -136,7 +136,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		break;
 	}
 	rc = decrypt(&key, file, len, data + HEAD, size - HEAD);
-	if (changed ? rc == STREAM_OK : rc != STREAM_OK)
+	if (changed ? rc == AGENT_OK : rc != AGENT_OK)
 		abort();
 	free(file);
 	crypto_key_dispose(&key);

@@ -14,23 +14,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const size_t steps[] = {1, 3, 512, 65536};
 	size_t step = steps[size % 4];
-	struct stream_error err = {0};
+	struct agent_error err = {0};
 	struct stream *sink = NULL, *gunzip = NULL;
 	int rc;
 
-	if (stage_hash_new(&sink, NULL, &err) != STREAM_OK ||
-	    stage_gunzip_new(&gunzip, sink, &err) != STREAM_OK)
+	if (stage_hash_new(&sink, NULL, &err) != AGENT_OK ||
+	    stage_gunzip_new(&gunzip, sink, &err) != AGENT_OK)
 		abort();
-	rc = STREAM_OK;
-	for (size_t off = 0; off < size && rc == STREAM_OK; off += step)
+	rc = AGENT_OK;
+	for (size_t off = 0; off < size && rc == AGENT_OK; off += step)
 		rc = stream_write(gunzip, data + off,
 				  size - off < step ? size - off : step);
-	if (rc == STREAM_OK)
+	if (rc == AGENT_OK)
 		rc = stream_finish(gunzip);
-	if (rc != STREAM_OK && (err.code != rc || err.msg[0] == '\0'))
+	if (rc != AGENT_OK && (err.code != rc || err.msg[0] == '\0'))
 		abort();
 	/* The smallest gzip member is 20 bytes. */
-	if (rc == STREAM_OK && size < 20)
+	if (rc == AGENT_OK && size < 20)
 		abort();
 	stream_free_chain(gunzip);
 	return 0;

@@ -25,7 +25,7 @@ static void check(const struct manifest *m)
 {
 	uint8_t raw[CRYPTO_KEY_LEN];
 	struct crypto_error cerr;
-	struct stream_error err = {0};
+	struct agent_error err = {0};
 	struct crypto_key k;
 	bool authentic = false;
 	int rc;
@@ -35,9 +35,9 @@ static void check(const struct manifest *m)
 	if (crypto_key_from_bytes(&k, raw, &cerr) != CRYPTO_OK)
 		abort();
 	rc = manifest_check(m, m->key, &k, &authentic, &err);
-	if (authentic && (rc != STREAM_OK || !m->has_mac))
+	if (authentic && (rc != AGENT_OK || !m->has_mac))
 		abort();
-	if (rc != STREAM_OK && err.msg[0] == '\0')
+	if (rc != AGENT_OK && err.msg[0] == '\0')
 		abort();
 	rc = manifest_check(m, "k.sql.gz.enc", NULL, &authentic, NULL);
 	if (authentic)

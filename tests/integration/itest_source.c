@@ -72,7 +72,7 @@ static conf *conf_db(const char *fmt, ...)
 
 /* What one run of a source produced. */
 struct run {
-	struct stream_error err;
+	struct agent_error err;
 	struct stream *sink;
 	int open_rc, pump_rc;
 	const char *data;
@@ -89,10 +89,10 @@ static void run_cap(struct run *r, const conf *c,
 
 	memset(r, 0, sizeof(*r));
 	mo.cap = cap;
-	assert_int_equal(stage_memory_new(&r->sink, &r->err, &mo), STREAM_OK);
+	assert_int_equal(stage_memory_new(&r->sink, &r->err, &mo), AGENT_OK);
 	r->open_rc = source_open(&s, c, o, &r->err);
 	r->pump_rc = -1;
-	if (r->open_rc == STREAM_OK)
+	if (r->open_rc == AGENT_OK)
 		r->pump_rc = source_pump(s, r->sink, &r->err);
 	source_close(s);
 	r->secs = now_s() - t0;
@@ -117,7 +117,7 @@ static bool contains(const char *data, size_t len, const char *needle)
 
 static void assert_ok(const struct run *r)
 {
-	if (r->open_rc != STREAM_OK || r->pump_rc != STREAM_OK)
+	if (r->open_rc != AGENT_OK || r->pump_rc != AGENT_OK)
 		fail_msg("open %d pump %d: %s", r->open_rc, r->pump_rc,
 			 r->err.msg);
 }
@@ -244,7 +244,7 @@ static void test_pg_plain(void **state)
 	const char *password = env("PGPASSWORD");
 	char *saved = xstrdup(password);
 	const char *cmdline;
-	struct stream_error err = {0};
+	struct agent_error err = {0};
 	struct stream *sink = NULL;
 	struct source *s = NULL;
 	const char *data;
@@ -256,8 +256,8 @@ static void test_pg_plain(void **state)
 	 * through its environment. */
 	c = conf_pg(saved, NULL);
 	unsetenv("PGPASSWORD");
-	assert_int_equal(stage_memory_new(&sink, &err, &mo), STREAM_OK);
-	if (source_open(&s, c, &o, &err) != STREAM_OK)
+	assert_int_equal(stage_memory_new(&sink, &err, &mo), AGENT_OK);
+	if (source_open(&s, c, &o, &err) != AGENT_OK)
 		fail_msg("open: %s", err.msg);
 	assert_false(argv_has(s, saved));
 	cmdline = proc_cmdline(s->pid, &clen);
@@ -271,7 +271,7 @@ static void test_pg_plain(void **state)
 	assert_true(strncmp(source_tool_version(s), "pg_dump (PostgreSQL) 1",
 			    22) == 0);
 	assert_null(strchr(source_tool_version(s) + 20, '('));
-	if (source_pump(s, sink, &err) != STREAM_OK)
+	if (source_pump(s, sink, &err) != AGENT_OK)
 		fail_msg("pump: %s", err.msg);
 	source_close(s);
 	setenv("PGPASSWORD", saved, 1);
@@ -292,7 +292,7 @@ static void test_pg_custom_not_compressed_twice(void **state)
 {
 	struct source_options o = SOURCE_OPTIONS_INIT;
 	struct memory_options mo = MEMORY_OPTIONS_INIT;
-	struct stream_error err = {0};
+	struct agent_error err = {0};
 	struct stream *sink = NULL;
 	struct source *s = NULL;
 	char *saved = xstrdup(env("PGPASSWORD"));
@@ -306,14 +306,14 @@ static void test_pg_custom_not_compressed_twice(void **state)
 
 	(void)state;
 	unsetenv("PGPASSWORD");
-	assert_int_equal(stage_memory_new(&sink, &err, &mo), STREAM_OK);
-	if (source_open(&s, c, &o, &err) != STREAM_OK)
+	assert_int_equal(stage_memory_new(&sink, &err, &mo), AGENT_OK);
+	if (source_open(&s, c, &o, &err) != AGENT_OK)
 		fail_msg("open: %s", err.msg);
 	assert_false(argv_has(s, saved));
 	assert_string_equal(source_format(s), "custom");
 	assert_true(argv_has(s, "-Z0"));
 	assert_true(argv_has(s, "--table=customers"));
-	if (source_pump(s, sink, &err) != STREAM_OK)
+	if (source_pump(s, sink, &err) != AGENT_OK)
 		fail_msg("pump: %s", err.msg);
 	source_close(s);
 	setenv("PGPASSWORD", saved, 1);
@@ -338,8 +338,8 @@ static void test_pg_wrong_password_fails_fast(void **state)
 	unsetenv("PGPASSWORD");
 	run(&r, c, &o);
 	setenv("PGPASSWORD", saved, 1);
-	assert_int_not_equal(r.open_rc, STREAM_OK);
-	assert_error(&r, STREAM_EIO, "cannot connect to the database: ");
+	assert_int_not_equal(r.open_rc, AGENT_OK);
+	assert_error(&r, AGENT_EIO, "cannot connect to the database: ");
 	assert_non_null(strstr(r.err.msg, "password authentication failed"));
 	assert_null(strstr(r.err.msg, wrong));
 	assert_null(strchr(r.err.msg, '\n'));
@@ -357,7 +357,7 @@ static void test_pg_unreachable(void **state)
 
 	(void)state;
 	run(&r, c, &o);
-	assert_error(&r, STREAM_EIO, "cannot connect to the database: ");
+	assert_error(&r, AGENT_EIO, "cannot connect to the database: ");
 	assert_null(strstr(r.err.msg, "Secr3tPw"));
 	run_done(&r);
 	conf_free(c);
@@ -387,7 +387,7 @@ static void test_pg_tool_older_than_server(void **state)
 	fake_pg_dump("./old_pg_dump", "pg_dump (PostgreSQL) 9.6.24", "exit 0");
 	o.tool = "./old_pg_dump";
 	run(&r, c, &o);
-	assert_error(&r, STREAM_EIO,
+	assert_error(&r, AGENT_EIO,
 		     "pg_dump 9.6 is older than the server (PostgreSQL 15)");
 	run_done(&r);
 	conf_free(c);
@@ -405,8 +405,8 @@ static void test_pg_missing_marker(void **state)
 		     "printf 'SET x = 0;\\n-- PostgreSQL database dump\\n"
 		     "COPY public.t (a) FROM stdin;\\n1\\n'");
 	run(&r, c, &o);
-	assert_int_equal(r.open_rc, STREAM_OK);
-	assert_error(&r, STREAM_EIO,
+	assert_int_equal(r.open_rc, AGENT_OK);
+	assert_error(&r, AGENT_EIO,
 		     "pg_dump output ended without the end-of-dump marker");
 	assert_true(contains(r.data, r.len, "COPY public.t"));
 	run_done(&r);
@@ -414,7 +414,7 @@ static void test_pg_missing_marker(void **state)
 	/* Zero bytes and status 0: no marker either. */
 	fake_pg_dump(o.tool, "pg_dump (PostgreSQL) 15.18", "exit 0");
 	run(&r, c, &o);
-	assert_error(&r, STREAM_EIO,
+	assert_error(&r, AGENT_EIO,
 		     "pg_dump output ended without the end-of-dump marker");
 	run_done(&r);
 	conf_free(c);
@@ -428,12 +428,12 @@ static void test_pg_bad_dump_options(void **state)
 
 	(void)state;
 	run(&r, c, &o);
-	assert_error(&r, STREAM_EIO, "-f/--file");
+	assert_error(&r, AGENT_EIO, "-f/--file");
 	run_done(&r);
 	conf_free(c);
 	c = conf_pg(env("PGPASSWORD"), "dump_options = --format=directory\n");
 	run(&r, c, &o);
-	assert_error(&r, STREAM_EIO, "directory format");
+	assert_error(&r, AGENT_EIO, "directory format");
 	run_done(&r);
 	conf_free(c);
 }
@@ -538,7 +538,7 @@ static void test_mysql_dump(void **state)
 	struct source_options o = SOURCE_OPTIONS_INIT;
 	struct memory_options mo = MEMORY_OPTIONS_INIT;
 	const char *password = env("MYSQL_PASSWORD");
-	struct stream_error err = {0};
+	struct agent_error err = {0};
 	struct stream *sink = NULL;
 	struct source *s = NULL;
 	const char *cmdline;
@@ -553,8 +553,8 @@ static void test_mysql_dump(void **state)
 			  env("MYSQL_PORT"), my_db, password_file(password));
 
 	(void)state;
-	assert_int_equal(stage_memory_new(&sink, &err, &mo), STREAM_OK);
-	if (source_open(&s, c, &o, &err) != STREAM_OK)
+	assert_int_equal(stage_memory_new(&sink, &err, &mo), AGENT_OK);
+	if (source_open(&s, c, &o, &err) != AGENT_OK)
 		fail_msg("open: %s", err.msg);
 	/* Read while mysqldump runs (or has just finished). */
 	cmdline = proc_cmdline(s->pid, &clen);
@@ -578,7 +578,7 @@ static void test_mysql_dump(void **state)
 	assert_string_equal(source_format(s), "sql");
 	assert_true(strncmp(source_tool_version(s), "mysqldump Ver ", 14) == 0);
 
-	if (source_pump(s, sink, &err) != STREAM_OK)
+	if (source_pump(s, sink, &err) != AGENT_OK)
 		fail_msg("pump: %s", err.msg);
 	source_close(s);
 	/* The option file is gone with the source. */
@@ -606,8 +606,8 @@ static void test_mysql_wrong_password(void **state)
 
 	(void)state;
 	run(&r, c, &o);
-	assert_int_equal(r.open_rc, STREAM_OK);
-	assert_error(&r, STREAM_EIO, "mysqldump exited with status 2");
+	assert_int_equal(r.open_rc, AGENT_OK);
+	assert_error(&r, AGENT_EIO, "mysqldump exited with status 2");
 	assert_non_null(strstr(r.err.msg, "Access denied"));
 	assert_null(strstr(r.err.msg, "NotThePassw0rd"));
 	run_done(&r);
@@ -649,14 +649,14 @@ static void test_mysql_odd_password(void **state)
 static void test_mysql_dsn(void **state)
 {
 	struct source_mysql_dsn d;
-	struct stream_error err = {0};
+	struct agent_error err = {0};
 	char *q;
 
 	(void)state;
 	assert_int_equal(
 		source_mysql_parse_dsn(
 			&d, "mysql://root:p%40ss@127.0.0.1:3307/db", &err),
-		STREAM_OK);
+		AGENT_OK);
 	assert_string_equal(d.user, "root");
 	assert_string_equal(d.password, "p@ss");
 	assert_string_equal(d.host, "127.0.0.1");
@@ -667,7 +667,7 @@ static void test_mysql_dsn(void **state)
 
 	assert_int_equal(
 		source_mysql_parse_dsn(&d, "mysql://u@[::1]:3306/x", &err),
-		STREAM_OK);
+		AGENT_OK);
 	assert_string_equal(d.host, "::1");
 	assert_null(d.password);
 	source_mysql_dsn_dispose(&d);
@@ -676,13 +676,13 @@ static void test_mysql_dsn(void **state)
 		source_mysql_parse_dsn(
 			&d, "mysql://u@localhost/db?socket=%2Frun%2Fm.sock",
 			&err),
-		STREAM_OK);
+		AGENT_OK);
 	assert_string_equal(d.socket, "/run/m.sock");
 	assert_int_equal(d.port, 0);
 	source_mysql_dsn_dispose(&d);
 
 	assert_int_equal(source_mysql_parse_dsn(&d, "mysql://h", &err),
-			 STREAM_OK);
+			 AGENT_OK);
 	assert_string_equal(d.host, "h");
 	assert_null(d.user);
 	assert_null(d.db);
@@ -690,20 +690,20 @@ static void test_mysql_dsn(void **state)
 
 	assert_int_equal(
 		source_mysql_parse_dsn(&d, "mysql://u@h:99999/db", &err),
-		STREAM_EIO);
+		AGENT_EIO);
 	assert_non_null(strstr(err.msg, "bad port"));
 	memset(&err, 0, sizeof(err));
 	assert_int_equal(
 		source_mysql_parse_dsn(&d, "mysql://u@h/db?ssl=1", &err),
-		STREAM_EIO);
+		AGENT_EIO);
 	assert_non_null(strstr(err.msg, "unknown parameter"));
 	memset(&err, 0, sizeof(err));
 	assert_int_equal(
 		source_mysql_parse_dsn(&d, "mysql://u:a%zz@h/db", &err),
-		STREAM_EIO);
+		AGENT_EIO);
 	memset(&err, 0, sizeof(err));
 	assert_int_equal(source_mysql_parse_dsn(&d, "mysql://u@h/d%00", &err),
-			 STREAM_EIO);
+			 AGENT_EIO);
 
 	q = source_mysql_quote("a\"b\\c#d e\n");
 	assert_string_equal(q, "\"a\\\"b\\\\c#d e\\n\"");
@@ -720,8 +720,8 @@ static void test_command_exit_status(void **state)
 
 	(void)state;
 	run(&r, c, &o);
-	assert_int_equal(r.open_rc, STREAM_OK);
-	assert_error(&r, STREAM_EIO, "sh exited with status 1");
+	assert_int_equal(r.open_rc, AGENT_OK);
+	assert_error(&r, AGENT_EIO, "sh exited with status 1");
 	assert_non_null(strstr(r.err.msg, "oops"));
 	assert_int_equal(r.len, 5);
 	assert_memory_equal(r.data, "data\n", 5);
@@ -737,7 +737,7 @@ static void test_command_killed_by_signal(void **state)
 
 	(void)state;
 	run(&r, c, &o);
-	assert_error(&r, STREAM_EIO, "sh was killed by signal 9 (KILL)");
+	assert_error(&r, AGENT_EIO, "sh was killed by signal 9 (KILL)");
 	run_done(&r);
 	conf_free(c);
 }
@@ -765,7 +765,7 @@ static void test_command_not_found(void **state)
 
 	(void)state;
 	run(&r, c, &o);
-	assert_error(&r, STREAM_EIO,
+	assert_error(&r, AGENT_EIO,
 		     "cannot run dump-tool: No such file or directory");
 	run_done(&r);
 	conf_free(c);
@@ -805,7 +805,7 @@ static void test_timeout(void **state)
 
 	(void)state;
 	run(&r, c, &o);
-	assert_error(&r, STREAM_ELIMIT, "sleep timed out after 1s");
+	assert_error(&r, AGENT_ELIMIT, "sleep timed out after 1s");
 	assert_true(r.secs >= 0.9 && r.secs < 5);
 	run_done(&r);
 	conf_free(c);
@@ -816,7 +816,7 @@ static void test_timeout(void **state)
 		     "timeout = 1s\n");
 	o.kill_grace_ms = 300;
 	run(&r, c, &o);
-	assert_error(&r, STREAM_ELIMIT, "sh timed out after 1s");
+	assert_error(&r, AGENT_ELIMIT, "sh timed out after 1s");
 	assert_true(r.secs < 5);
 	assert_int_equal(r.len, 0);
 	run_done(&r);
@@ -837,7 +837,7 @@ static void test_cancel(void **state)
 {
 	struct source_options o = SOURCE_OPTIONS_INIT;
 	struct memory_options mo = MEMORY_OPTIONS_INIT;
-	struct stream_error err = {0};
+	struct agent_error err = {0};
 	struct stream *sink = NULL;
 	struct source *s = NULL;
 	pthread_t t;
@@ -845,10 +845,10 @@ static void test_cancel(void **state)
 	conf *c = conf_cmd("sh -c 'echo started; sleep 30'", NULL);
 
 	(void)state;
-	assert_int_equal(stage_memory_new(&sink, &err, &mo), STREAM_OK);
-	assert_int_equal(source_open(&s, c, &o, &err), STREAM_OK);
+	assert_int_equal(stage_memory_new(&sink, &err, &mo), AGENT_OK);
+	assert_int_equal(source_open(&s, c, &o, &err), AGENT_OK);
 	assert_int_equal(pthread_create(&t, NULL, cancel_later, s), 0);
-	assert_int_equal(source_pump(s, sink, &err), STREAM_ECANCEL);
+	assert_int_equal(source_pump(s, sink, &err), AGENT_ECANCEL);
 	pthread_join(t, NULL);
 	assert_string_equal(err.msg, "sh was cancelled");
 	assert_true(now_s() - t0 < 5);
@@ -858,11 +858,11 @@ static void test_cancel(void **state)
 
 	/* Before the pump: the pump returns at once. */
 	memset(&err, 0, sizeof(err));
-	assert_int_equal(stage_memory_new(&sink, &err, &mo), STREAM_OK);
+	assert_int_equal(stage_memory_new(&sink, &err, &mo), AGENT_OK);
 	c = conf_cmd("sleep 30", NULL);
-	assert_int_equal(source_open(&s, c, &o, &err), STREAM_OK);
+	assert_int_equal(source_open(&s, c, &o, &err), AGENT_OK);
 	source_cancel(s);
-	assert_int_equal(source_pump(s, sink, &err), STREAM_ECANCEL);
+	assert_int_equal(source_pump(s, sink, &err), AGENT_ECANCEL);
 	source_close(s);
 	stream_free(sink);
 	conf_free(c);
@@ -877,9 +877,9 @@ static void test_chain_failure_stops_tool(void **state)
 
 	(void)state;
 	run_cap(&r, c, &o, 3u * 1024 * 1024);
-	assert_int_equal(r.open_rc, STREAM_OK);
-	assert_int_equal(r.pump_rc, STREAM_ELIMIT);
-	assert_int_equal(r.err.code, STREAM_ELIMIT);
+	assert_int_equal(r.open_rc, AGENT_OK);
+	assert_int_equal(r.pump_rc, AGENT_ELIMIT);
+	assert_int_equal(r.err.code, AGENT_ELIMIT);
 	assert_null(strstr(r.err.msg, "yes"));
 	assert_true(r.secs < 5);
 	run_done(&r);

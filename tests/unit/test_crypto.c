@@ -89,18 +89,18 @@ static int capture_write(struct stream *s, const void *data, size_t len)
 	struct capture *c = (struct capture *)s;
 
 	if (c->fail_at >= 0 && c->data.len + len > (size_t)c->fail_at)
-		return stream_fail(s->err, STREAM_EIO, "capture: full");
+		return agent_fail(s->err, AGENT_EIO, "capture: full");
 	c->data.p = realloc(c->data.p, c->data.len + len);
 	assert_non_null(c->data.p);
 	memcpy(c->data.p + c->data.len, data, len);
 	c->data.len += len;
-	return STREAM_OK;
+	return AGENT_OK;
 }
 
 static int capture_finish(struct stream *s)
 {
 	((struct capture *)s)->finished = true;
-	return STREAM_OK;
+	return AGENT_OK;
 }
 
 static void capture_free(struct stream *s)
@@ -118,7 +118,7 @@ static const struct stream_ops capture_ops = {
 	.free = capture_free,
 };
 
-static struct capture *capture_new(struct stream_error *err)
+static struct capture *capture_new(struct agent_error *err)
 {
 	struct capture *c = calloc(1, sizeof(*c));
 
@@ -155,7 +155,7 @@ static int feed(struct stream *stage, const uint8_t *data, size_t len,
 		size_t n = next_chunk(mode, len - off, &seed);
 
 		rc = stream_write(stage, data + off, n);
-		if (rc != STREAM_OK)
+		if (rc != AGENT_OK)
 			return rc;
 		off += n;
 	} while (off < len);
@@ -201,7 +201,7 @@ static struct buf encrypt_with(const struct crypto_key *key, uint32_t seg,
 			       bool fixed)
 {
 	struct encrypt_options o = ENCRYPT_OPTIONS_INIT;
-	struct stream_error err = {0};
+	struct agent_error err = {0};
 	uint8_t file_salt[CRYPTO_FILE_SALT_LEN];
 	uint8_t scrypt_salt[CRYPTO_SCRYPT_SALT_LEN];
 	struct capture *sink = capture_new(&err);
@@ -219,8 +219,8 @@ static struct buf encrypt_with(const struct crypto_key *key, uint32_t seg,
 		o.test_scrypt_salt = scrypt_salt;
 	}
 	assert_int_equal(stage_encrypt_new(&enc, &sink->base, &err, &o),
-			 STREAM_OK);
-	assert_int_equal(feed(enc, plain, len, mode, 7), STREAM_OK);
+			 AGENT_OK);
+	assert_int_equal(feed(enc, plain, len, mode, 7), AGENT_OK);
 	assert_true(sink->finished);
 	out = sink->data;
 	sink->data.p = NULL;
@@ -231,7 +231,7 @@ static struct buf encrypt_with(const struct crypto_key *key, uint32_t seg,
 
 struct result {
 	int rc;
-	struct stream_error err;
+	struct agent_error err;
 	struct buf out; /* what reached the next stage */
 	bool finished;	/* the next stage was finished */
 };
@@ -244,7 +244,7 @@ static struct result decrypt_with(const struct crypto_key *key,
 	struct stream *dec = NULL;
 
 	assert_int_equal(stage_decrypt_new(&dec, &sink->base, &r.err, key),
-			 STREAM_OK);
+			 AGENT_OK);
 	r.rc = feed(dec, data, len, mode, 11);
 	r.finished = sink->finished;
 	r.out = sink->data;
@@ -267,7 +267,7 @@ static void expect_fail(const struct crypto_key *key, const uint8_t *data,
 		assert_int_equal(r.rc, code);
 		assert_int_equal(r.err.code, code);
 		assert_string_equal(r.err.msg, msg);
-		assert_true(stream_code_is_integrity(code));
+		assert_true(agent_code_is_integrity(code));
 		assert_false(r.finished);
 		buf_free(&r.out);
 	}
@@ -283,7 +283,7 @@ static void expect_plain(const struct crypto_key *key, const uint8_t *data,
 	for (i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
 		struct result r = decrypt_with(key, data, len, modes[i]);
 
-		if (r.rc != STREAM_OK)
+		if (r.rc != AGENT_OK)
 			fail_msg("decrypt: %s", r.err.msg);
 		assert_true(r.finished);
 		assert_int_equal(r.out.len, plain_len);
@@ -464,21 +464,21 @@ static void test_tampered_header(void **state)
 	for (off = 0; off < CRYPTO_HEADER_LEN; off++) {
 		f.p[off] ^= 0x01;
 		if (off < 8) {
-			expect_fail(&k, f.p, f.len, STREAM_EFORMAT,
+			expect_fail(&k, f.p, f.len, AGENT_EFORMAT,
 				    "not an offsite encrypted file");
 		} else if (off == 8) {
-			expect_fail(&k, f.p, f.len, STREAM_EFORMAT,
+			expect_fail(&k, f.p, f.len, AGENT_EFORMAT,
 				    "unsupported format version 0");
 		} else if (off == 9) {
-			expect_fail(&k, f.p, f.len, STREAM_EFORMAT,
+			expect_fail(&k, f.p, f.len, AGENT_EFORMAT,
 				    "corrupt header: unknown key source 0");
 		} else if ((off >= 10 && off <= 12) ||
 			   (off >= 17 && off < 33)) {
-			expect_fail(&k, f.p, f.len, STREAM_EFORMAT,
+			expect_fail(&k, f.p, f.len, AGENT_EFORMAT,
 				    "corrupt header: scrypt fields set for a "
 				    "key-file key");
 		} else if (off == 13) {
-			expect_fail(&k, f.p, f.len, STREAM_EFORMAT,
+			expect_fail(&k, f.p, f.len, AGENT_EFORMAT,
 				    "corrupt header: segment size 16777232 "
 				    "is not within 1..16777216");
 		} else if (off >= 33 && off < 41) {
@@ -488,10 +488,10 @@ static void test_tampered_header(void **state)
 				 "wrong key (key id %s; the file was "
 				 "encrypted with key id %s)",
 				 id, bad);
-			expect_fail(&k, f.p, f.len, STREAM_EAUTH, msg);
+			expect_fail(&k, f.p, f.len, AGENT_EAUTH, msg);
 		} else {
 			/* segment size (14..16), file salt, tag */
-			expect_fail(&k, f.p, f.len, STREAM_EAUTH,
+			expect_fail(&k, f.p, f.len, AGENT_EAUTH,
 				    "header failed authentication: tampered");
 		}
 		f.p[off] ^= 0x01;
@@ -521,7 +521,7 @@ static void test_tampered_segments(void **state)
 			 "segment %zu failed authentication: tampered or "
 			 "reordered",
 			 seg);
-		expect_fail(&k, f.p, f.len, STREAM_EAUTH, msg);
+		expect_fail(&k, f.p, f.len, AGENT_EAUTH, msg);
 		f.p[off] ^= 0x80;
 	}
 	expect_plain(&k, f.p, f.len, attack_plain, 50);
@@ -537,25 +537,25 @@ static void test_tampered_length(void **state)
 	(void)state;
 	/* 16 -> 17: more than a segment. */
 	f.p[seg_off(1) + 3] = 17;
-	expect_fail(&k, f.p, f.len, STREAM_ECORRUPT,
+	expect_fail(&k, f.p, f.len, AGENT_ECORRUPT,
 		    "segment 1: length 17 is larger than the segment size 16");
 	/* 16 -> 15: read as a last segment, one byte short. */
 	f.p[seg_off(1) + 3] = 15;
-	expect_fail(&k, f.p, f.len, STREAM_EAUTH,
+	expect_fail(&k, f.p, f.len, AGENT_EAUTH,
 		    "segment 1 failed authentication: tampered or reordered");
 	/* The last one's 2 -> 1. */
 	f.p[seg_off(1) + 3] = 16;
 	f.p[seg_off(3) + 3] = 1;
-	expect_fail(&k, f.p, f.len, STREAM_EAUTH,
+	expect_fail(&k, f.p, f.len, AGENT_EAUTH,
 		    "segment 3 failed authentication: tampered or reordered");
 	/* The last one's 2 -> 3: it now ends past the data. */
 	f.p[seg_off(3) + 3] = 3;
-	expect_fail(&k, f.p, f.len, STREAM_ETRUNC,
+	expect_fail(&k, f.p, f.len, AGENT_ETRUNC,
 		    "encrypted data ends before its last segment");
 	/* A length with a high byte set. */
 	f.p[seg_off(3) + 3] = 2;
 	f.p[seg_off(0)] = 0x80;
-	expect_fail(&k, f.p, f.len, STREAM_ECORRUPT,
+	expect_fail(&k, f.p, f.len, AGENT_ECORRUPT,
 		    "segment 0: length 2147483664 is larger than the segment "
 		    "size 16");
 	buf_free(&f);
@@ -571,13 +571,13 @@ static void test_truncated(void **state)
 	(void)state;
 	for (len = 0; len < f.len; len++) {
 		if (len == 0)
-			expect_fail(&k, f.p, len, STREAM_ETRUNC,
+			expect_fail(&k, f.p, len, AGENT_ETRUNC,
 				    "no encrypted data: the input is empty");
 		else if (len < CRYPTO_HEADER_LEN)
-			expect_fail(&k, f.p, len, STREAM_ETRUNC,
+			expect_fail(&k, f.p, len, AGENT_ETRUNC,
 				    "encrypted data ends inside its header");
 		else
-			expect_fail(&k, f.p, len, STREAM_ETRUNC,
+			expect_fail(&k, f.p, len, AGENT_ETRUNC,
 				    "encrypted data ends before its last "
 				    "segment");
 	}
@@ -599,7 +599,7 @@ static void test_nothing_before_verified(void **state)
 	for (i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
 		struct result r = decrypt_with(&k, f.p, f.len, modes[i]);
 
-		assert_int_equal(r.rc, STREAM_EAUTH);
+		assert_int_equal(r.rc, AGENT_EAUTH);
 		assert_int_equal(r.out.len, 32);
 		assert_memory_equal(r.out.p, attack_plain, 32);
 		buf_free(&r.out);
@@ -621,12 +621,10 @@ static void test_trailing_data(void **state)
 	assert_non_null(p);
 	f.p = p;
 	memcpy(p + n, p, n);
-	expect_fail(&k, p, n + 1, STREAM_EFORMAT,
+	expect_fail(&k, p, n + 1, AGENT_EFORMAT, "data after the last segment");
+	expect_fail(&k, p, n + SEG_STORED, AGENT_EFORMAT,
 		    "data after the last segment");
-	expect_fail(&k, p, n + SEG_STORED, STREAM_EFORMAT,
-		    "data after the last segment");
-	expect_fail(&k, p, 2 * n, STREAM_EFORMAT,
-		    "data after the last segment");
+	expect_fail(&k, p, 2 * n, AGENT_EFORMAT, "data after the last segment");
 	buf_free(&f);
 	crypto_key_dispose(&k);
 }
@@ -649,11 +647,11 @@ static void test_reordered(void **state)
 
 	(void)state;
 	swap(f.p, seg_off(0), seg_off(1), SEG_STORED);
-	expect_fail(&k, f.p, f.len, STREAM_EAUTH,
+	expect_fail(&k, f.p, f.len, AGENT_EAUTH,
 		    "segment 0 failed authentication: tampered or reordered");
 	swap(f.p, seg_off(0), seg_off(1), SEG_STORED);
 	swap(f.p, seg_off(1), seg_off(2), SEG_STORED);
-	expect_fail(&k, f.p, f.len, STREAM_EAUTH,
+	expect_fail(&k, f.p, f.len, AGENT_EAUTH,
 		    "segment 1 failed authentication: tampered or reordered");
 	swap(f.p, seg_off(1), seg_off(2), SEG_STORED);
 	expect_plain(&k, f.p, f.len, attack_plain, 50);
@@ -666,17 +664,17 @@ static void test_reordered(void **state)
 		memcpy(g, f.p, seg_off(2));
 		memcpy(g + seg_off(2), f.p + seg_off(3), last_len);
 		memcpy(g + seg_off(2) + last_len, f.p + seg_off(2), SEG_STORED);
-		expect_fail(&k, g, f.len, STREAM_EAUTH,
+		expect_fail(&k, g, f.len, AGENT_EAUTH,
 			    "segment 2 failed authentication: tampered or "
 			    "reordered");
 		free(g);
 	}
 	/* The last segment dropped: ends at a boundary. */
-	expect_fail(&k, f.p, seg_off(3), STREAM_ETRUNC,
+	expect_fail(&k, f.p, seg_off(3), AGENT_ETRUNC,
 		    "encrypted data ends before its last segment");
 	/* A segment dropped in the middle: 0, 2, 3. */
 	memmove(f.p + seg_off(1), f.p + seg_off(2), f.len - seg_off(2));
-	expect_fail(&k, f.p, f.len - SEG_STORED, STREAM_EAUTH,
+	expect_fail(&k, f.p, f.len - SEG_STORED, AGENT_EAUTH,
 		    "segment 1 failed authentication: tampered or reordered");
 	buf_free(&f);
 	crypto_key_dispose(&k);
@@ -690,11 +688,11 @@ static void test_spliced(void **state)
 
 	(void)state;
 	memcpy(a.p + seg_off(1), b.p + seg_off(1), SEG_STORED);
-	expect_fail(&k, a.p, a.len, STREAM_EAUTH,
+	expect_fail(&k, a.p, a.len, AGENT_EAUTH,
 		    "segment 1 failed authentication: tampered or reordered");
 	/* B's header on A's segments. */
 	memcpy(a.p, b.p, CRYPTO_HEADER_LEN);
-	expect_fail(&k, a.p, a.len, STREAM_EAUTH,
+	expect_fail(&k, a.p, a.len, AGENT_EAUTH,
 		    "segment 0 failed authentication: tampered or reordered");
 	buf_free(&a);
 	buf_free(&b);
@@ -716,12 +714,12 @@ static void test_wrong_key(void **state)
 		 "wrong key (key id %s; the file was encrypted with key id "
 		 "%s)",
 		 a, b);
-	expect_fail(&other, f.p, f.len, STREAM_EAUTH, msg);
-	expect_fail(&wrong, g.p, g.len, STREAM_EAUTH, "wrong passphrase");
-	expect_fail(&k, g.p, g.len, STREAM_EAUTH,
+	expect_fail(&other, f.p, f.len, AGENT_EAUTH, msg);
+	expect_fail(&wrong, g.p, g.len, AGENT_EAUTH, "wrong passphrase");
+	expect_fail(&k, g.p, g.len, AGENT_EAUTH,
 		    "wrong key: the file is encrypted with a passphrase, not "
 		    "a key file");
-	expect_fail(&pass, f.p, f.len, STREAM_EAUTH,
+	expect_fail(&pass, f.p, f.len, AGENT_EAUTH,
 		    "wrong key: the file is encrypted with a key file, not a "
 		    "passphrase");
 	expect_plain(&pass, g.p, g.len, attack_plain, 50);
@@ -740,16 +738,16 @@ static void test_not_ours(void **state)
 	static const uint8_t gzip[] = {0x1f, 0x8b, 0x08, 0x00};
 
 	(void)state;
-	expect_fail(&k, gzip, sizeof(gzip), STREAM_EFORMAT,
+	expect_fail(&k, gzip, sizeof(gzip), AGENT_EFORMAT,
 		    "not an offsite encrypted file");
 	f.p[8] = 2;
-	expect_fail(&k, f.p, f.len, STREAM_EFORMAT,
+	expect_fail(&k, f.p, f.len, AGENT_EFORMAT,
 		    "unsupported format version 2");
 	/* A newer version's header may be shorter: said at once. */
-	expect_fail(&k, f.p, 9, STREAM_EFORMAT, "unsupported format version 2");
+	expect_fail(&k, f.p, 9, AGENT_EFORMAT, "unsupported format version 2");
 	f.p[8] = 1;
 	f.p[9] = 3;
-	expect_fail(&k, f.p, f.len, STREAM_EFORMAT,
+	expect_fail(&k, f.p, f.len, AGENT_EFORMAT,
 		    "corrupt header: unknown key source 3");
 	buf_free(&f);
 	crypto_key_dispose(&k);
@@ -774,41 +772,41 @@ static void test_hostile_scrypt(void **state)
 {
 	struct crypto_key pass = pass_key("x");
 	struct crypto_header hd;
-	struct stream_error err = {0};
+	struct agent_error err = {0};
 	uint8_t h[CRYPTO_HEADER_LEN + 20] = {0};
 
 	(void)state;
 	/* 2^30 * 8 * 128 = 1 TiB of memory. */
 	header_with_cost(h, 30, 8, 1);
 	assert_int_equal(crypto_header_parse(&hd, h, sizeof(h), &err),
-			 STREAM_EFORMAT);
+			 AGENT_EFORMAT);
 	assert_string_equal(err.msg,
 			    "corrupt header: scrypt cost N=2^30, r=8 needs "
 			    "1048576 MiB of memory; at most 256 MiB");
-	expect_fail(&pass, h, sizeof(h), STREAM_EFORMAT, err.msg);
+	expect_fail(&pass, h, sizeof(h), AGENT_EFORMAT, err.msg);
 
 	header_with_cost(h, 40, 255, 1);
-	expect_fail(&pass, h, sizeof(h), STREAM_EFORMAT,
+	expect_fail(&pass, h, sizeof(h), AGENT_EFORMAT,
 		    "corrupt header: scrypt cost N=2^40 needs more than 256 "
 		    "MiB of memory");
 	/* 256 MiB, but 255 times over. */
 	header_with_cost(h, 18, 8, 255);
-	expect_fail(&pass, h, sizeof(h), STREAM_EFORMAT,
+	expect_fail(&pass, h, sizeof(h), AGENT_EFORMAT,
 		    "corrupt header: scrypt cost N=2^18, r=8, p=255 is more "
 		    "work than the limit (128 * r * N * p at most 1024 MiB)");
 	header_with_cost(h, 0, 8, 1);
-	expect_fail(&pass, h, sizeof(h), STREAM_EFORMAT,
+	expect_fail(&pass, h, sizeof(h), AGENT_EFORMAT,
 		    "corrupt header: scrypt cost log2(N)=0, r=8, p=1: each "
 		    "must be at least 1");
 	header_with_cost(h, 16, 1, 1);
-	expect_fail(&pass, h, sizeof(h), STREAM_EFORMAT,
+	expect_fail(&pass, h, sizeof(h), AGENT_EFORMAT,
 		    "corrupt header: scrypt cost N=2^16 is too large for r=1 "
 		    "(RFC 7914 needs N < 2^16)");
 	/* At the limit: parses (the tag then fails, it is all zeros). */
 	header_with_cost(h, 18, 8, 4);
 	memset(&err, 0, sizeof(err));
 	assert_int_equal(crypto_header_parse(&hd, h, sizeof(h), &err),
-			 STREAM_OK);
+			 AGENT_OK);
 	assert_int_equal(hd.scrypt.log2_n, 18);
 	crypto_key_dispose(&pass);
 }
@@ -817,17 +815,17 @@ static void test_header_parse(void **state)
 {
 	struct buf v = from_hex(v1_hex);
 	struct crypto_header h;
-	struct stream_error err;
+	struct agent_error err;
 	size_t len;
 
 	(void)state;
 	for (len = 0; len < CRYPTO_HEADER_LEN; len++) {
 		memset(&err, 0, sizeof(err));
 		assert_int_equal(crypto_header_parse(&h, v.p, len, &err),
-				 STREAM_ETRUNC);
+				 AGENT_ETRUNC);
 	}
 	memset(&err, 0, sizeof(err));
-	assert_int_equal(crypto_header_parse(&h, v.p, v.len, &err), STREAM_OK);
+	assert_int_equal(crypto_header_parse(&h, v.p, v.len, &err), AGENT_OK);
 	assert_int_equal(h.version, 1);
 	assert_int_equal(h.source, CRYPTO_SOURCE_KEY);
 	assert_int_equal(h.segment_size, 16);
@@ -842,12 +840,12 @@ static void test_header_parse(void **state)
 	/* A bad magic is known from its first byte. */
 	memset(&err, 0, sizeof(err));
 	assert_int_equal(crypto_header_parse(&h, (const uint8_t *)"X", 1, &err),
-			 STREAM_EFORMAT);
+			 AGENT_EFORMAT);
 	/* Segment size 0. */
 	memset(v.p + 13, 0, 4);
 	memset(&err, 0, sizeof(err));
 	assert_int_equal(crypto_header_parse(&h, v.p, v.len, &err),
-			 STREAM_EFORMAT);
+			 AGENT_EFORMAT);
 	assert_string_equal(err.msg, "corrupt header: segment size 0 is not "
 				     "within 1..16777216");
 	buf_free(&v);
@@ -880,7 +878,7 @@ static void test_encrypt_errors(void **state)
 {
 	struct encrypt_options o = ENCRYPT_OPTIONS_INIT;
 	struct crypto_key k = raw_key(0x00);
-	struct stream_error err = {0};
+	struct agent_error err = {0};
 	struct capture *sink = capture_new(&err);
 	struct stream *enc = NULL;
 	uint8_t data[100] = {0};
@@ -889,7 +887,7 @@ static void test_encrypt_errors(void **state)
 	o.key = &k;
 	o.segment_size = 0;
 	assert_int_equal(stage_encrypt_new(&enc, &sink->base, &err, &o),
-			 STREAM_EIO);
+			 AGENT_EIO);
 	assert_null(enc);
 	assert_string_equal(
 		err.msg, "encrypt: segment size 0 is not within 1..16777216");
@@ -899,8 +897,8 @@ static void test_encrypt_errors(void **state)
 	o.segment_size = 16;
 	sink->fail_at = CRYPTO_HEADER_LEN + SEG_STORED + 1;
 	assert_int_equal(stage_encrypt_new(&enc, &sink->base, &err, &o),
-			 STREAM_OK);
-	assert_int_equal(stream_write(enc, data, sizeof(data)), STREAM_EIO);
+			 AGENT_OK);
+	assert_int_equal(stream_write(enc, data, sizeof(data)), AGENT_EIO);
 	assert_string_equal(err.msg, "capture: full");
 	assert_int_equal(sink->data.len, CRYPTO_HEADER_LEN + SEG_STORED);
 	stream_free_chain(enc);
@@ -912,14 +910,14 @@ static void test_encrypt_key_id(void **state)
 	struct encrypt_options o = ENCRYPT_OPTIONS_INIT;
 	struct crypto_key k = raw_key(0x00), p = pass_key(v2_passphrase);
 	uint8_t fs[CRYPTO_FILE_SALT_LEN], ss[CRYPTO_SCRYPT_SALT_LEN];
-	struct stream_error err = {0};
+	struct agent_error err = {0};
 	struct stream *enc = NULL;
 	uint8_t id[CRYPTO_KEY_ID_LEN];
 	char hex[CRYPTO_KEY_ID_HEX_SIZE];
 
 	(void)state;
 	o.key = &k;
-	assert_int_equal(stage_encrypt_new(&enc, NULL, &err, &o), STREAM_OK);
+	assert_int_equal(stage_encrypt_new(&enc, NULL, &err, &o), AGENT_OK);
 	stage_encrypt_key_id(enc, id);
 	assert_memory_equal(id, k.id, CRYPTO_KEY_ID_LEN);
 	stream_free(enc);
@@ -929,7 +927,7 @@ static void test_encrypt_key_id(void **state)
 	o.key = &p;
 	o.test_file_salt = fs;
 	o.test_scrypt_salt = ss;
-	assert_int_equal(stage_encrypt_new(&enc, NULL, &err, &o), STREAM_OK);
+	assert_int_equal(stage_encrypt_new(&enc, NULL, &err, &o), AGENT_OK);
 	stage_encrypt_key_id(enc, id);
 	crypto_key_id_hex(hex, id);
 	assert_string_equal(hex, "18a631fe29d5656c"); /* vector 2 */

@@ -145,19 +145,19 @@ static void make(struct blob *out, struct fetch_backup *b, const char *plain,
 	struct gzip_options go = GZIP_OPTIONS_INIT;
 	struct encrypt_options eo = ENCRYPT_OPTIONS_INIT;
 	struct stream *mem, *enc = NULL, *gz;
-	struct stream_error err = {0};
+	struct agent_error err = {0};
 	const void *data;
 
 	go.threads = 1;
 	eo.key = key;
-	assert_int_equal(stage_memory_new(&mem, &err, &mo), STREAM_OK);
+	assert_int_equal(stage_memory_new(&mem, &err, &mo), AGENT_OK);
 	if (key != NULL)
 		assert_int_equal(stage_encrypt_new(&enc, mem, &err, &eo),
-				 STREAM_OK);
+				 AGENT_OK);
 	assert_int_equal(stage_gzip_new(&gz, enc ? enc : mem, &err, &go),
-			 STREAM_OK);
-	assert_int_equal(stream_write(gz, plain, plain_len), STREAM_OK);
-	assert_int_equal(stream_finish(gz), STREAM_OK);
+			 AGENT_OK);
+	assert_int_equal(stream_write(gz, plain, plain_len), AGENT_OK);
+	assert_int_equal(stream_finish(gz), AGENT_OK);
 	data = stage_memory_data(mem, &out->len);
 	out->data = malloc(out->len);
 	assert_non_null(out->data);
@@ -197,7 +197,7 @@ static void test_other_encrypted_object_refused_by_its_header(void **state)
 	struct fetch_backup fb;
 	struct fetch_pin pin;
 	struct fetch_result res;
-	struct stream_error err = {0};
+	struct agent_error err = {0};
 	struct stream *mem;
 	char v[64];
 
@@ -210,12 +210,12 @@ static void test_other_encrypted_object_refused_by_its_header(void **state)
 	start(f);
 	fetch_pin_init(&pin);
 	assert_int_equal(fetch_check(&pin, &res, f->client, &fb, &f->key, &err),
-			 STREAM_OK);
+			 AGENT_OK);
 	assert_int_equal(pin.head_len, FETCH_PIN_HEAD);
-	assert_int_equal(stage_memory_new(&mem, &err, &mo), STREAM_OK);
+	assert_int_equal(stage_memory_new(&mem, &err, &mo), AGENT_OK);
 	assert_int_equal(
 		fetch_load(&res, f->client, &fb, &f->key, &pin, mem, &err),
-		STREAM_ECORRUPT);
+		AGENT_ECORRUPT);
 	assert_non_null(strstr(err.msg, "the backup changed after it was "
 					"checked (its first bytes differ)"));
 	assert_int_equal(sink_len(mem), 0);
@@ -244,7 +244,7 @@ static void test_stream_refuses_another_header(void **state)
 	struct blob a, b;
 	struct fetch_backup fb;
 	struct fetch_result res;
-	struct stream_error err = {0};
+	struct agent_error err = {0};
 	struct stream *mem;
 
 	make(&a, &fb, sql_a, strlen(sql_a), &f->key);
@@ -256,9 +256,9 @@ static void test_stream_refuses_another_header(void **state)
 	assert_non_null(fb.etag);
 	f->script = (struct script){.etag = "e1", .objects = {&b}};
 	start(f);
-	assert_int_equal(stage_memory_new(&mem, &err, &mo), STREAM_OK);
+	assert_int_equal(stage_memory_new(&mem, &err, &mo), AGENT_OK);
 	assert_int_equal(fetch_run(&res, f->client, &fb, &f->key, mem, &err),
-			 STREAM_ECORRUPT);
+			 AGENT_ECORRUPT);
 	assert_non_null(strstr(err.msg, "another file was put in its place"));
 	assert_int_equal(sink_len(mem), 0);
 	stream_free(mem);
@@ -277,7 +277,7 @@ static void test_other_etag_refused_before_the_sink(void **state)
 	struct fetch_backup fb;
 	struct fetch_pin pin;
 	struct fetch_result res;
-	struct stream_error err = {0};
+	struct agent_error err = {0};
 	struct stream *mem;
 
 	make(&a, &fb, sql_a, strlen(sql_a), NULL);
@@ -287,11 +287,11 @@ static void test_other_etag_refused_before_the_sink(void **state)
 	start(f);
 	fetch_pin_init(&pin);
 	assert_int_equal(fetch_check(&pin, &res, f->client, &fb, NULL, &err),
-			 STREAM_OK);
-	assert_int_equal(stage_memory_new(&mem, &err, &mo), STREAM_OK);
+			 AGENT_OK);
+	assert_int_equal(stage_memory_new(&mem, &err, &mo), AGENT_OK);
 	assert_int_equal(
 		fetch_load(&res, f->client, &fb, NULL, &pin, mem, &err),
-		STREAM_ECORRUPT);
+		AGENT_ECORRUPT);
 	assert_non_null(strstr(err.msg, "the backup changed after it was "
 					"checked"));
 	assert_non_null(strstr(err.msg, "ETag e2, not \"e1\""));
@@ -311,7 +311,7 @@ static void test_412_is_a_changed_backup(void **state)
 	struct fetch_backup fb;
 	struct fetch_pin pin;
 	struct fetch_result res;
-	struct stream_error err = {0};
+	struct agent_error err = {0};
 	struct stream *mem;
 
 	make(&a, &fb, sql_a, strlen(sql_a), NULL);
@@ -320,11 +320,11 @@ static void test_412_is_a_changed_backup(void **state)
 	start(f);
 	fetch_pin_init(&pin);
 	assert_int_equal(fetch_check(&pin, &res, f->client, &fb, NULL, &err),
-			 STREAM_OK);
-	assert_int_equal(stage_memory_new(&mem, &err, &mo), STREAM_OK);
+			 AGENT_OK);
+	assert_int_equal(stage_memory_new(&mem, &err, &mo), AGENT_OK);
 	assert_int_equal(
 		fetch_load(&res, f->client, &fb, NULL, &pin, mem, &err),
-		STREAM_ECORRUPT);
+		AGENT_ECORRUPT);
 	assert_non_null(strstr(err.msg, "the backup changed after it was "
 					"checked (another object under its "
 					"key)"));
@@ -346,7 +346,7 @@ static void test_no_etag_loads_the_private_copy(void **state)
 	struct fetch_backup fb;
 	struct fetch_pin pin;
 	struct fetch_result res;
-	struct stream_error err = {0};
+	struct agent_error err = {0};
 	struct stream *mem;
 	const void *got;
 	size_t len;
@@ -358,13 +358,13 @@ static void test_no_etag_loads_the_private_copy(void **state)
 	start(f);
 	fetch_pin_init(&pin);
 	assert_int_equal(fetch_check(&pin, &res, f->client, &fb, NULL, &err),
-			 STREAM_OK);
+			 AGENT_OK);
 	assert_null(pin.etag);
 	assert_true(pin.copy_fd >= 0);
-	assert_int_equal(stage_memory_new(&mem, &err, &mo), STREAM_OK);
+	assert_int_equal(stage_memory_new(&mem, &err, &mo), AGENT_OK);
 	assert_int_equal(
 		fetch_load(&res, f->client, &fb, NULL, &pin, mem, &err),
-		STREAM_OK);
+		AGENT_OK);
 	got = stage_memory_data(mem, &len);
 	assert_int_equal(len, strlen(sql_a));
 	assert_memory_equal(got, sql_a, len);
@@ -390,7 +390,7 @@ static void test_no_plain_byte_past_the_manifest(void **state)
 	struct blob a;
 	struct fetch_backup fb;
 	struct fetch_result res;
-	struct stream_error err = {0};
+	struct agent_error err = {0};
 	struct stream *mem;
 
 	assert_non_null(zeros);
@@ -399,9 +399,9 @@ static void test_no_plain_byte_past_the_manifest(void **state)
 	fb.m.plain_bytes = 1000; /* what the manifest claims */
 	f->script = (struct script){.etag = "e1", .objects = {&a}};
 	start(f);
-	assert_int_equal(stage_memory_new(&mem, &err, &mo), STREAM_OK);
+	assert_int_equal(stage_memory_new(&mem, &err, &mo), AGENT_OK);
 	assert_int_equal(fetch_run(&res, f->client, &fb, NULL, mem, &err),
-			 STREAM_ECORRUPT);
+			 AGENT_ECORRUPT);
 	assert_string_equal(err.msg, "the plain dump is larger than its "
 				     "manifest says (1000 bytes)");
 	assert_true(sink_len(mem) <= 1000);

@@ -89,7 +89,7 @@ static void vector_manifest(struct manifest *m)
 
 static void test_vector(void **state)
 {
-	struct stream_error err = {0};
+	struct agent_error err = {0};
 	struct crypto_header h;
 	struct crypto_key k;
 	struct manifest m;
@@ -108,12 +108,12 @@ static void test_vector(void **state)
 
 	assert_int_equal(
 		crypto_header_parse(&h, m.header, sizeof(m.header), &err),
-		STREAM_OK);
-	assert_int_equal(crypto_manifest_key(mac_key, &h, &k, &err), STREAM_OK);
+		AGENT_OK);
+	assert_int_equal(crypto_manifest_key(mac_key, &h, &k, &err), AGENT_OK);
 	tohex(hex, mac_key, sizeof(mac_key));
 	assert_string_equal(hex, vmac_key);
 	assert_int_equal(crypto_manifest_mac(tag, mac_key, input, len, &err),
-			 STREAM_OK);
+			 AGENT_OK);
 	tohex(hex, tag, sizeof(tag));
 	assert_string_equal(hex, vmac);
 	free(input);
@@ -121,7 +121,7 @@ static void test_vector(void **state)
 	memcpy(m.mac, tag, sizeof(tag));
 	m.has_mac = true;
 	assert_int_equal(manifest_check(&m, vkey, &k, &authentic, &err),
-			 STREAM_OK);
+			 AGENT_OK);
 	assert_true(authentic);
 	crypto_key_dispose(&k);
 }
@@ -142,7 +142,7 @@ static void test_every_field_counts(void **state)
 	unhex(base.mac, CRYPTO_MAC_LEN, vmac);
 	base.has_mac = true;
 	for (field = 0; field < 9; field++) {
-		struct stream_error err = {0};
+		struct agent_error err = {0};
 		const char *key = vkey;
 
 		m = base;
@@ -181,7 +181,7 @@ static void test_every_field_counts(void **state)
 			break;
 		}
 		assert_int_equal(manifest_check(&m, key, &k, NULL, &err),
-				 STREAM_EAUTH);
+				 AGENT_EAUTH);
 		assert_string_equal(err.msg, "manifest failed authentication: "
 					     "tampered, or another backup's");
 	}
@@ -190,7 +190,7 @@ static void test_every_field_counts(void **state)
 	m.host = "elsewhere";
 	m.parts = 7;
 	m.type = "weekly";
-	assert_int_equal(manifest_check(&m, vkey, &k, NULL, NULL), STREAM_OK);
+	assert_int_equal(manifest_check(&m, vkey, &k, NULL, NULL), AGENT_OK);
 	crypto_key_dispose(&k);
 }
 
@@ -200,7 +200,7 @@ static void test_refusals(void **state)
 	struct manifest base, m;
 	uint8_t raw[CRYPTO_KEY_LEN] = {0};
 	struct crypto_error cerr;
-	struct stream_error err;
+	struct agent_error err;
 	bool authentic = true;
 
 	(void)state;
@@ -214,14 +214,12 @@ static void test_refusals(void **state)
 	m = base;
 	m.has_mac = false;
 	memset(&err, 0, sizeof(err));
-	assert_int_equal(manifest_check(&m, vkey, &k, NULL, &err),
-			 STREAM_EAUTH);
+	assert_int_equal(manifest_check(&m, vkey, &k, NULL, &err), AGENT_EAUTH);
 	assert_string_equal(err.msg,
 			    "manifest failed authentication: it has no MAC");
 	m = base;
 	m.has_header = false;
-	assert_int_equal(manifest_check(&m, vkey, &k, NULL, NULL),
-			 STREAM_EAUTH);
+	assert_int_equal(manifest_check(&m, vkey, &k, NULL, NULL), AGENT_EAUTH);
 
 	/* Another backup's manifest, under this backup's key. */
 	m = base;
@@ -231,7 +229,7 @@ static void test_refusals(void **state)
 			       "db01/daily/app/app-daily-20261124T093000Z.sql."
 			       "gz.enc",
 			       &k, NULL, &err),
-		STREAM_ECORRUPT);
+		AGENT_ECORRUPT);
 	assert_non_null(strstr(err.msg, "another backup's"));
 
 	/* The key says encrypted, the manifest not (or the reverse). */
@@ -239,35 +237,33 @@ static void test_refusals(void **state)
 	m.encrypted = false;
 	memset(&err, 0, sizeof(err));
 	assert_int_equal(manifest_check(&m, vkey, &k, NULL, &err),
-			 STREAM_ECORRUPT);
+			 AGENT_ECORRUPT);
 	assert_string_equal(err.msg, "the manifest says the backup is not "
 				     "encrypted, its key says it is encrypted");
 
 	/* Another key: the header's key id says so. */
 	memset(&err, 0, sizeof(err));
 	assert_int_equal(manifest_check(&base, vkey, &other, NULL, &err),
-			 STREAM_EAUTH);
+			 AGENT_EAUTH);
 	assert_non_null(strstr(err.msg, "wrong key"));
 
 	/* A key id that is not the header's. */
 	m = base;
 	memcpy(m.key_id, "0000000000000000", 17);
-	assert_int_equal(manifest_check(&m, vkey, &k, NULL, NULL),
-			 STREAM_EAUTH);
+	assert_int_equal(manifest_check(&m, vkey, &k, NULL, NULL), AGENT_EAUTH);
 
 	/* A header copy that does not parse. */
 	m = base;
 	m.header[0] = 'X';
 	memset(&err, 0, sizeof(err));
-	assert_int_equal(manifest_check(&m, vkey, &k, NULL, &err),
-			 STREAM_EAUTH);
+	assert_int_equal(manifest_check(&m, vkey, &k, NULL, &err), AGENT_EAUTH);
 	assert_non_null(strstr(err.msg, "not an offsite encrypted file"));
 
 	/* Without a key nothing can be authenticated: taken as it reads. */
 	m = base;
 	m.has_mac = false;
 	assert_int_equal(manifest_check(&m, vkey, NULL, &authentic, NULL),
-			 STREAM_OK);
+			 AGENT_OK);
 	assert_false(authentic);
 	crypto_key_dispose(&k);
 	crypto_key_dispose(&other);
@@ -278,7 +274,7 @@ static void test_refusals(void **state)
 static void sign_and_check(const struct crypto_key *k)
 {
 	struct encrypt_options eo = ENCRYPT_OPTIONS_INIT;
-	struct stream_error err = {0};
+	struct agent_error err = {0};
 	struct stream *null = NULL, *enc = NULL;
 	struct manifest m = {0}, back;
 	struct manifest_store *store = NULL;
@@ -287,9 +283,9 @@ static void sign_and_check(const struct crypto_key *k)
 	size_t len;
 	bool authentic = false;
 
-	assert_int_equal(stage_null_new(&null, &err), STREAM_OK);
+	assert_int_equal(stage_null_new(&null, &err), AGENT_OK);
 	eo.key = k;
-	assert_int_equal(stage_encrypt_new(&enc, null, &err, &eo), STREAM_OK);
+	assert_int_equal(stage_encrypt_new(&enc, null, &err, &eo), AGENT_OK);
 	m.key = vkey;
 	m.type = "daily";
 	m.database = "app";
@@ -310,7 +306,7 @@ static void sign_and_check(const struct crypto_key *k)
 	assert_int_equal(manifest_mac_input(&input, &len, &m), 0);
 	assert_int_equal(
 		stage_encrypt_manifest_mac(enc, input, len, m.mac, &err),
-		STREAM_OK);
+		AGENT_OK);
 	m.has_mac = true;
 	free(input);
 	assert_int_equal(manifest_format(&text, &m), 0);
@@ -322,7 +318,7 @@ static void sign_and_check(const struct crypto_key *k)
 			 0);
 	assert_true(back.has_header && back.has_mac && back.encrypted);
 	assert_int_equal(manifest_check(&back, vkey, k, &authentic, &err),
-			 STREAM_OK);
+			 AGENT_OK);
 	assert_true(authentic);
 	manifest_store_free(store);
 	free(text);

@@ -22,7 +22,7 @@
 /* Run IN through the filter in writes of STEP bytes (0: one write); the
  * output in OUT (a new string), the code of the first failure. */
 static int filter(const char *in, size_t step, char **out,
-		  struct stream_error *err)
+		  struct agent_error *err)
 {
 	struct memory_options mo = MEMORY_OPTIONS_INIT;
 	struct stream *mem = NULL, *f = NULL;
@@ -31,16 +31,16 @@ static int filter(const char *in, size_t step, char **out,
 	int rc;
 
 	memset(err, 0, sizeof(*err));
-	assert_int_equal(stage_memory_new(&mem, err, &mo), STREAM_OK);
-	assert_int_equal(stage_psql_new(&f, mem, err), STREAM_OK);
-	rc = STREAM_OK;
-	while (rc == STREAM_OK && off < n) {
+	assert_int_equal(stage_memory_new(&mem, err, &mo), AGENT_OK);
+	assert_int_equal(stage_psql_new(&f, mem, err), AGENT_OK);
+	rc = AGENT_OK;
+	while (rc == AGENT_OK && off < n) {
 		size_t k = step == 0 || step > n - off ? n - off : step;
 
 		rc = stream_write(f, in + off, k);
 		off += k;
 	}
-	if (rc == STREAM_OK)
+	if (rc == AGENT_OK)
 		rc = stream_finish(f);
 	data = stage_memory_data(mem, &len);
 	*out = calloc(1, len + 1);
@@ -58,10 +58,10 @@ static const size_t steps[] = {0, 1, 2, 3, 5, 7, 13, 64};
 static void expect(const char *in, const char *want)
 {
 	for (size_t i = 0; i < sizeof(steps) / sizeof(*steps); i++) {
-		struct stream_error err;
+		struct agent_error err;
 		char *out;
 
-		assert_int_equal(filter(in, steps[i], &out, &err), STREAM_OK);
+		assert_int_equal(filter(in, steps[i], &out, &err), AGENT_OK);
 		if (strcmp(out, want) != 0)
 			fail_msg("step %zu:\n got: [%s]\nwant: [%s]", steps[i],
 				 out, want);
@@ -145,10 +145,10 @@ static void test_key_is_learnt_in_the_header_only(void **state)
 static void refused(const char *in, const char *must_not_pass)
 {
 	for (size_t i = 0; i < sizeof(steps) / sizeof(*steps); i++) {
-		struct stream_error err;
+		struct agent_error err;
 		char *out;
 
-		assert_int_equal(filter(in, steps[i], &out, &err), STREAM_EIO);
+		assert_int_equal(filter(in, steps[i], &out, &err), AGENT_EIO);
 		assert_non_null(strstr(err.msg, "refused: line "));
 		assert_non_null(strstr(err.msg, "backquote"));
 		if (strstr(out, must_not_pass) != NULL)
@@ -159,7 +159,7 @@ static void refused(const char *in, const char *must_not_pass)
 
 static void test_unrestrict_with_a_backquote_is_refused(void **state)
 {
-	struct stream_error err;
+	struct agent_error err;
 	char *out;
 
 	(void)state;
@@ -171,7 +171,7 @@ static void test_unrestrict_with_a_backquote_is_refused(void **state)
 	refused("SELECT 1 \\\\\\unrestrict `touch M`\n", "`");
 	/* Its line number. */
 	assert_int_equal(filter("A;\nB;\n\\unrestrict `x`\n", 0, &out, &err),
-			 STREAM_EIO);
+			 AGENT_EIO);
 	assert_non_null(strstr(err.msg, "line 3 "));
 	assert_string_equal(out, "A;\nB;\n");
 	free(out);

@@ -48,8 +48,8 @@ static int teardown(void **state)
 }
 
 /* A tool running sh -c SCRIPT, with $1 and $2 the two paths. */
-static int start(struct stream **s, struct stream_error *err,
-		 const char *script, bool drain)
+static int start(struct stream **s, struct agent_error *err, const char *script,
+		 bool drain)
 {
 	struct tool_options o = TOOL_OPTIONS_INIT;
 	char sh[] = "sh", c[] = "-c", text[256];
@@ -90,22 +90,22 @@ static void test_every_byte_at_any_write_size(void **state)
 	size_t sizes[] = {1, 7, 4096, 65536, 200000};
 	size_t n = 300000, off = 0, k = 0;
 	unsigned char *data = pattern(n), *got = malloc(n + 1);
-	struct stream_error err = {0};
+	struct agent_error err = {0};
 	struct stream *s;
 	FILE *f;
 
 	(void)state;
-	assert_int_equal(start(&s, &err, "cat >\"$1\"", false), STREAM_OK);
+	assert_int_equal(start(&s, &err, "cat >\"$1\"", false), AGENT_OK);
 	while (off < n) {
 		size_t len = sizes[k++ % 5];
 
 		if (len > n - off)
 			len = n - off;
-		assert_int_equal(stream_write(s, data + off, len), STREAM_OK);
+		assert_int_equal(stream_write(s, data + off, len), AGENT_OK);
 		off += len;
 	}
-	assert_int_equal(stream_finish(s), STREAM_OK);
-	assert_int_equal(stage_tool_commit(s), STREAM_OK);
+	assert_int_equal(stream_finish(s), AGENT_OK);
+	assert_int_equal(stage_tool_commit(s), AGENT_OK);
 	stream_free(s);
 	f = fopen(out_path, "rb");
 	assert_non_null(f);
@@ -120,15 +120,15 @@ static void test_abort_kills_before_the_end(void **state)
 {
 	size_t n = 1000000;
 	unsigned char *data = pattern(n);
-	struct stream_error err = {0};
+	struct agent_error err = {0};
 	struct stream *s;
 
 	(void)state;
 	/* "done" appears only if cat saw the end of its input. */
 	assert_int_equal(start(&s, &err, "cat >\"$1\" && echo >\"$2\"", false),
-			 STREAM_OK);
-	assert_int_equal(stream_write(s, data, n), STREAM_OK);
-	assert_int_equal(stream_finish(s), STREAM_OK);
+			 AGENT_OK);
+	assert_int_equal(stream_write(s, data, n), AGENT_OK);
+	assert_int_equal(stream_finish(s), AGENT_OK);
 	stage_tool_abort(s);
 	stream_free(s);
 	assert_int_equal(file_size(done_path), -1);
@@ -140,13 +140,13 @@ static void test_abort_kills_before_the_end(void **state)
 static void test_free_without_commit_aborts(void **state)
 {
 	unsigned char *data = pattern(1000);
-	struct stream_error err = {0};
+	struct agent_error err = {0};
 	struct stream *s;
 
 	(void)state;
 	assert_int_equal(start(&s, &err, "cat >\"$1\" && echo >\"$2\"", false),
-			 STREAM_OK);
-	assert_int_equal(stream_write(s, data, 1000), STREAM_OK);
+			 AGENT_OK);
+	assert_int_equal(stream_write(s, data, 1000), AGENT_OK);
 	stream_free(s);
 	assert_int_equal(file_size(done_path), -1);
 	/* Less than HOLD was written: the tool got nothing at all (and
@@ -159,19 +159,19 @@ static void test_failing_tool_fails_the_write(void **state)
 {
 	size_t n = 4 * 1024 * 1024, off;
 	unsigned char *data = pattern(65536);
-	struct stream_error err = {0};
+	struct agent_error err = {0};
 	struct stream *s;
-	int rc = STREAM_OK;
+	int rc = AGENT_OK;
 
 	(void)state;
 	assert_int_equal(start(&s, &err,
 			       "echo 'ERROR: no such table' >&2; "
 			       "exit 3",
 			       false),
-			 STREAM_OK);
-	for (off = 0; off < n && rc == STREAM_OK; off += 65536)
+			 AGENT_OK);
+	for (off = 0; off < n && rc == AGENT_OK; off += 65536)
 		rc = stream_write(s, data, 65536);
-	assert_int_equal(rc, STREAM_EIO);
+	assert_int_equal(rc, AGENT_EIO);
 	assert_non_null(strstr(err.msg, "tool stopped reading its input: it "
 					"exited with status 3"));
 	assert_non_null(strstr(err.msg, "(last message: ERROR: no such "
@@ -184,16 +184,16 @@ static void test_draining_reports_at_commit(void **state)
 {
 	size_t n = 4 * 1024 * 1024, off;
 	unsigned char *data = pattern(65536);
-	struct stream_error err = {0};
+	struct agent_error err = {0};
 	struct stream *s;
 
 	(void)state;
-	assert_int_equal(start(&s, &err, "exit 3", true), STREAM_OK);
+	assert_int_equal(start(&s, &err, "exit 3", true), AGENT_OK);
 	for (off = 0; off < n; off += 65536)
-		assert_int_equal(stream_write(s, data, 65536), STREAM_OK);
-	assert_int_equal(stream_finish(s), STREAM_OK);
-	assert_int_equal(err.code, STREAM_OK);
-	assert_int_equal(stage_tool_commit(s), STREAM_EIO);
+		assert_int_equal(stream_write(s, data, 65536), AGENT_OK);
+	assert_int_equal(stream_finish(s), AGENT_OK);
+	assert_int_equal(err.code, AGENT_OK);
+	assert_int_equal(stage_tool_commit(s), AGENT_EIO);
 	assert_non_null(strstr(err.msg, "exited with status 3"));
 	stream_free(s);
 	free(data);
@@ -204,7 +204,7 @@ static void test_draining_reports_at_commit(void **state)
 static void test_failing_at_commit_fails_the_commit(void **state)
 {
 	for (int drain = 0; drain < 2; drain++) {
-		struct stream_error err = {0};
+		struct agent_error err = {0};
 		struct stream *s;
 
 		(void)state;
@@ -212,10 +212,10 @@ static void test_failing_at_commit_fails_the_commit(void **state)
 				       "cat >/dev/null; echo 'ERROR: at "
 				       "the end' >&2; exit 3",
 				       drain),
-				 STREAM_OK);
-		assert_int_equal(stream_write(s, "SELECT 1;\n", 10), STREAM_OK);
-		assert_int_equal(stream_finish(s), STREAM_OK);
-		assert_int_equal(stage_tool_commit(s), STREAM_EIO);
+				 AGENT_OK);
+		assert_int_equal(stream_write(s, "SELECT 1;\n", 10), AGENT_OK);
+		assert_int_equal(stream_finish(s), AGENT_OK);
+		assert_int_equal(stage_tool_commit(s), AGENT_EIO);
 		assert_non_null(strstr(err.msg, "exited with status 3"));
 		assert_non_null(strstr(err.msg, "ERROR: at the end"));
 		stream_free(s);
@@ -228,7 +228,7 @@ static void test_prologue_and_epilogue(void **state)
 	struct tool_options o = TOOL_OPTIONS_INIT;
 	char sh[] = "sh", c[] = "-c", text[] = "cat >\"$1\"";
 	char *argv[] = {sh, c, text, sh, out_path, NULL};
-	struct stream_error err = {0};
+	struct agent_error err = {0};
 	char got[64] = "";
 	struct stream *s;
 	FILE *f;
@@ -241,9 +241,9 @@ static void test_prologue_and_epilogue(void **state)
 	o.prologue = "BEGIN\n";
 	o.epilogue = "END\n";
 	/* Aborted: the tool never sees the epilogue. */
-	assert_int_equal(stage_tool_new(&s, &err, &o), STREAM_OK);
-	assert_int_equal(stream_write(s, "data\n", 5), STREAM_OK);
-	assert_int_equal(stream_finish(s), STREAM_OK);
+	assert_int_equal(stage_tool_new(&s, &err, &o), AGENT_OK);
+	assert_int_equal(stream_write(s, "data\n", 5), AGENT_OK);
+	assert_int_equal(stream_finish(s), AGENT_OK);
 	stream_free(s);
 	f = fopen(out_path, "rb");
 	if (f != NULL) { /* the tool may die before its shell opens it */
@@ -252,10 +252,10 @@ static void test_prologue_and_epilogue(void **state)
 		assert_null(strstr(got, "END"));
 	}
 	/* Committed: first, the data, last. */
-	assert_int_equal(stage_tool_new(&s, &err, &o), STREAM_OK);
-	assert_int_equal(stream_write(s, "data\n", 5), STREAM_OK);
-	assert_int_equal(stream_finish(s), STREAM_OK);
-	assert_int_equal(stage_tool_commit(s), STREAM_OK);
+	assert_int_equal(stage_tool_new(&s, &err, &o), AGENT_OK);
+	assert_int_equal(stream_write(s, "data\n", 5), AGENT_OK);
+	assert_int_equal(stream_finish(s), AGENT_OK);
+	assert_int_equal(stage_tool_commit(s), AGENT_OK);
 	stream_free(s);
 	f = fopen(out_path, "rb");
 	assert_non_null(f);
@@ -269,16 +269,16 @@ static void test_a_tool_done_early_is_fine(void **state)
 {
 	size_t n = 4 * 1024 * 1024, off;
 	unsigned char *data = pattern(65536);
-	struct stream_error err = {0};
+	struct agent_error err = {0};
 	struct stream *s;
 
 	(void)state;
 	assert_int_equal(start(&s, &err, "head -c 10 >\"$1\"", false),
-			 STREAM_OK);
+			 AGENT_OK);
 	for (off = 0; off < n; off += 65536)
-		assert_int_equal(stream_write(s, data, 65536), STREAM_OK);
-	assert_int_equal(stream_finish(s), STREAM_OK);
-	assert_int_equal(stage_tool_commit(s), STREAM_OK);
+		assert_int_equal(stream_write(s, data, 65536), AGENT_OK);
+	assert_int_equal(stream_finish(s), AGENT_OK);
+	assert_int_equal(stage_tool_commit(s), AGENT_OK);
 	assert_int_equal(file_size(out_path), 10);
 	stream_free(s);
 	free(data);
@@ -286,7 +286,7 @@ static void test_a_tool_done_early_is_fine(void **state)
 
 static void test_commit_checks_the_status(void **state)
 {
-	struct stream_error err = {0};
+	struct agent_error err = {0};
 	struct stream *s;
 
 	(void)state;
@@ -294,10 +294,10 @@ static void test_commit_checks_the_status(void **state)
 			       "cat >/dev/null; echo boom >&2; "
 			       "exit 2",
 			       false),
-			 STREAM_OK);
-	assert_int_equal(stream_write(s, "x", 1), STREAM_OK);
-	assert_int_equal(stream_finish(s), STREAM_OK);
-	assert_int_equal(stage_tool_commit(s), STREAM_EIO);
+			 AGENT_OK);
+	assert_int_equal(stream_write(s, "x", 1), AGENT_OK);
+	assert_int_equal(stream_finish(s), AGENT_OK);
+	assert_int_equal(stage_tool_commit(s), AGENT_EIO);
 	assert_string_equal(err.msg,
 			    "tool exited with status 2 (last message: boom)");
 	stream_free(s);
@@ -305,16 +305,16 @@ static void test_commit_checks_the_status(void **state)
 
 static void test_cancel(void **state)
 {
-	struct stream_error err = {0};
+	struct agent_error err = {0};
 	struct stream *s;
 
 	(void)state;
 	assert_int_equal(start(&s, &err, "cat >\"$1\" && echo >\"$2\"", true),
-			 STREAM_OK);
-	assert_int_equal(stream_write(s, "abc", 3), STREAM_OK);
+			 AGENT_OK);
+	assert_int_equal(stream_write(s, "abc", 3), AGENT_OK);
 	stage_tool_cancel(s);
-	assert_int_equal(stream_finish(s), STREAM_OK);
-	assert_int_equal(stage_tool_commit(s), STREAM_ECANCEL);
+	assert_int_equal(stream_finish(s), AGENT_OK);
+	assert_int_equal(stage_tool_commit(s), AGENT_ECANCEL);
 	assert_string_equal(err.msg, "tool was stopped");
 	stream_free(s);
 	assert_int_equal(file_size(done_path), -1);
@@ -325,14 +325,14 @@ static void test_a_tool_that_does_not_exist(void **state)
 	struct tool_options o = TOOL_OPTIONS_INIT;
 	char name[] = "offsite-no-such-tool";
 	char *argv[] = {name, NULL};
-	struct stream_error err = {0};
+	struct agent_error err = {0};
 	struct stream *s = NULL;
 
 	(void)state;
 	o.argv = argv;
 	o.env = environ;
 	o.name = "offsite-no-such-tool";
-	if (stage_tool_new(&s, &err, &o) == STREAM_EIO) {
+	if (stage_tool_new(&s, &err, &o) == AGENT_EIO) {
 		assert_null(s);
 		assert_non_null(
 			strstr(err.msg, "cannot run offsite-no-such-tool"));
@@ -342,8 +342,8 @@ static void test_a_tool_that_does_not_exist(void **state)
 	 * cannot report the failed exec: the child exits 127 instead, and
 	 * the restore must still fail. */
 	assert_non_null(s);
-	assert_int_equal(stream_finish(s), STREAM_OK);
-	assert_int_not_equal(stage_tool_commit(s), STREAM_OK);
+	assert_int_equal(stream_finish(s), AGENT_OK);
+	assert_int_not_equal(stage_tool_commit(s), AGENT_OK);
 	stream_free(s);
 }
 

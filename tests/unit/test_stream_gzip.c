@@ -85,7 +85,7 @@ static int feed(struct stream *s, const uint8_t *data, size_t len,
 		if (n > len - off)
 			n = len - off;
 		rc = stream_write(s, data + off, n);
-		if (rc != STREAM_OK)
+		if (rc != AGENT_OK)
 			return rc;
 		off += n;
 	}
@@ -103,7 +103,7 @@ static int drain(struct stream *stage, struct stream *sink, const uint8_t *data,
 	*out = NULL;
 	*out_len = 0;
 	rc = feed(stage, data, len, pat, 12345);
-	if (rc == STREAM_OK) {
+	if (rc == AGENT_OK) {
 		p = stage_memory_data(sink, out_len);
 		*out = malloc(*out_len ? *out_len : 1);
 		assert_non_null(*out);
@@ -117,25 +117,25 @@ static int drain(struct stream *stage, struct stream *sink, const uint8_t *data,
 
 static int gzip_buf(const struct gzip_options *o, const uint8_t *in, size_t len,
 		    enum pattern pat, uint8_t **out, size_t *out_len,
-		    struct stream_error *err)
+		    struct agent_error *err)
 {
 	struct memory_options mo = MEMORY_OPTIONS_INIT;
 	struct stream *sink, *gz;
 
-	assert_int_equal(stage_memory_new(&sink, err, &mo), STREAM_OK);
-	assert_int_equal(stage_gzip_new(&gz, sink, err, o), STREAM_OK);
+	assert_int_equal(stage_memory_new(&sink, err, &mo), AGENT_OK);
+	assert_int_equal(stage_gzip_new(&gz, sink, err, o), AGENT_OK);
 	return drain(gz, sink, in, len, pat, out, out_len);
 }
 
 static int gunzip_buf(const uint8_t *in, size_t len, enum pattern pat,
-		      uint8_t **out, size_t *out_len, struct stream_error *err)
+		      uint8_t **out, size_t *out_len, struct agent_error *err)
 {
 	struct memory_options mo = MEMORY_OPTIONS_INIT;
 	struct stream *sink, *gun;
 
 	memset(err, 0, sizeof(*err));
-	assert_int_equal(stage_memory_new(&sink, err, &mo), STREAM_OK);
-	assert_int_equal(stage_gunzip_new(&gun, sink, err), STREAM_OK);
+	assert_int_equal(stage_memory_new(&sink, err, &mo), AGENT_OK);
+	assert_int_equal(stage_gunzip_new(&gun, sink, err), AGENT_OK);
 	return drain(gun, sink, in, len, pat, out, out_len);
 }
 
@@ -144,7 +144,7 @@ static void expect_gunzip_error(const uint8_t *in, size_t len, int code,
 				const char *msg)
 {
 	static const enum pattern pats[] = {WHOLE, BYTES, RANDOM};
-	struct stream_error err;
+	struct agent_error err;
 	uint8_t *out;
 	size_t out_len, i;
 
@@ -228,7 +228,7 @@ static uint8_t *gzip_program(const uint8_t *in, size_t len, size_t *gz_len)
 static uint8_t *small_gz(size_t *len, uint8_t **plain, size_t *plain_len)
 {
 	struct gzip_options o = GZIP_OPTIONS_INIT;
-	struct stream_error err = {0};
+	struct agent_error err = {0};
 	uint8_t *gz, *text;
 	size_t i;
 
@@ -241,7 +241,7 @@ static uint8_t *small_gz(size_t *len, uint8_t **plain, size_t *plain_len)
 	o.level = 6;
 	o.threads = 1;
 	assert_int_equal(gzip_buf(&o, text, *plain_len, WHOLE, &gz, len, &err),
-			 STREAM_OK);
+			 AGENT_OK);
 	*plain = text;
 	return gz;
 }
@@ -251,13 +251,13 @@ static uint8_t *small_gz(size_t *len, uint8_t **plain, size_t *plain_len)
 static void hash_of(const char *s, enum pattern pat, char hex[65],
 		    uint64_t *bytes)
 {
-	struct stream_error err = {0};
+	struct agent_error err = {0};
 	struct stream *h;
 
-	assert_int_equal(stage_hash_new(&h, NULL, &err), STREAM_OK);
+	assert_int_equal(stage_hash_new(&h, NULL, &err), AGENT_OK);
 	assert_int_equal(feed(h, (const uint8_t *)s, strlen(s), pat, 7),
-			 STREAM_OK);
-	assert_int_equal(stage_hash_result(h, hex, bytes), STREAM_OK);
+			 AGENT_OK);
+	assert_int_equal(stage_hash_result(h, hex, bytes), AGENT_OK);
 	stream_free(h);
 }
 
@@ -291,7 +291,7 @@ static void test_hash_vectors(void **state)
 static void test_hash_pass_through(void **state)
 {
 	struct memory_options mo = MEMORY_OPTIONS_INIT;
-	struct stream_error err = {0};
+	struct agent_error err = {0};
 	struct stream *sink, *h;
 	uint8_t *data = make_data(10000, 1);
 	const void *got;
@@ -300,19 +300,19 @@ static void test_hash_pass_through(void **state)
 	size_t len;
 
 	(void)state;
-	assert_int_equal(stage_memory_new(&sink, &err, &mo), STREAM_OK);
-	assert_int_equal(stage_hash_new(&h, sink, &err), STREAM_OK);
+	assert_int_equal(stage_memory_new(&sink, &err, &mo), AGENT_OK);
+	assert_int_equal(stage_hash_new(&h, sink, &err), AGENT_OK);
 	/* no result before finish */
-	assert_int_equal(stage_hash_result(h, hex, &bytes), STREAM_EIO);
+	assert_int_equal(stage_hash_result(h, hex, &bytes), AGENT_EIO);
 	assert_string_equal(err.msg,
 			    "hash: no hash result: the stage did not finish");
 	memset(&err, 0, sizeof(err));
-	assert_int_equal(feed(h, data, 10000, RANDOM, 3), STREAM_OK);
+	assert_int_equal(feed(h, data, 10000, RANDOM, 3), AGENT_OK);
 	assert_true(sink->finished);
 	got = stage_memory_data(sink, &len);
 	assert_int_equal(len, 10000);
 	assert_memory_equal(got, data, 10000);
-	assert_int_equal(stage_hash_result(h, hex, &bytes), STREAM_OK);
+	assert_int_equal(stage_hash_result(h, hex, &bytes), AGENT_OK);
 	assert_int_equal(bytes, 10000);
 	stream_free_chain(h);
 	free(data);
@@ -324,7 +324,7 @@ static void test_sinks(void **state)
 {
 	struct memory_options mo = {.cap = 10};
 	struct fd_options fo = FD_OPTIONS_INIT;
-	struct stream_error err = {0};
+	struct agent_error err = {0};
 	struct stream *s;
 	uint8_t *data = make_data(300000, 2), *got;
 	char buf[16];
@@ -334,17 +334,17 @@ static void test_sinks(void **state)
 
 	(void)state;
 	/* null */
-	assert_int_equal(stage_null_new(&s, &err), STREAM_OK);
-	assert_int_equal(feed(s, data, 1000, RANDOM, 1), STREAM_OK);
+	assert_int_equal(stage_null_new(&s, &err), AGENT_OK);
+	assert_int_equal(feed(s, data, 1000, RANDOM, 1), AGENT_OK);
 	assert_int_equal(s->bytes_in, 1000);
 	stream_free(s);
 
 	/* memory: the cap */
-	assert_int_equal(stage_memory_new(&s, &err, &mo), STREAM_OK);
+	assert_int_equal(stage_memory_new(&s, &err, &mo), AGENT_OK);
 	assert_null(stage_memory_data(s, &len));
 	assert_int_equal(len, 0);
-	assert_int_equal(stream_write(s, "0123456789", 10), STREAM_OK);
-	assert_int_equal(stream_write(s, "x", 1), STREAM_ELIMIT);
+	assert_int_equal(stream_write(s, "0123456789", 10), AGENT_OK);
+	assert_int_equal(stream_write(s, "x", 1), AGENT_ELIMIT);
 	assert_string_equal(err.msg, "memory sink: more than 10 bytes");
 	stream_free(s);
 
@@ -354,8 +354,8 @@ static void test_sinks(void **state)
 	assert_non_null(f);
 	fo.fd = fileno(f);
 	fo.name = "tmpfile";
-	assert_int_equal(stage_fd_new(&s, &err, &fo), STREAM_OK);
-	assert_int_equal(feed(s, data, 300000, RANDOM, 5), STREAM_OK);
+	assert_int_equal(stage_fd_new(&s, &err, &fo), AGENT_OK);
+	assert_int_equal(feed(s, data, 300000, RANDOM, 5), AGENT_OK);
 	stream_free(s);
 	rewind(f);
 	got = malloc(300000);
@@ -371,9 +371,9 @@ static void test_sinks(void **state)
 	close(fds[0]);
 	fo.fd = fds[1];
 	fo.name = "the pipe";
-	assert_int_equal(stage_fd_new(&s, &err, &fo), STREAM_OK);
+	assert_int_equal(stage_fd_new(&s, &err, &fo), AGENT_OK);
 	signal(SIGPIPE, SIG_IGN);
-	assert_int_equal(stream_write(s, "x", 1), STREAM_EIO);
+	assert_int_equal(stream_write(s, "x", 1), AGENT_EIO);
 	assert_string_equal(err.msg, "write to the pipe: Broken pipe");
 	stream_free(s);
 	close(fds[1]);
@@ -381,7 +381,7 @@ static void test_sinks(void **state)
 	/* fd: bad options */
 	memset(&err, 0, sizeof(err));
 	fo.fd = -1;
-	assert_int_equal(stage_fd_new(&s, &err, &fo), STREAM_EIO);
+	assert_int_equal(stage_fd_new(&s, &err, &fo), AGENT_EIO);
 	assert_null(s);
 	free(data);
 }
@@ -404,12 +404,12 @@ static const struct engine engines[] = {
 static void round_trip(const struct gzip_options *o, size_t len,
 		       enum pattern pat, bool program)
 {
-	struct stream_error err = {0};
+	struct agent_error err = {0};
 	uint8_t *data = make_data(len, (uint32_t)len + 1), *gz, *back;
 	size_t gz_len, back_len;
 
 	assert_int_equal(gzip_buf(o, data, len, pat, &gz, &gz_len, &err),
-			 STREAM_OK);
+			 AGENT_OK);
 	assert_true(gz_len >= 20); /* at least one member */
 	assert_int_equal(gz[0], 0x1f);
 	assert_int_equal(gz[1], 0x8b);
@@ -419,7 +419,7 @@ static void round_trip(const struct gzip_options *o, size_t len,
 		gunzip_buf(gz, gz_len,
 			   pat == BYTES || len > 8 * BLOCK ? RANDOM : BYTES,
 			   &back, &back_len, &err),
-		STREAM_OK);
+		AGENT_OK);
 	assert_int_equal(back_len, len);
 	if (len)
 		assert_memory_equal(back, data, len);
@@ -477,7 +477,7 @@ static void test_gzip_default_block(void **state)
 static void test_gzip_empty_is_gzip(void **state)
 {
 	struct gzip_options o = GZIP_OPTIONS_INIT;
-	struct stream_error err = {0};
+	struct agent_error err = {0};
 	uint8_t *gz;
 	size_t gz_len, e;
 	const char *path;
@@ -490,7 +490,7 @@ static void test_gzip_empty_is_gzip(void **state)
 		o.threads = e % 2 ? 4 : 1;
 		assert_int_equal(
 			gzip_buf(&o, NULL, 0, WHOLE, &gz, &gz_len, &err),
-			STREAM_OK);
+			AGENT_OK);
 		path = temp_file(gz, gz_len);
 		snprintf(cmd, sizeof(cmd), "gzip -t < %s", path);
 		assert_int_equal(system(cmd), 0);
@@ -509,7 +509,7 @@ static void test_gzip_empty_is_gzip(void **state)
 static void test_gzip_reproducible(void **state)
 {
 	struct gzip_options o = GZIP_OPTIONS_INIT;
-	struct stream_error err = {0};
+	struct agent_error err = {0};
 	uint8_t *data = make_data(20 * BLOCK + 5, 13), *one, *four;
 	size_t one_len, four_len, e;
 
@@ -523,11 +523,11 @@ static void test_gzip_reproducible(void **state)
 		o.threads = 1;
 		assert_int_equal(gzip_buf(&o, data, 20 * BLOCK + 5, WHOLE, &one,
 					  &one_len, &err),
-				 STREAM_OK);
+				 AGENT_OK);
 		o.threads = 4;
 		assert_int_equal(gzip_buf(&o, data, 20 * BLOCK + 5, RANDOM,
 					  &four, &four_len, &err),
-				 STREAM_OK);
+				 AGENT_OK);
 		assert_int_equal(one_len, four_len);
 		assert_memory_equal(one, four, one_len);
 		free(one);
@@ -549,7 +549,7 @@ static void test_gzip_incompressible(void **state)
 		{GZIP_ENGINE_LIBDEFLATE, 9}, {GZIP_ENGINE_LIBDEFLATE, 12},
 	};
 	struct gzip_options o = GZIP_OPTIONS_INIT;
-	struct stream_error err = {0};
+	struct agent_error err = {0};
 	size_t len = 1024 * 1024 + 1, i, e, gz_len, back_len;
 	uint8_t *data = malloc(len), *gz, *back;
 	uint32_t seed = 99;
@@ -565,11 +565,11 @@ static void test_gzip_incompressible(void **state)
 		o.block_size = e % 2 ? BLOCK : 1024 * 1024;
 		assert_int_equal(
 			gzip_buf(&o, data, len, WHOLE, &gz, &gz_len, &err),
-			STREAM_OK);
+			AGENT_OK);
 		assert_true(gz_len < len + len / 50);
 		assert_int_equal(
 			gunzip_buf(gz, gz_len, RANDOM, &back, &back_len, &err),
-			STREAM_OK);
+			AGENT_OK);
 		assert_int_equal(back_len, len);
 		assert_memory_equal(back, data, len);
 		free(back);
@@ -584,7 +584,7 @@ static void test_gzip_incompressible(void **state)
 static void test_gzip_libdeflate_levels(void **state)
 {
 	struct gzip_options o = GZIP_OPTIONS_INIT;
-	struct stream_error err = {0};
+	struct agent_error err = {0};
 	size_t len = 6 * BLOCK + 7, gz_len, back_len;
 	uint8_t *data = make_data(len, 5), *gz, *back;
 
@@ -595,14 +595,14 @@ static void test_gzip_libdeflate_levels(void **state)
 	for (o.level = 0; o.level <= 12; o.level++) {
 		assert_int_equal(
 			gzip_buf(&o, data, len, RANDOM, &gz, &gz_len, &err),
-			STREAM_OK);
+			AGENT_OK);
 		if (o.level == 0)
 			assert_true(gz_len > len);
 		else
 			assert_true(gz_len < len * 3 / 4);
 		assert_int_equal(
 			gunzip_buf(gz, gz_len, RANDOM, &back, &back_len, &err),
-			STREAM_OK);
+			AGENT_OK);
 		assert_int_equal(back_len, len);
 		assert_memory_equal(back, data, len);
 		expect_gzip_program_reads(gz, gz_len, data, len);
@@ -616,7 +616,7 @@ static void test_gzip_libdeflate_levels(void **state)
 static void test_gzip_members(void **state)
 {
 	struct gzip_options o = GZIP_OPTIONS_INIT;
-	struct stream_error err = {0};
+	struct agent_error err = {0};
 	uint8_t *data = make_data(3 * BLOCK + 1, 9), *gz;
 	size_t gz_len, i, members = 0;
 
@@ -626,7 +626,7 @@ static void test_gzip_members(void **state)
 	o.level = 6;
 	assert_int_equal(
 		gzip_buf(&o, data, 3 * BLOCK + 1, BYTES, &gz, &gz_len, &err),
-		STREAM_OK);
+		AGENT_OK);
 	/* Walk the members with zlib, one inflate per member. */
 	for (i = 0; i < gz_len;) {
 		z_stream z = {0};
@@ -655,7 +655,7 @@ static void test_gzip_next_fails(void **state)
 {
 	struct memory_options mo = {.cap = 1000};
 	struct gzip_options o = GZIP_OPTIONS_INIT;
-	struct stream_error err = {0};
+	struct agent_error err = {0};
 	uint8_t *data = make_data(40 * BLOCK, 4), *out;
 	struct stream *sink, *gz;
 	size_t out_len;
@@ -668,12 +668,11 @@ static void test_gzip_next_fails(void **state)
 	for (t = 1; t <= 4; t += 3) {
 		memset(&err, 0, sizeof(err));
 		o.threads = t;
-		assert_int_equal(stage_memory_new(&sink, &err, &mo), STREAM_OK);
-		assert_int_equal(stage_gzip_new(&gz, sink, &err, &o),
-				 STREAM_OK);
+		assert_int_equal(stage_memory_new(&sink, &err, &mo), AGENT_OK);
+		assert_int_equal(stage_gzip_new(&gz, sink, &err, &o), AGENT_OK);
 		assert_int_equal(drain(gz, sink, data, 40 * BLOCK, RANDOM, &out,
 				       &out_len),
-				 STREAM_ELIMIT);
+				 AGENT_ELIMIT);
 		assert_string_equal(err.msg,
 				    "memory sink: more than 1000 bytes");
 		assert_null(out);
@@ -683,9 +682,9 @@ static void test_gzip_next_fails(void **state)
 	memset(&err, 0, sizeof(err));
 	o.threads = 4;
 	o.level = 1;
-	assert_int_equal(stage_null_new(&sink, &err), STREAM_OK);
-	assert_int_equal(stage_gzip_new(&gz, sink, &err, &o), STREAM_OK);
-	assert_int_equal(stream_write(gz, data, 40 * BLOCK), STREAM_OK);
+	assert_int_equal(stage_null_new(&sink, &err), AGENT_OK);
+	assert_int_equal(stage_gzip_new(&gz, sink, &err, &o), AGENT_OK);
+	assert_int_equal(stream_write(gz, data, 40 * BLOCK), AGENT_OK);
 	stream_free_chain(gz);
 	free(data);
 }
@@ -693,7 +692,7 @@ static void test_gzip_next_fails(void **state)
 static void test_gzip_options(void **state)
 {
 	struct gzip_options o = GZIP_OPTIONS_INIT;
-	struct stream_error err = {0};
+	struct agent_error err = {0};
 	struct stream dummy, *gz = &dummy;
 	int level;
 
@@ -709,14 +708,14 @@ static void test_gzip_options(void **state)
 	}
 	o.level = 10;
 	assert_null(stage_gzip_engine_name(&o, &level));
-	assert_int_equal(stage_gzip_new(&gz, NULL, &err, &o), STREAM_EIO);
+	assert_int_equal(stage_gzip_new(&gz, NULL, &err, &o), AGENT_EIO);
 	assert_null(gz);
 	assert_string_equal(err.msg, "gzip: bad options: level 10");
 
 	memset(&err, 0, sizeof(err));
 	o.engine = GZIP_ENGINE_ISAL;
 	o.level = 4;
-	assert_int_equal(stage_gzip_new(&gz, NULL, &err, &o), STREAM_EIO);
+	assert_int_equal(stage_gzip_new(&gz, NULL, &err, &o), AGENT_EIO);
 	assert_string_equal(err.msg, "gzip: bad options: level 4");
 	o.level = 0; /* ISA-L's own level 0 is valid */
 	assert_string_equal(stage_gzip_engine_name(&o, &level), "isal");
@@ -731,12 +730,12 @@ static void test_gzip_options(void **state)
 	memset(&err, 0, sizeof(err));
 	o.level = 13;
 	assert_null(stage_gzip_engine_name(&o, &level));
-	assert_int_equal(stage_gzip_new(&gz, NULL, &err, &o), STREAM_EIO);
+	assert_int_equal(stage_gzip_new(&gz, NULL, &err, &o), AGENT_EIO);
 	assert_null(gz);
 	assert_string_equal(err.msg, "gzip: bad options: level 13");
 	memset(&err, 0, sizeof(err));
 	o.level = -1;
-	assert_int_equal(stage_gzip_new(&gz, NULL, &err, &o), STREAM_EIO);
+	assert_int_equal(stage_gzip_new(&gz, NULL, &err, &o), AGENT_EIO);
 	assert_string_equal(err.msg, "gzip: bad options: level -1");
 
 	/* an engine that does not exist */
@@ -744,18 +743,18 @@ static void test_gzip_options(void **state)
 	o.engine = (enum gzip_engine)42;
 	o.level = 1;
 	assert_null(stage_gzip_engine_name(&o, &level));
-	assert_int_equal(stage_gzip_new(&gz, NULL, &err, &o), STREAM_EIO);
+	assert_int_equal(stage_gzip_new(&gz, NULL, &err, &o), AGENT_EIO);
 	o.engine = GZIP_ENGINE_ISAL;
 
 	memset(&err, 0, sizeof(err));
 	o.block_size = 0;
-	assert_int_equal(stage_gzip_new(&gz, NULL, &err, &o), STREAM_EIO);
+	assert_int_equal(stage_gzip_new(&gz, NULL, &err, &o), AGENT_EIO);
 	assert_string_equal(err.msg, "gzip: bad options: block size 0");
 
 	memset(&err, 0, sizeof(err));
 	o.block_size = BLOCK;
 	o.threads = GZIP_THREADS_MAX + 1;
-	assert_int_equal(stage_gzip_new(&gz, NULL, &err, &o), STREAM_EIO);
+	assert_int_equal(stage_gzip_new(&gz, NULL, &err, &o), AGENT_EIO);
 	assert_string_equal(err.msg, "gzip: bad options: 65 threads");
 
 	/* the defaults: the configuration's default level, libdeflate 2 */
@@ -772,7 +771,7 @@ static void test_gzip_options(void **state)
  * members of it concatenated, the way `cat a.gz b.gz` does. */
 static void test_gunzip_reads_gzip_program(void **state)
 {
-	struct stream_error err = {0};
+	struct agent_error err = {0};
 	uint8_t *data = make_data(70000, 11), *gz, *two, *out;
 	size_t gz_len, out_len;
 
@@ -780,7 +779,7 @@ static void test_gunzip_reads_gzip_program(void **state)
 	gz = gzip_program(data, 70000, &gz_len);
 	assert_true(gz[3] & 0x08); /* FNAME */
 	assert_int_equal(gunzip_buf(gz, gz_len, BYTES, &out, &out_len, &err),
-			 STREAM_OK);
+			 AGENT_OK);
 	assert_int_equal(out_len, 70000);
 	assert_memory_equal(out, data, 70000);
 	free(out);
@@ -791,7 +790,7 @@ static void test_gunzip_reads_gzip_program(void **state)
 	memcpy(two + gz_len, gz, gz_len);
 	assert_int_equal(
 		gunzip_buf(two, 2 * gz_len, RANDOM, &out, &out_len, &err),
-		STREAM_OK);
+		AGENT_OK);
 	assert_int_equal(out_len, 140000);
 	assert_memory_equal(out + 70000, data, 70000);
 	free(out);
@@ -806,7 +805,7 @@ static void test_gunzip_header_fields(void **state)
 	static const char text[] = "every optional header field";
 	unsigned char extra[] = "AB\x04\x00wxyz";
 	gz_header head = {0};
-	struct stream_error err = {0};
+	struct agent_error err = {0};
 	uint8_t gz[512], *out;
 	size_t gz_len, out_len, i;
 	z_stream z = {0};
@@ -831,7 +830,7 @@ static void test_gunzip_header_fields(void **state)
 	assert_int_equal(gz[3], 0x02 | 0x04 | 0x08 | 0x10);
 
 	assert_int_equal(gunzip_buf(gz, gz_len, BYTES, &out, &out_len, &err),
-			 STREAM_OK);
+			 AGENT_OK);
 	assert_int_equal(out_len, sizeof(text) - 1);
 	assert_memory_equal(out, text, out_len);
 	free(out);
@@ -841,7 +840,7 @@ static void test_gunzip_header_fields(void **state)
 	i = 10 + 2 + 8 + 9 + 10;
 	assert_int_equal(gz[i - 1], 0);
 	gz[i] ^= 0x01;
-	expect_gunzip_error(gz, gz_len, STREAM_ECORRUPT,
+	expect_gunzip_error(gz, gz_len, AGENT_ECORRUPT,
 			    "gunzip: member 1: header CRC mismatch");
 }
 
@@ -852,13 +851,13 @@ static void test_gunzip_not_gzip(void **state)
 
 	(void)state;
 	expect_gunzip_error((const uint8_t *)"hello, world\n", 13,
-			    STREAM_EFORMAT,
+			    AGENT_EFORMAT,
 			    "gunzip: not gzip data (bad magic number)");
-	expect_gunzip_error((const uint8_t *)"\x1f\x9d\x90", 3, STREAM_EFORMAT,
+	expect_gunzip_error((const uint8_t *)"\x1f\x9d\x90", 3, AGENT_EFORMAT,
 			    "gunzip: not gzip data (bad magic number)");
-	expect_gunzip_error(method, sizeof(method), STREAM_EFORMAT,
+	expect_gunzip_error(method, sizeof(method), AGENT_EFORMAT,
 			    "gunzip: member 1: unknown compression method 7");
-	expect_gunzip_error(flags, sizeof(flags), STREAM_EFORMAT,
+	expect_gunzip_error(flags, sizeof(flags), AGENT_EFORMAT,
 			    "gunzip: member 1: reserved header flags set "
 			    "(0x20)");
 }
@@ -870,11 +869,11 @@ static void test_gunzip_truncated(void **state)
 
 	(void)state;
 	gz = small_gz(&gz_len, &plain, &plain_len);
-	expect_gunzip_error(gz, 0, STREAM_ETRUNC,
+	expect_gunzip_error(gz, 0, AGENT_ETRUNC,
 			    "gunzip: gzip data ends early (no data)");
 	/* in the magic, the header, the deflate data, the trailer */
 	for (cut = 1; cut < gz_len; cut += cut < 12 ? 1 : 3)
-		expect_gunzip_error(gz, cut, STREAM_ETRUNC,
+		expect_gunzip_error(gz, cut, AGENT_ETRUNC,
 				    "gunzip: gzip data ends early (in member "
 				    "1)");
 	/* in the second member */
@@ -883,7 +882,7 @@ static void test_gunzip_truncated(void **state)
 	memcpy(two, gz, gz_len);
 	memcpy(two + gz_len, gz, gz_len);
 	for (cut = gz_len + 1; cut < 2 * gz_len; cut += 5)
-		expect_gunzip_error(two, cut, STREAM_ETRUNC,
+		expect_gunzip_error(two, cut, AGENT_ETRUNC,
 				    "gunzip: gzip data ends early (in member "
 				    "2)");
 	free(two);
@@ -902,13 +901,13 @@ static void test_gunzip_trailing_garbage(void **state)
 	assert_non_null(junk);
 	memcpy(junk, gz, gz_len);
 	memcpy(junk + gz_len, "junk", 4);
-	expect_gunzip_error(junk, gz_len + 4, STREAM_EFORMAT,
+	expect_gunzip_error(junk, gz_len + 4, AGENT_EFORMAT,
 			    "gunzip: trailing garbage after gzip member 1");
 	memset(junk + gz_len, 0, 8); /* zero padding, as tar leaves */
-	expect_gunzip_error(junk, gz_len + 8, STREAM_EFORMAT,
+	expect_gunzip_error(junk, gz_len + 8, AGENT_EFORMAT,
 			    "gunzip: trailing garbage after gzip member 1");
 	junk[gz_len] = 0x1f; /* half a magic number */
-	expect_gunzip_error(junk, gz_len + 2, STREAM_EFORMAT,
+	expect_gunzip_error(junk, gz_len + 2, AGENT_EFORMAT,
 			    "gunzip: trailing garbage after gzip member 1");
 	free(junk);
 	free(gz);
@@ -918,7 +917,7 @@ static void test_gunzip_trailing_garbage(void **state)
 static void test_gunzip_corrupt(void **state)
 {
 	struct gzip_options o = GZIP_OPTIONS_INIT;
-	struct stream_error err = {0};
+	struct agent_error err = {0};
 	uint8_t *plain, *gz, *data, *big, *out;
 	size_t plain_len, gz_len, big_len, member, at, out_len;
 	char msg[128];
@@ -934,7 +933,7 @@ static void test_gunzip_corrupt(void **state)
 	snprintf(msg, sizeof(msg),
 		 "gunzip: member 1: CRC-32 mismatch (stored %08x, data %08x)",
 		 crc ^ 0xffu, crc);
-	expect_gunzip_error(gz, gz_len, STREAM_ECORRUPT, msg);
+	expect_gunzip_error(gz, gz_len, AGENT_ECORRUPT, msg);
 	gz[gz_len - 8] ^= 0xff;
 
 	/* the stored length (ISIZE) */
@@ -943,12 +942,12 @@ static void test_gunzip_corrupt(void **state)
 		 "gunzip: member 1: length mismatch (stored %zu, data %zu "
 		 "modulo 2^32)",
 		 plain_len ^ 1, plain_len);
-	expect_gunzip_error(gz, gz_len, STREAM_ECORRUPT, msg);
+	expect_gunzip_error(gz, gz_len, AGENT_ECORRUPT, msg);
 	gz[gz_len - 4] ^= 0x01;
 
 	/* invalid deflate data: a reserved block type (BTYPE 11) */
 	gz[10] |= 0x06;
-	expect_gunzip_error(gz, gz_len, STREAM_ECORRUPT,
+	expect_gunzip_error(gz, gz_len, AGENT_ECORRUPT,
 			    "gunzip: member 1: deflate data is corrupt: "
 			    "invalid block type");
 	free(gz);
@@ -963,7 +962,7 @@ static void test_gunzip_corrupt(void **state)
 	o.threads = 1;
 	assert_int_equal(
 		gzip_buf(&o, data, 3 * BLOCK, WHOLE, &big, &big_len, &err),
-		STREAM_OK);
+		AGENT_OK);
 	member = 10 + 5 + BLOCK + 8; /* header, a stored block, trailer */
 	assert_int_equal(big_len, 3 * member);
 	at = big_len / 2 - member - 15; /* in member 2's data */
@@ -973,7 +972,7 @@ static void test_gunzip_corrupt(void **state)
 	snprintf(msg, sizeof(msg),
 		 "gunzip: member 2: CRC-32 mismatch (stored %08x, data %08x)",
 		 crc, (uint32_t)crc32(0, data + BLOCK, BLOCK));
-	expect_gunzip_error(big, big_len, STREAM_ECORRUPT, msg);
+	expect_gunzip_error(big, big_len, AGENT_ECORRUPT, msg);
 	free(big);
 
 	/* The same in compressed data: the deflate data or the CRC-32
@@ -982,10 +981,10 @@ static void test_gunzip_corrupt(void **state)
 	o.level = 6;
 	assert_int_equal(
 		gzip_buf(&o, data, 3 * BLOCK, WHOLE, &big, &big_len, &err),
-		STREAM_OK);
+		AGENT_OK);
 	big[big_len / 2] ^= 0x10;
 	assert_int_equal(gunzip_buf(big, big_len, RANDOM, &out, &out_len, &err),
-			 STREAM_ECORRUPT);
+			 AGENT_ECORRUPT);
 	assert_null(out);
 	assert_true(strncmp(err.msg, "gunzip: member 2: ", 18) == 0);
 	free(big);
@@ -1006,13 +1005,13 @@ static int chunks_write(struct stream *s, const void *data, size_t len)
 	if (len > c->largest)
 		c->largest = len;
 	c->total += len;
-	return STREAM_OK;
+	return AGENT_OK;
 }
 
 static int chunks_finish(struct stream *s)
 {
 	(void)s;
-	return STREAM_OK;
+	return AGENT_OK;
 }
 
 static void chunks_free(struct stream *s)
@@ -1031,7 +1030,7 @@ static void test_gunzip_chunks(void **state)
 {
 	struct chunks c = {.base = {.ops = &chunks_ops}};
 	struct gzip_options o = GZIP_OPTIONS_INIT;
-	struct stream_error err = {0};
+	struct agent_error err = {0};
 	size_t len = 8 * 1024 * 1024, gz_len;
 	uint8_t *zeros = calloc(1, len), *gz;
 	struct stream *gun;
@@ -1044,11 +1043,11 @@ static void test_gunzip_chunks(void **state)
 	o.level = 9;
 	o.block_size = len;
 	assert_int_equal(gzip_buf(&o, zeros, len, WHOLE, &gz, &gz_len, &err),
-			 STREAM_OK);
+			 AGENT_OK);
 	assert_true(gz_len < 10000); /* ~1000x */
-	assert_int_equal(stage_gunzip_new(&gun, &c.base, &err), STREAM_OK);
-	assert_int_equal(stream_write(gun, gz, gz_len), STREAM_OK);
-	assert_int_equal(stream_finish(gun), STREAM_OK);
+	assert_int_equal(stage_gunzip_new(&gun, &c.base, &err), AGENT_OK);
+	assert_int_equal(stream_write(gun, gz, gz_len), AGENT_OK);
+	assert_int_equal(stream_finish(gun), AGENT_OK);
 	assert_int_equal(c.total, len);
 	assert_int_equal(c.largest, 64 * 1024);
 	stream_free(gun);

@@ -99,7 +99,7 @@ static unsigned count(struct fake_server *s, const char *method,
 
 static void run(struct fake_s3 *f, struct fake_server **server, size_t total,
 		size_t chunk, int *write_rc, int *finish_rc,
-		struct stream_error *err, struct upload_result *res)
+		struct agent_error *err, struct upload_result *res)
 {
 	struct upload_options o = {
 		.key = "k",
@@ -119,17 +119,17 @@ static void run(struct fake_s3 *f, struct fake_server **server, size_t total,
 	assert_int_equal(fake_server_start(server, &port, handler, f), 0);
 	snprintf(f->endpoint, sizeof(f->endpoint), "http://127.0.0.1:%d", port);
 	memset(err, 0, sizeof(*err));
-	assert_int_equal(upload_new(&s, err, &o), STREAM_OK);
-	*write_rc = STREAM_OK;
+	assert_int_equal(upload_new(&s, err, &o), AGENT_OK);
+	*write_rc = AGENT_OK;
 	*finish_rc = -1;
-	while (done < total && *write_rc == STREAM_OK) {
+	while (done < total && *write_rc == AGENT_OK) {
 		size_t n = total - done < chunk ? total - done : chunk;
 		*write_rc = stream_write(s, buf, n);
 		done += n;
 	}
-	if (*write_rc == STREAM_OK)
+	if (*write_rc == AGENT_OK)
 		*finish_rc = stream_finish(s);
-	if (*write_rc != STREAM_OK || *finish_rc != STREAM_OK)
+	if (*write_rc != AGENT_OK || *finish_rc != AGENT_OK)
 		upload_abort(s);
 	else
 		upload_result(s, res);
@@ -141,7 +141,7 @@ static void test_parts_in_parallel(void **state)
 {
 	struct fake_s3 f = {0};
 	struct fake_server *server;
-	struct stream_error err;
+	struct agent_error err;
 	struct upload_result res = {0};
 	int wrc, frc;
 	const struct fake_request *complete = NULL;
@@ -149,8 +149,8 @@ static void test_parts_in_parallel(void **state)
 
 	(void)state;
 	run(&f, &server, 23 * MiB, 1000 * 1000, &wrc, &frc, &err, &res);
-	assert_int_equal(wrc, STREAM_OK);
-	assert_int_equal(frc, STREAM_OK);
+	assert_int_equal(wrc, AGENT_OK);
+	assert_int_equal(frc, AGENT_OK);
 	assert_int_equal(count(server, "PUT", "partNumber="), 5);
 	assert_int_equal(count(server, "DELETE", NULL), 0);
 	assert_int_equal(res.parts, 5);
@@ -176,14 +176,14 @@ static void test_failed_part_aborts(void **state)
 {
 	struct fake_s3 f = {.fail_part = 3};
 	struct fake_server *server;
-	struct stream_error err;
+	struct agent_error err;
 	struct upload_result res;
 	int wrc, frc;
 
 	(void)state;
 	run(&f, &server, 30 * MiB, 64 * 1024, &wrc, &frc, &err, &res);
-	assert_true(wrc != STREAM_OK || frc != STREAM_OK);
-	assert_int_equal(err.code, STREAM_EIO);
+	assert_true(wrc != AGENT_OK || frc != AGENT_OK);
+	assert_int_equal(err.code, AGENT_EIO);
 	assert_non_null(strstr(err.msg, "part 3"));
 	assert_non_null(strstr(err.msg, "InternalError"));
 	/* Retried, then given up: aborted, never completed. */
@@ -197,13 +197,13 @@ static void test_small_is_one_put(void **state)
 {
 	struct fake_s3 f = {0};
 	struct fake_server *server;
-	struct stream_error err;
+	struct agent_error err;
 	struct upload_result res = {0};
 	int wrc, frc;
 
 	(void)state;
 	run(&f, &server, 5 * MiB, 1, &wrc, &frc, &err, &res);
-	assert_int_equal(frc, STREAM_OK);
+	assert_int_equal(frc, AGENT_OK);
 	/* Exactly one part's worth: a single PutObject, no multipart. */
 	assert_int_equal(fake_server_count(server), 1);
 	assert_string_equal(fake_server_request(server, 0)->method, "PUT");
@@ -216,13 +216,13 @@ static void test_empty_is_one_put(void **state)
 {
 	struct fake_s3 f = {0};
 	struct fake_server *server;
-	struct stream_error err;
+	struct agent_error err;
 	struct upload_result res = {0};
 	int wrc, frc;
 
 	(void)state;
 	run(&f, &server, 0, 1, &wrc, &frc, &err, &res);
-	assert_int_equal(frc, STREAM_OK);
+	assert_int_equal(frc, AGENT_OK);
 	assert_int_equal(fake_server_count(server), 1);
 	assert_int_equal(fake_server_request(server, 0)->body_len, 0);
 	fake_server_stop(server);
