@@ -8,7 +8,7 @@
 #include "agent/ops/log.h"
 #include "agent/error.h"
 #include "retention/retention.h"
-#include "s3/s3.h"
+#include "common/redact.h"
 
 #include <curl/curl.h>
 #include <errno.h>
@@ -319,7 +319,7 @@ static void put_error(const char *command, char *msg, size_t size)
 {
 	char shown[4 * 2048 + 1];
 
-	s3_redact(msg, size);
+	redact(msg, size);
 	log_escape(shown, sizeof(shown), msg);
 	fprintf(stderr, "offsite%s%s: %s\n", command != NULL ? " " : "",
 		command != NULL ? command : "", shown);

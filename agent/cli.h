@@ -60,7 +60,7 @@ int cli_load_config(conf **out, const struct cli_globals *g);
 int cli_config_try(conf **out, const struct cli_globals *g, conf_error *err);
 
 /*
- * Print "offsite: MESSAGE" on stderr, redacted (s3_redact), then escaped
+ * Print "offsite: MESSAGE" on stderr, redacted (redact), then escaped
  * (log_escape): for errors that stop the program before or outside the
  * log, which read like a compiler's.
  */

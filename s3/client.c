@@ -20,6 +20,7 @@
 #include <openssl/rand.h>
 #include <pthread.h>
 
+#include "common/redact.h"
 #include "s3/xml.h"
 
 /* A difference between the server's clock and ours worth correcting. */
@@ -57,7 +58,7 @@ void s3_error_set(s3_error *err, int code, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
 	va_end(ap);
-	s3_redact(err->msg, sizeof(err->msg));
+	redact(err->msg, sizeof(err->msg));
 }
 
 void s3_log(const s3_client *c, enum s3_log_level level, const char *fmt, ...)
@@ -70,7 +71,7 @@ void s3_log(const s3_client *c, enum s3_log_level level, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
-	s3_redact(line, sizeof(line));
+	redact(line, sizeof(line));
 	c->log(c->log_ctx, level, line);
 }
 

@@ -141,7 +141,7 @@ struct sigv4_signer {
 /*
  * What was signed, for tests and for comparing with the CanonicalRequest
  * and StringToSign a server returns with SignatureDoesNotMatch. The strings
- * may hold a session token: log them only through s3_redact().
+ * may hold a session token: log them only through redact().
  */
 struct sigv4_trace {
 	char *canonical_request;

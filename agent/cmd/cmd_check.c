@@ -9,7 +9,7 @@
  * The exit status is 1 when a check fails, else 0. Nothing is left
  * behind: the test object is deleted, the catalog's table is created
  * only in a transaction that is rolled back. Every line passes through
- * s3_redact, and none is built from a secret.
+ * redact, and none is built from a secret.
  */
 #include "agent/cmd/cmd.h"
 
@@ -30,6 +30,7 @@
 #include "agent/repo/storage.h"
 #include "agent/ops/trust.h"
 #include "retention/retention.h"
+#include "common/redact.h"
 #include "s3/s3.h"
 
 /* The checks, in the order they are printed. */
@@ -75,7 +76,7 @@ static void say(struct report *rep, enum verdict v, const char *name,
 	va_end(ap);
 	snprintf(line, sizeof(line), "%-4s  %-*s  %s", words[v], NAME_WIDTH,
 		 name, detail);
-	s3_redact(line, sizeof(line));
+	redact(line, sizeof(line));
 	cli_outf("%s\n", line);
 	fflush(stdout);
 	if (v == CHECK_FAIL)

@@ -3,7 +3,7 @@
  */
 #include "agent/ops/log.h"
 
-#include "s3/s3.h"
+#include "common/redact.h"
 
 #include <pthread.h>
 #include <stdarg.h>
@@ -240,7 +240,7 @@ static void put_value(struct line *l, const char *value)
 	if (l->cut)
 		return;
 	snprintf(raw, sizeof(raw), "%s", value != NULL ? value : "");
-	s3_redact(raw, sizeof(raw));
+	redact(raw, sizeof(raw));
 	l->quoted = l->format == LOG_FORMAT_JSON || needs_quotes(raw);
 	if (l->quoted && !put(l, "\"", 1))
 		return;
@@ -343,7 +343,7 @@ size_t log_format_line(char *buf, size_t size, enum log_format format,
 	}
 	finish(&l);
 	buf[l.len] = '\0';
-	s3_redact(buf, cap + 1);
+	redact(buf, cap + 1);
 	return strlen(buf);
 }
 

@@ -4,7 +4,7 @@
  *   2026-11-23T09:30:00Z level=info msg="backup started" type=daily db=app
  *   {"ts":"2026-11-23T09:30:00Z","level":"info","msg":"backup started",...}
  *
- * Timestamps are UTC. Every line passes through s3_redact() before it is
+ * Timestamps are UTC. Every line passes through redact() before it is
  * written, so a credential that slips into a message never reaches the log.
  *
  * A character that a terminal may act on is never written as it is: a C0

@@ -8,7 +8,7 @@
 
 #include "agent/ops/log.h"
 #include "agent/ops/report.h"
-#include "s3/s3.h"
+#include "common/redact.h"
 
 /* Most of an answer we keep: only for the log, never parsed. */
 #define NOTIFY_ANSWER_MAX 256
@@ -36,7 +36,7 @@ json_t *notify_json(const struct notify_event *e)
 	if (!e->success) {
 		snprintf(error, sizeof(error), "%s",
 			 e->error && e->error[0] ? e->error : "failed");
-		s3_redact(error, sizeof(error));
+		redact(error, sizeof(error));
 	}
 	bad |= set_str(o, "event",
 		       e->success ? NOTIFY_EVENT_OK : NOTIFY_EVENT_FAILED);

@@ -7,7 +7,7 @@
  *    "stored_bytes" (null when not known), "duration" (seconds),
  *    "time" ("2026-11-23T09:30:00Z", when the run ended)}
  *
- * No secret goes in: the error passes through s3_redact(), and the URL
+ * No secret goes in: the error passes through redact(), and the URL
  * (which may carry a token) is never logged. One request waits at most
  * NOTIFY_TIMEOUT seconds; a transport error or a 5xx is tried once more;
  * a redirect is not followed (it counts as not delivered); https is

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "s3/s3.h"
+#include "common/redact.h"
 
 void pq_message(char *buf, size_t size, const PGconn *conn, const PGresult *res)
 {
@@ -20,7 +20,7 @@ void pq_message(char *buf, size_t size, const PGconn *conn, const PGresult *res)
 	if (m == NULL || *m == '\0')
 		m = conn == NULL ? "out of memory" : "unknown error";
 	snprintf(buf, size, "%.*s", (int)strcspn(m, "\n"), m);
-	s3_redact(buf, size);
+	redact(buf, size);
 }
 
 int pq_connect(PGconn **out, const char *conninfo, const char *timeout,

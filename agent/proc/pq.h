@@ -13,7 +13,7 @@
 #define PQ_MESSAGE_MAX 400
 
 /*
- * The first line of RES's error or else CONN's, redacted (s3_redact), in
+ * The first line of RES's error or else CONN's, redacted (redact), in
  * BUF. libpq's messages name the host and port but never the password.
  * Either may be NULL: a NULL CONN means libpq ran out of memory.
  */

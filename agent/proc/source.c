@@ -26,7 +26,7 @@
 #include <unistd.h>
 
 #include "agent/ops/log.h"
-#include "s3/s3.h"
+#include "common/redact.h"
 
 /* The pipe from the tool: 64 KiB by default stalls pg_dump. */
 #define PIPE_SIZE (1024 * 1024)
@@ -504,7 +504,7 @@ static int pump_result(struct source *s, int rc, struct agent_error *err)
 				 s->tool, status, s->last_stderr);
 		else
 			snprintf(msg, sizeof(msg), "%s %s", s->tool, status);
-		s3_redact(msg, sizeof(msg));
+		redact(msg, sizeof(msg));
 		return agent_fail(err, AGENT_EIO, "%s", msg);
 	}
 	if (s->check_marker && !source_pg_marker_seen(s->tail, s->tail_len))

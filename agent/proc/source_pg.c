@@ -15,7 +15,7 @@
 
 #include "agent/ops/log.h"
 #include "agent/proc/pq.h"
-#include "s3/s3.h"
+#include "common/redact.h"
 
 #define MARKER "-- PostgreSQL database dump complete"
 
@@ -426,7 +426,7 @@ int source_pg_child_conninfo(char **out, char **password, const char *conninfo,
 		snprintf(msg, sizeof(msg), "%.*s",
 			 errmsg ? (int)strcspn(errmsg, "\n") : 13,
 			 errmsg ? errmsg : "out of memory");
-		s3_redact(msg, sizeof(msg));
+		redact(msg, sizeof(msg));
 		PQfreemem(errmsg);
 		return agent_fail(err, AGENT_EIO, "conninfo: %s", msg);
 	}

@@ -18,7 +18,7 @@
 
 #include <openssl/crypto.h>
 
-#include "s3/s3.h"
+#include "common/redact.h"
 
 extern char **environ;
 
@@ -455,7 +455,7 @@ static int capture(char **out, char *const *argv, char *const *env,
 				 merge ? cap[0].len : cap[1].len);
 		if (msg != NULL && *msg != '\0') {
 			snprintf(why, sizeof(why), ": %s", msg);
-			s3_redact(why, sizeof(why));
+			redact(why, sizeof(why));
 		}
 		rc = agent_fail(err, AGENT_EIO, "%s %s %s%s", tool, what,
 				status, why);

@@ -22,7 +22,7 @@
 
 #include "agent/ops/log.h"
 #include "agent/proc/source_internal.h"
-#include "s3/s3.h"
+#include "common/redact.h"
 
 /* After the tool is reaped, how long its stderr may stay open (a process
  * it left behind) before we stop reading it. */
@@ -222,7 +222,7 @@ static int tool_failed(struct tool *t, const char *when)
 			 t->name, when, status, t->last_stderr);
 	else
 		snprintf(msg, sizeof(msg), "%s %s%s", t->name, when, status);
-	s3_redact(msg, sizeof(msg));
+	redact(msg, sizeof(msg));
 	if (t->drain) {
 		/* The input may be what made it fail: let the stages before
 		 * finish their checks; commit reports this if they pass. */

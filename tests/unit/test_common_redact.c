@@ -1,5 +1,5 @@
 /*
- * s3_redact: every kind of credential, in the shapes it takes in headers,
+ * redact: every kind of credential, in the shapes it takes in headers,
  * URLs, curl's verbose dumps and our own log lines.
  */
 #include <stdarg.h>
@@ -11,7 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "s3/s3.h"
+#include "common/redact.h"
 
 /* A SigV4 signature and a session token, as AWS's examples have them. */
 #define SIG   "aeeed9bbccd4d02ee5c0109b86d86835f995330da4c265957d157751f604d404"
@@ -28,10 +28,10 @@ static void check(const char *in, const char *want, size_t count)
 	char buf[4096];
 
 	snprintf(buf, sizeof(buf), "%s", in);
-	assert_int_equal(s3_redact(buf, sizeof(buf)), count);
+	assert_int_equal(redact(buf, sizeof(buf)), count);
 	assert_string_equal(buf, want);
 	/* A second pass changes nothing. */
-	assert_int_equal(s3_redact(buf, sizeof(buf)), 0);
+	assert_int_equal(redact(buf, sizeof(buf)), 0);
 	assert_string_equal(buf, want);
 }
 
@@ -221,28 +221,28 @@ static void test_small_buffer(void **state)
 	(void)state;
 	/* "REDACTED" is longer than the value: the tail is cut. */
 	snprintf(buf, sizeof(buf), "%s", "password=ab c");
-	assert_int_equal(s3_redact(buf, sizeof(buf)), 1);
+	assert_int_equal(redact(buf, sizeof(buf)), 1);
 	assert_string_equal(buf, "password=REDACT");
 
 	snprintf(buf, sizeof(buf), "%s", "secret_key=a b");
-	assert_int_equal(s3_redact(buf, sizeof(buf)), 1);
+	assert_int_equal(redact(buf, sizeof(buf)), 1);
 	assert_string_equal(buf, "secret_key=REDA");
 
 	/* Growth that fits moves the tail. */
 	{
 		char big[24] = "password=ab c";
 
-		assert_int_equal(s3_redact(big, sizeof(big)), 1);
+		assert_int_equal(redact(big, sizeof(big)), 1);
 		assert_string_equal(big, "password=REDACTED c");
 	}
 
 	/* No NUL within SIZE: cut to SIZE - 1 first. */
 	memset(full, 'a', sizeof(full));
-	assert_int_equal(s3_redact(full, sizeof(full)), 0);
+	assert_int_equal(redact(full, sizeof(full)), 0);
 	assert_string_equal(full, "aaaaaaa");
 
-	assert_int_equal(s3_redact(NULL, 10), 0);
-	assert_int_equal(s3_redact(buf, 0), 0);
+	assert_int_equal(redact(NULL, 10), 0);
+	assert_int_equal(redact(buf, 0), 0);
 }
 
 int main(void)

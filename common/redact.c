@@ -5,7 +5,7 @@
  * the table, then a URL's user information; a match gives the span of the
  * value, which is replaced by "REDACTED", and the scan goes on after it.
  */
-#include "s3/s3.h"
+#include "common/redact.h"
 
 #include <stdbool.h>
 #include <string.h>
@@ -193,7 +193,7 @@ static bool is_redacted(const char *s, const struct span *v)
 	       memcmp(s + v->start, REDACTED, REDACTED_LEN) == 0;
 }
 
-size_t s3_redact(char *buf, size_t size)
+size_t redact(char *buf, size_t size)
 {
 	size_t len, i = 0, count = 0;
 
