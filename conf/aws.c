@@ -18,6 +18,8 @@
 
 #include <openssl/crypto.h>
 
+#include "common/wipe.h"
+
 #define AWS_LINE_MAX (64 * 1024)
 
 static char *trim(char *s)
@@ -33,19 +35,11 @@ static char *trim(char *s)
 	return s;
 }
 
-static void wipe_free(char *s)
-{
-	if (s) {
-		OPENSSL_cleanse(s, strlen(s));
-		free(s);
-	}
-}
-
 void conf_aws_profile_dispose(struct conf_aws_profile *p)
 {
 	free(p->access_key);
-	wipe_free(p->secret_key);
-	wipe_free(p->session_token);
+	wipe_free_str(p->secret_key);
+	wipe_free_str(p->session_token);
 	free(p->region);
 	free(p->source);
 	memset(p, 0, sizeof(*p));

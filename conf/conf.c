@@ -13,6 +13,7 @@
 
 #include <openssl/crypto.h>
 
+#include "common/wipe.h"
 #include "conf/conf_internal.h"
 
 /* A config file is small; anything bigger is not one. */
@@ -415,10 +416,7 @@ int conf_load(conf **out, const char *path, conf_error *err)
 	if (rc == CONF_ENOMEM && err != NULL && err->msg[0] == '\0')
 		conf_seterr(err, "%s: out of memory", path);
 	/* The file may hold a conninfo password: wipe our copy. */
-	if (text != NULL) {
-		OPENSSL_cleanse(text, strlen(text));
-		free(text);
-	}
+	wipe_free_str(text);
 	return rc;
 }
 

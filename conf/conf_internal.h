@@ -107,7 +107,6 @@ size_t conf_argv_count(char *const *argv);
  * one non-empty line at most 64 KiB) into a new string. */
 int conf_secret_file(char **out, const char *path, const char *where,
 		     const char *key, conf_error *err);
-void conf_wipe_free(char *s);
 
 /* checks.c: string checks for the table. Each returns 0, or CONF_ESYNTAX
  * with *why completing "'VALUE' ...", or CONF_ENOMEM; each may replace

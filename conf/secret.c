@@ -19,14 +19,6 @@
 
 #define SECRET_MAX (64 * 1024)
 
-void conf_wipe_free(char *s)
-{
-	if (s == NULL)
-		return;
-	OPENSSL_cleanse(s, strlen(s));
-	free(s);
-}
-
 /* "NAME (uid N)", or "uid N" for a uid with no name. */
 static const char *user_name(char *buf, size_t size, uid_t uid)
 {

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "common/wipe.h"
 #include "conf/conf_internal.h"
 
 #define SHOW_MAX 100
@@ -113,7 +114,7 @@ static void store_string(void *dst, char *s)
 {
 	char **field = dst;
 
-	conf_wipe_free(*field);
+	wipe_free_str(*field);
 	*field = s;
 }
 
@@ -193,7 +194,7 @@ static int set_string(conf *c, const struct conf_key *k, void *dst,
 	if (rc == CONF_ESYNTAX)
 		bad_value(err, k, how, value, why);
 	if (rc != CONF_OK) {
-		conf_wipe_free(s);
+		wipe_free_str(s);
 		return rc;
 	}
 	store_string(dst, s);
@@ -227,7 +228,7 @@ static int set_secret(conf *c, const struct conf_key *k, void *dst,
 	}
 out:
 	free(path);
-	conf_wipe_free(content);
+	wipe_free_str(content);
 	return rc;
 }
 

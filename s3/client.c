@@ -21,6 +21,7 @@
 #include <pthread.h>
 
 #include "common/redact.h"
+#include "common/wipe.h"
 #include "s3/xml.h"
 
 /* A difference between the server's clock and ours worth correcting. */
@@ -38,14 +39,6 @@ static char *dup_or_null(const char *s, bool *failed)
 	if (!d)
 		*failed = true;
 	return d;
-}
-
-static void free_secret(char *s)
-{
-	if (s) {
-		OPENSSL_cleanse(s, strlen(s));
-		free(s);
-	}
 }
 
 void s3_error_set(s3_error *err, int code, const char *fmt, ...)
@@ -472,8 +465,8 @@ void s3_client_free(s3_client *c)
 	free(c->region);
 	free(c->bucket);
 	free(c->creds.access_key);
-	free_secret(c->creds.secret_key);
-	free_secret(c->creds.session_token);
+	wipe_free_str(c->creds.secret_key);
+	wipe_free_str(c->creds.session_token);
 	free(c->imds_endpoint);
 	free(c->ca_file);
 	free(c->user_agent);
@@ -859,8 +852,7 @@ static int push(struct signed_headers *h, const char *name, const char *value)
 	if (asprintf(&line, "%s: %s", name, value) < 0)
 		return S3_ENOMEM;
 	l = curl_slist_append(h->list, line);
-	OPENSSL_cleanse(line, strlen(line));
-	free(line);
+	wipe_free_str(line);
 	if (!l)
 		return S3_ENOMEM;
 	h->list = l;
@@ -961,8 +953,7 @@ static int sign_headers(struct signed_headers *h, s3_client *c,
 	if (asprintf(&line, "Authorization: %s", h->auth) < 0)
 		return S3_ENOMEM;
 	l = curl_slist_append(h->list, line);
-	OPENSSL_cleanse(line, strlen(line));
-	free(line);
+	wipe_free_str(line);
 	if (!l)
 		return S3_ENOMEM;
 	h->list = l;

@@ -10,6 +10,7 @@
  * metadata". The JSON answer is parsed with jansson.
  */
 #include "s3/s3_internal.h"
+#include "common/wipe.h"
 #include "s3/xml.h"
 
 #include <stdlib.h>
@@ -124,16 +125,8 @@ static int take_credentials(s3_client *c, const char *json, s3_error *err)
 		goto out;
 	}
 	free(c->creds.access_key);
-	if (c->creds.secret_key) {
-		OPENSSL_cleanse(c->creds.secret_key,
-				strlen(c->creds.secret_key));
-		free(c->creds.secret_key);
-	}
-	if (c->creds.session_token) {
-		OPENSSL_cleanse(c->creds.session_token,
-				strlen(c->creds.session_token));
-		free(c->creds.session_token);
-	}
+	wipe_free_str(c->creds.secret_key);
+	wipe_free_str(c->creds.session_token);
 	c->creds.access_key = nak;
 	c->creds.secret_key = nsk;
 	c->creds.session_token = ntok;
@@ -153,9 +146,10 @@ out:
 					json_string_length(t));
 		json_decref(root);
 	}
+	/* Out of memory after one copy was made: the secrets are wiped. */
 	free(nak);
-	free(nsk);
-	free(ntok);
+	wipe_free_str(nsk);
+	wipe_free_str(ntok);
 	return rc;
 }
 
@@ -236,7 +230,6 @@ int s3_imds_fetch(s3_client *c, s3_error *err)
 		if (rc != S3_ENET)
 			break;
 	}
-	OPENSSL_cleanse(b, sizeof(*b));
-	free(b);
+	wipe_free(b, sizeof(*b));
 	return rc;
 }

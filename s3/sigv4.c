@@ -17,6 +17,8 @@
 #include <openssl/err.h>
 #include <openssl/hmac.h>
 
+#include "common/wipe.h"
+
 #define SCOPE_TERMINATOR "aws4_request"
 
 /* ---- strings with a cap ------------------------------------------------ */
@@ -27,14 +29,6 @@ struct sbuf {
 	size_t cap;
 	int err; /* sticky: the first failure, checked once at the end */
 };
-
-static void wipe_free(void *p, size_t size)
-{
-	if (p == NULL)
-		return;
-	OPENSSL_cleanse(p, size);
-	free(p);
-}
 
 static void sb_dispose(struct sbuf *b)
 {

@@ -12,9 +12,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <openssl/crypto.h>
-
 #include "agent/ops/log.h"
+#include "common/wipe.h"
 
 /* ---- the DSN: mysql://user:password@host:port/db?socket=/path ---- */
 
@@ -64,10 +63,7 @@ static int decode(char **out, const char *from, const char *to)
 
 void source_mysql_dsn_dispose(struct source_mysql_dsn *d)
 {
-	if (d->password != NULL) {
-		OPENSSL_cleanse(d->password, strlen(d->password));
-		free(d->password);
-	}
+	wipe_free_str(d->password);
 	free(d->user);
 	free(d->host);
 	free(d->db);
@@ -239,8 +235,7 @@ static bool put_value(FILE *f, const char *key, const char *value)
 	if (q == NULL)
 		return false;
 	ok = fprintf(f, "%s=%s\n", key, q) > 0;
-	OPENSSL_cleanse(q, strlen(q));
-	free(q);
+	wipe_free_str(q);
 	return ok;
 }
 

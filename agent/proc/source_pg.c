@@ -11,11 +11,11 @@
 #include <strings.h>
 
 #include <libpq-fe.h>
-#include <openssl/crypto.h>
 
 #include "agent/ops/log.h"
 #include "agent/proc/pq.h"
 #include "common/redact.h"
+#include "common/wipe.h"
 
 #define MARKER "-- PostgreSQL database dump complete"
 
@@ -563,10 +563,7 @@ int source_pg_prepare(struct source *s, const conf *c,
 	/* A compressed plain dump is gzip: no marker to read. */
 	s->check_marker = po.format == 'p' && !po.compressed;
 out:
-	if (password != NULL) {
-		OPENSSL_cleanse(password, strlen(password));
-		free(password);
-	}
+	wipe_free_str(password);
 	free(ci);
 	return rc;
 }

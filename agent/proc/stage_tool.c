@@ -18,11 +18,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <openssl/crypto.h>
-
 #include "agent/ops/log.h"
 #include "agent/proc/source_internal.h"
 #include "common/redact.h"
+#include "common/wipe.h"
 
 /* After the tool is reaped, how long its stderr may stay open (a process
  * it left behind) before we stop reading it. */
@@ -387,9 +386,7 @@ static void tool_free(struct stream *s)
 		close(t->err_fd);
 	pthread_mutex_destroy(&t->mu);
 	free(t->held);
-	if (t->epilogue != NULL)
-		OPENSSL_cleanse(t->epilogue, strlen(t->epilogue));
-	free(t->epilogue);
+	wipe_free_str(t->epilogue);
 	free(t);
 }
 

@@ -17,6 +17,7 @@
 
 #include "agent/ops/log.h"
 #include "agent/proc/source_internal.h"
+#include "common/wipe.h"
 
 enum target_kind { TARGET_PSQL, TARGET_PG_RESTORE, TARGET_MYSQL };
 
@@ -225,10 +226,7 @@ static int prepare_pg(struct target *t, const struct target_options *o,
 	source_argv_add(&t->argv, ci);
 	rc = source_argv_check(&t->argv, err);
 out:
-	if (password != NULL) {
-		OPENSSL_cleanse(password, strlen(password));
-		free(password);
-	}
+	wipe_free_str(password);
 	free(ci);
 	return rc;
 }
@@ -547,9 +545,7 @@ void target_free(struct target *t)
 	source_argv_free(&t->argv);
 	source_argv_free(&t->env);
 	free(t->describe);
-	if (t->conninfo != NULL) /* may hold a password */
-		OPENSSL_cleanse(t->conninfo, strlen(t->conninfo));
-	free(t->conninfo);
+	wipe_free_str(t->conninfo); /* may hold a password */
 	free(t->db);
 	free(t);
 }
