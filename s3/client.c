@@ -20,6 +20,7 @@
 #include <openssl/rand.h>
 #include <pthread.h>
 
+#include "common/clock.h"
 #include "common/redact.h"
 #include "common/wipe.h"
 #include "s3/xml.h"
@@ -1045,21 +1046,12 @@ static void setup_curl(s3_client *c, struct attempt *a, const char *url,
 	}
 }
 
-static long elapsed_ms(const struct timespec *t0)
-{
-	struct timespec t1;
-
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	return (long)(t1.tv_sec - t0->tv_sec) * 1000 +
-	       (t1.tv_nsec - t0->tv_nsec) / 1000000L;
-}
-
 /* What is left of the request's time limit; LONG_MAX without one. */
 static long time_left_ms(const s3_client *c, const struct timespec *t0)
 {
 	if (c->request_timeout_ms <= 0)
 		return LONG_MAX;
-	return c->request_timeout_ms - elapsed_ms(t0);
+	return c->request_timeout_ms - (long)mono_elapsed_ms(t0);
 }
 
 enum backoff_result {
@@ -1186,7 +1178,7 @@ int s3_request(s3_client *c, const struct s3_req *r, struct s3_resp *resp,
 		s3_error_set(err, rc, "%s: bad query", what);
 		return rc;
 	}
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	mono_now(&t0);
 	if (r->if_match && !(if_match = strdup(r->if_match))) {
 		free(query);
 		s3_error_set(err, S3_ENOMEM, "out of memory");

@@ -15,6 +15,7 @@
 #include "agent/ops/stale.h"
 #include "agent/repo/storage.h"
 #include "agent/ops/trust.h"
+#include "common/clock.h"
 #include "retention/retention.h"
 
 enum { OPT_DRY_RUN = 256 };
@@ -263,12 +264,9 @@ static void prune_metrics(const conf *c, int rc, const struct timespec *t0)
 {
 	struct metrics_run m = {.type = METRICS_PRUNE_TYPE,
 				.database = METRICS_PRUNE_DATABASE};
-	struct timespec t1;
 
-	clock_gettime(CLOCK_MONOTONIC, &t1);
 	m.ended = time(NULL);
-	m.duration = (double)(t1.tv_sec - t0->tv_sec) +
-		     (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
+	m.duration = mono_elapsed_s(t0);
 	m.success = rc == EXIT_OK;
 	(void)metrics_write(c->metrics.textfile, &m);
 }
@@ -319,7 +317,7 @@ int cmd_retention(const struct cli_globals *g, const conf *c, int argc,
 				       "show changes nothing: --dry-run is "
 				       "for apply, remove and prune");
 
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	mono_now(&t0);
 	if (storage_open(&s3, c, &err) != S3_OK) {
 		log_event(LOG_ERROR, "cannot reach storage", "error", err.msg,
 			  NULL);

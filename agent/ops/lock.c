@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "conf/conf.h"
 
 /* How often a bounded wait tries the lock again. */
@@ -183,15 +184,6 @@ static int open_file(int *out, int dfd, const struct stat *dst,
 	return LOCK_OK;
 }
 
-static long elapsed_ms(const struct timespec *t0)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (now.tv_sec - t0->tv_sec) * 1000 +
-	       (now.tv_nsec - t0->tv_nsec) / 1000000;
-}
-
 /* flock F, trying again for up to WAIT_MS while another holds it. */
 static int take(int f, unsigned wait_ms, const char *path,
 		struct lock_error *err)
@@ -199,7 +191,7 @@ static int take(int f, unsigned wait_ms, const char *path,
 	const struct timespec pause = {0, LOCK_RETRY_MS * 1000000L};
 	struct timespec t0;
 
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	mono_now(&t0);
 	for (;;) {
 		if (flock(f, LOCK_EX | LOCK_NB) == 0)
 			return LOCK_OK;
@@ -208,7 +200,8 @@ static int take(int f, unsigned wait_ms, const char *path,
 				    strerror(errno));
 			return LOCK_EIO;
 		}
-		if (errno == EWOULDBLOCK && elapsed_ms(&t0) >= (long)wait_ms)
+		if (errno == EWOULDBLOCK &&
+		    mono_elapsed_ms(&t0) >= (int64_t)wait_ms)
 			return LOCK_HELD;
 		nanosleep(&pause, NULL);
 	}

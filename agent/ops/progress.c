@@ -12,6 +12,7 @@
 
 #include "agent/ops/log.h"
 #include "agent/ops/report.h"
+#include "common/clock.h"
 
 struct progress {
 	int fd;
@@ -54,7 +55,7 @@ int progress_new(struct progress **out, enum progress_mode mode, int fd)
 	p->fd = fd;
 	atomic_init(&p->counters[PROGRESS_READ], 0);
 	atomic_init(&p->counters[PROGRESS_STORED], 0);
-	clock_gettime(CLOCK_MONOTONIC, &p->t0);
+	mono_now(&p->t0);
 	*out = p;
 	return 0;
 }
@@ -148,11 +149,7 @@ size_t progress_format(char *buf, size_t size, const struct progress_sample *s,
 
 static double elapsed(const struct progress *p)
 {
-	struct timespec t1;
-
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	return (double)(t1.tv_sec - p->t0.tv_sec) +
-	       (double)(t1.tv_nsec - p->t0.tv_nsec) / 1e9;
+	return mono_elapsed_s(&p->t0);
 }
 
 static void write_all(int fd, const char *buf, size_t len)
@@ -254,7 +251,7 @@ int progress_start(struct progress *p, progress_parts_fn parts, void *ctx)
 		return 0;
 	p->parts = parts;
 	p->parts_ctx = ctx;
-	clock_gettime(CLOCK_MONOTONIC, &p->t0);
+	mono_now(&p->t0);
 	if (pthread_mutex_init(&p->lock, NULL) != 0)
 		return -1;
 	if (pthread_mutex_init(&p->screen, NULL) != 0) {

@@ -15,6 +15,7 @@
 #include "agent/ops/log.h"
 #include "agent/proc/source_internal.h"
 #include "agent/pipe/stages.h"
+#include "common/clock.h"
 #include "retention/retention.h"
 
 /* ---- finding the backup ---- */
@@ -502,7 +503,7 @@ static int run(struct fetch_result *res, s3_client *s3,
 {
 	struct chain ch = {0};
 	struct get_ctx g = {0};
-	struct timespec t0, t1;
+	struct timespec t0;
 	/* Every pass reads the object fetch_open checked, when it did. */
 	const char *etag = record  ? record->etag
 			   : match ? match->etag
@@ -511,7 +512,7 @@ static int run(struct fetch_result *res, s3_client *s3,
 	int rc, src;
 
 	memset(res, 0, sizeof(*res));
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	mono_now(&t0);
 	if (b->encrypted && key == NULL)
 		return agent_fail(err, AGENT_EIO,
 				  "the backup is encrypted and no key is "
@@ -557,9 +558,7 @@ static int run(struct fetch_result *res, s3_client *s3,
 	rc = stream_finish(ch.hash_stored);
 	if (rc == AGENT_OK)
 		rc = check(res, &ch, &b->m, err);
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	res->seconds = (double)(t1.tv_sec - t0.tv_sec) +
-		       (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	res->seconds = mono_elapsed_s(&t0);
 out:
 	chain_free(&ch);
 	return rc;

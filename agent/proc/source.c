@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "agent/ops/log.h"
+#include "common/clock.h"
 #include "common/redact.h"
 
 /* The pipe from the tool: 64 KiB by default stalls pg_dump. */
@@ -155,7 +156,7 @@ static int start_tool(struct source *s, struct agent_error *err)
 	s->out_fd = outp[0];
 	s->own_out = true;
 	s->err_fd = errp[0];
-	s->started_ms = source_now_ms();
+	s->started_ms = mono_now_ms();
 	snprintf(pid, sizeof(pid), "%ld", (long)s->pid);
 	log_event(LOG_INFO, "dump started", "tool", s->version, "pid", pid,
 		  "database", s->name, NULL);
@@ -215,7 +216,7 @@ int source_open(struct source **out, const conf *c,
 	if (rc != AGENT_OK)
 		goto out;
 	if (s->driver == CONF_DRIVER_STDIN)
-		s->started_ms = source_now_ms();
+		s->started_ms = mono_now_ms();
 	else
 		rc = start_tool(s, err);
 	if (rc != AGENT_OK)
@@ -332,7 +333,7 @@ static void read_output(struct source *s, struct reader *r, unsigned slot)
 		agent_fail(&s->rerr, AGENT_EIO,
 			   "cannot read the output of %s: %s", s->tool,
 			   strerror(errno));
-		reader_stop(s, r, SOURCE_STOP_ERROR, source_now_ms());
+		reader_stop(s, r, SOURCE_STOP_ERROR, mono_now_ms());
 	}
 }
 
@@ -349,7 +350,7 @@ static void *reader_main(void *arg)
 	if (s->timeout_ms > 0)
 		r.deadline = s->started_ms + (int64_t)s->timeout_ms;
 	for (;;) {
-		int64_t now = source_now_ms(), next = -1;
+		int64_t now = mono_now_ms(), next = -1;
 		struct pollfd pfd[3];
 		int slot = -1, iout = -1, ierr = -1, timeout;
 		nfds_t n = 0;
@@ -601,11 +602,11 @@ static void stop_child(struct source *s)
 	if (source_child_exited(s))
 		return;
 	source_signal(s, SIGTERM);
-	deadline = source_now_ms() + s->grace_ms;
+	deadline = mono_now_ms() + s->grace_ms;
 	while (!source_child_exited(s)) {
 		struct timespec ts = {0, 10 * 1000 * 1000};
 
-		if (source_now_ms() >= deadline) {
+		if (mono_now_ms() >= deadline) {
 			source_signal(s, SIGKILL);
 			break;
 		}

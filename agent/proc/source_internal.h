@@ -115,8 +115,6 @@ void source_argv_free(struct source_argv *a);
 
 /* ---- processes (source_proc.c) ---- */
 
-int64_t source_now_ms(void);
-
 /* The environment for tools: ours without offsite's S3 secrets. */
 int source_env_build(struct source_argv *env, struct agent_error *err);
 /* Set NAME=VALUE in ENV, replacing NAME if it is there. */

@@ -18,6 +18,7 @@
 
 #include <openssl/crypto.h>
 
+#include "common/clock.h"
 #include "common/redact.h"
 
 extern char **environ;
@@ -186,14 +187,6 @@ void source_env_set(struct source_argv *env, const char *name,
 }
 
 /* ---- processes ---- */
-
-int64_t source_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 int source_spawn(pid_t *pid, char *const *argv, char *const *env, int out,
 		 int err_fd, const char *tool, struct agent_error *err)
@@ -386,7 +379,7 @@ static int capture(char **out, char *const *argv, char *const *env,
 	struct capture_fd cap[2] = {{.fd = -1}, {.fd = -1}};
 	char status[128], *msg = NULL;
 	int p[2] = {-1, -1}, e[2] = {-1, -1}, rc, wst = 0;
-	int64_t deadline = source_now_ms() + VERSION_TIMEOUT_MS;
+	int64_t deadline = mono_now_ms() + VERSION_TIMEOUT_MS;
 	pid_t pid = 0;
 	siginfo_t si;
 
@@ -410,7 +403,7 @@ static int capture(char **out, char *const *argv, char *const *env,
 	cap[1].fd = e[0];
 	while (cap[0].fd >= 0 || cap[1].fd >= 0) {
 		struct pollfd pfd[2];
-		int64_t left = deadline - source_now_ms();
+		int64_t left = deadline - mono_now_ms();
 
 		if (left <= 0) {
 			(void)kill(-pid, SIGKILL);

@@ -20,6 +20,7 @@
 
 #include "agent/ops/log.h"
 #include "agent/proc/source_internal.h"
+#include "common/clock.h"
 #include "common/redact.h"
 #include "common/wipe.h"
 
@@ -105,7 +106,7 @@ static void *stderr_main(void *arg)
 		pthread_mutex_lock(&t->mu);
 		give_up = t->give_up_at;
 		pthread_mutex_unlock(&t->mu);
-		if (give_up > 0 && source_now_ms() >= give_up)
+		if (give_up > 0 && mono_now_ms() >= give_up)
 			break;
 		r = poll(&pfd, 1, 100);
 		if (r < 0 && errno != EINTR)
@@ -164,7 +165,7 @@ static bool reap(struct tool *t, int64_t deadline)
 		if (deadline > 0) {
 			struct timespec ts = {0, 10 * 1000 * 1000};
 
-			if (source_now_ms() >= deadline)
+			if (mono_now_ms() >= deadline)
 				return false;
 			nanosleep(&ts, NULL);
 		}
@@ -176,7 +177,7 @@ static bool reap(struct tool *t, int64_t deadline)
 		;
 	t->status = si;
 	t->reaped = true;
-	t->give_up_at = source_now_ms() + STDERR_GIVE_UP_MS;
+	t->give_up_at = mono_now_ms() + STDERR_GIVE_UP_MS;
 	pthread_mutex_unlock(&t->mu);
 	return true;
 }
@@ -323,7 +324,7 @@ void stage_tool_abort(struct stream *s)
 	t->aborted = true;
 	if (t->pid > 0 && !t->reaped) {
 		signal_group(t, SIGTERM);
-		if (!reap(t, source_now_ms() + t->grace_ms)) {
+		if (!reap(t, mono_now_ms() + t->grace_ms)) {
 			signal_group(t, SIGKILL);
 			reap(t, 0);
 		}
