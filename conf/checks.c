@@ -10,6 +10,8 @@
 
 #include <libpq-fe.h>
 
+#include "common/codec.h"
+#include "common/wipe.h"
 #include "conf/conf_internal.h"
 
 #define REDACTED "<redacted>"
@@ -249,42 +251,18 @@ int conf_check_identifier(char **value, const char **why)
 	return CONF_OK;
 }
 
-static int hex(char ch)
+int conf_pct_decode(char **out, const char *s, const char *end)
 {
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
-}
-
-/* Percent-decode [S, END) into a new string; %00 is refused. */
-static int pct_decode(char **out, const char *s, const char *end)
-{
-	char *d = malloc((size_t)(end - s) + 1);
-	size_t n = 0;
+	size_t len = (size_t)(end - s);
+	char *d = malloc(len + 1);
 
 	*out = NULL;
 	if (d == NULL)
 		return CONF_ENOMEM;
-	while (s < end) {
-		if (*s == '%') {
-			int hi = end - s > 2 ? hex(s[1]) : -1;
-			int lo = hi >= 0 ? hex(s[2]) : -1;
-
-			if (lo < 0 || (hi == 0 && lo == 0)) {
-				free(d);
-				return CONF_ESYNTAX;
-			}
-			d[n++] = (char)(hi * 16 + lo);
-			s += 3;
-		} else {
-			d[n++] = *s++;
-		}
+	if (pct_decode(d, NULL, s, len, false) != 0) {
+		wipe_free(d, len + 1); /* may be part of a password */
+		return CONF_ESYNTAX;
 	}
-	d[n] = '\0';
 	*out = d;
 	return CONF_OK;
 }
@@ -310,7 +288,8 @@ int conf_dbname_from_url(char **out, const char *url, bool query)
 	if (!url_split(url, &u))
 		return CONF_ESYNTAX;
 	if (u.path < u.path_end) {
-		rc = pct_decode(&v, u.path + 1, u.path_end); /* after '/' */
+		rc = conf_pct_decode(&v, u.path + 1,
+				     u.path_end); /* after '/' */
 		if (rc != CONF_OK)
 			goto out;
 		take_name(&name, v);
@@ -321,7 +300,7 @@ int conf_dbname_from_url(char **out, const char *url, bool query)
 		const char *end = amp != NULL ? amp : u.query_end;
 
 		if ((size_t)(end - p) >= 7 && strncmp(p, "dbname=", 7) == 0) {
-			rc = pct_decode(&v, p + 7, end);
+			rc = conf_pct_decode(&v, p + 7, end);
 			if (rc != CONF_OK)
 				goto out;
 			take_name(&name, v);
@@ -501,7 +480,7 @@ static bool url_secret_param(const char *p, const char *eq)
 	char *name = NULL;
 	bool secret;
 
-	if (pct_decode(&name, p, eq) != CONF_OK)
+	if (conf_pct_decode(&name, p, eq) != CONF_OK)
 		return true;
 	secret = secret_keyword(name, strlen(name));
 	free(name);

@@ -126,6 +126,9 @@ int conf_check_identifier(char **value, const char **why);
  * there is none; CONF_ESYNTAX when the text does not parse. */
 int conf_dbname_from_conninfo(char **out, const char *conninfo);
 int conf_dbname_from_url(char **out, const char *url, bool query);
+/* Percent-decode [S, END) into a new string (RFC 3986; "%00" refused):
+ * CONF_OK, CONF_ESYNTAX or CONF_ENOMEM. */
+int conf_pct_decode(char **out, const char *s, const char *end);
 /* A copy of VALUE with passwords (URL user info, and in a conninfo or a
  * query the value of every keyword libpq marks as a password: password,
  * sslpassword...) replaced by <redacted>; with CUT, everything after a

@@ -17,6 +17,7 @@
 #include <openssl/err.h>
 #include <openssl/hmac.h>
 
+#include "common/codec.h"
 #include "common/wipe.h"
 
 #define SCOPE_TERMINATOR "aws4_request"
@@ -134,15 +135,6 @@ static bool is_control(unsigned char c)
 	return c < 0x20 || c == 0x7f;
 }
 
-static int upper_hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 static char ascii_lower(char c)
 {
 	return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
@@ -160,34 +152,20 @@ static int ascii_casecmp(const char *a, const char *b)
 	return (ca > cb) - (ca < cb);
 }
 
-static void to_hex(char *hex, const unsigned char *bytes, size_t n)
-{
-	static const char digits[] = "0123456789abcdef";
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		hex[2 * i] = digits[bytes[i] >> 4];
-		hex[2 * i + 1] = digits[bytes[i] & 0x0f];
-	}
-	hex[2 * n] = '\0';
-}
-
 /*
  * UriEncode() of the S3 signing documentation: every byte but the
  * unreserved ones as %XX, uppercase; '/' kept in paths.
  */
 static void sb_add_encoded(struct sbuf *b, const char *s, bool encode_slash)
 {
-	static const char digits[] = "0123456789ABCDEF";
 	const unsigned char *p;
-	char esc[3] = {'%', 0, 0};
+	char esc[3];
 
 	for (p = (const unsigned char *)s; *p != '\0'; p++) {
 		if (is_unreserved(*p) || (*p == '/' && !encode_slash)) {
 			sb_addc(b, (char)*p);
 		} else {
-			esc[1] = digits[*p >> 4];
-			esc[2] = digits[*p & 0x0f];
+			pct_encode_byte(esc, *p);
 			sb_addn(b, esc, 3);
 		}
 	}
@@ -352,8 +330,8 @@ static bool path_valid(const char *p)
 			continue;
 		if (*p != '%')
 			return false;
-		hi = upper_hex_value(p[1]);
-		lo = hi < 0 ? -1 : upper_hex_value(p[2]);
+		hi = hex_digit((unsigned char)p[1], HEX_UPPER);
+		lo = hi < 0 ? -1 : hex_digit((unsigned char)p[2], HEX_UPPER);
 		if (lo < 0 || is_unreserved((unsigned char)(hi * 16 + lo)))
 			return false;
 		p += 2;
@@ -676,7 +654,7 @@ int sigv4_sha256_hex(char hex[65], const void *data, size_t len)
 
 	rc = sha256(md, data, len);
 	if (rc == SIGV4_OK)
-		to_hex(hex, md, sizeof(md));
+		hex_encode(hex, md, sizeof(md));
 	return rc;
 }
 
@@ -708,7 +686,7 @@ int sigv4_sha256_final(char hex[65], struct sigv4_sha256 *h)
 		return SIGV4_EINVAL;
 	if (EVP_DigestFinal_ex(h->ctx, md, &mdlen) != 1 || mdlen != 32)
 		return crypto_error();
-	to_hex(hex, md, sizeof(md));
+	hex_encode(hex, md, sizeof(md));
 	return SIGV4_OK;
 }
 
@@ -841,7 +819,7 @@ int sigv4_signature(char hex[65], const unsigned char key[32],
 		return SIGV4_EINVAL;
 	rc = hmac_sha256(mac, key, 32, string_to_sign, strlen(string_to_sign));
 	if (rc == SIGV4_OK)
-		to_hex(hex, mac, sizeof(mac));
+		hex_encode(hex, mac, sizeof(mac));
 	OPENSSL_cleanse(mac, sizeof(mac));
 	return rc;
 }

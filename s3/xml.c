@@ -14,6 +14,8 @@
 #include <libxml/parser.h>
 #include <libxml/xmlerror.h>
 
+#include "common/codec.h"
+
 /* ---- libxml2, kept quiet ---- */
 
 /*
@@ -331,17 +333,6 @@ void s3xml_unquote(char *s)
 	}
 }
 
-static int hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /*
  * Undo encoding-type=url, in place. AWS writes a space as '+' and a '+'
  * as "%2B"; radosgw writes a space as "%20" and also "%2B" for '+': so
@@ -349,25 +340,8 @@ static int hex_value(char c)
  */
 int s3xml_url_decode(char *s)
 {
-	char *r, *w = s;
-
-	for (r = s; *r; r++) {
-		if (*r == '+') {
-			*w++ = ' ';
-		} else if (*r == '%') {
-			int hi = hex_value(r[1]),
-			    lo = hi < 0 ? -1 : hex_value(r[2]);
-
-			if (lo < 0 || (hi == 0 && lo == 0))
-				return S3XML_ESHAPE;
-			*w++ = (char)(hi * 16 + lo);
-			r += 2;
-		} else {
-			*w++ = *r;
-		}
-	}
-	*w = '\0';
-	return S3XML_OK;
+	return pct_decode(s, NULL, s, strlen(s), true) == 0 ? S3XML_OK
+							    : S3XML_ESHAPE;
 }
 
 /* Child NAME as a key: decoded when URL, non-empty when REQUIRED. */

@@ -30,6 +30,7 @@
 #include "agent/repo/storage.h"
 #include "agent/ops/trust.h"
 #include "retention/retention.h"
+#include "common/codec.h"
 #include "common/redact.h"
 #include "s3/s3.h"
 
@@ -271,8 +272,7 @@ static void check_object(struct report *rep, const struct place *p,
 		skip_range(rep, "read", "delete", "nothing was written");
 		return;
 	}
-	for (size_t i = 0; i < sizeof(rnd); i++)
-		snprintf(hex + 2 * i, 3, "%02x", rnd[i]);
+	hex_encode(hex, rnd, sizeof(rnd));
 	if (asprintf(&key, "%s." PROBE_DIR "%s-%s", p->c->storage.prefix, host,
 		     hex) < 0 ||
 	    asprintf(&body, "offsite check from %s, %s\n", host, hex) < 0) {

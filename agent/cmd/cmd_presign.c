@@ -23,6 +23,7 @@
 #include "agent/pipe/fetch.h"
 #include "agent/ops/log.h"
 #include "agent/repo/storage.h"
+#include "common/codec.h"
 #include "retention/retention.h"
 
 enum {
@@ -74,7 +75,6 @@ static int parse_time(const char *s, time_t *out)
  */
 static int disposition(char **out, const char *name)
 {
-	static const char hex[] = "0123456789ABCDEF";
 	char enc[1024];
 	size_t i, j = 0;
 	bool ascii = true;
@@ -93,9 +93,8 @@ static int disposition(char **out, const char *name)
 		    (ch >= '0' && ch <= '9') || strchr("!#$&+-.^_`|~", ch)) {
 			enc[j++] = (char)ch;
 		} else {
-			enc[j++] = '%';
-			enc[j++] = hex[ch >> 4];
-			enc[j++] = hex[ch & 15];
+			pct_encode_byte(enc + j, ch);
+			j += 3;
 		}
 	}
 	enc[j] = '\0';

@@ -10,30 +10,13 @@
 #include <jansson.h>
 #include <openssl/crypto.h>
 
-static int hex_digit(char c)
+#include "common/codec.h"
+
+/* Exactly 2 * LEN lowercase hex digits (as we write them) into OUT; 0 or
+ * -1. */
+static int hex_lower(uint8_t *out, size_t len, const char *s)
 {
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
-/* Exactly 2 * LEN lowercase hex digits into OUT; 0 or -1. */
-static int hex_decode(uint8_t *out, size_t len, const char *s)
-{
-	size_t i;
-
-	if (strlen(s) != 2 * len)
-		return -1;
-	for (i = 0; i < len; i++) {
-		int hi = hex_digit(s[2 * i]), lo = hex_digit(s[2 * i + 1]);
-
-		if (hi < 0 || lo < 0)
-			return -1;
-		out[i] = (uint8_t)(hi << 4 | lo);
-	}
-	return 0;
+	return hex_decode(out, len, s, strlen(s), HEX_LOWER);
 }
 
 static void iso8601(char out[32], time_t t)
@@ -56,14 +39,14 @@ static json_t *encryption_json(const struct manifest *m)
 	enc = json_pack("{s:s, s:s}", "algorithm", "aes-256-gcm", "key_id",
 			m->key_id);
 	if (enc && m->has_header) {
-		crypto_hex(header, m->header, CRYPTO_HEADER_LEN);
+		hex_encode(header, m->header, CRYPTO_HEADER_LEN);
 		if (json_object_set_new(enc, "header", json_string(header))) {
 			json_decref(enc);
 			return NULL;
 		}
 	}
 	if (enc && m->has_mac) {
-		crypto_hex(mac, m->mac, CRYPTO_MAC_LEN);
+		hex_encode(mac, m->mac, CRYPTO_MAC_LEN);
 		if (json_object_set_new(enc, "mac", json_string(mac))) {
 			json_decref(enc);
 			return NULL;
@@ -149,7 +132,7 @@ static int parse_encryption(struct manifest *m, json_t *enc, char *why,
 		memcpy(m->key_id, key_id, 17);
 	}
 	if (header != NULL) {
-		if (hex_decode(m->header, CRYPTO_HEADER_LEN, header) != 0) {
+		if (hex_lower(m->header, CRYPTO_HEADER_LEN, header) != 0) {
 			snprintf(why, whysize,
 				 "manifest has unexpected values: header");
 			return -1;
@@ -157,7 +140,7 @@ static int parse_encryption(struct manifest *m, json_t *enc, char *why,
 		m->has_header = true;
 	}
 	if (mac != NULL) {
-		if (hex_decode(m->mac, CRYPTO_MAC_LEN, mac) != 0) {
+		if (hex_lower(m->mac, CRYPTO_MAC_LEN, mac) != 0) {
 			snprintf(why, whysize,
 				 "manifest has unexpected values: mac");
 			return -1;
@@ -280,11 +263,11 @@ int manifest_mac_input(uint8_t **out, size_t *len, const struct manifest *m)
 	p = put_u32(p, (uint32_t)klen);
 	p = put_bytes(p, m->key, klen);
 	p = put_u64(p, m->stored_bytes);
-	if (hex_decode(digest, 32, m->stored_sha256) != 0)
+	if (hex_lower(digest, 32, m->stored_sha256) != 0)
 		goto bad;
 	p = put_bytes(p, digest, 32);
 	p = put_u64(p, m->plain_bytes);
-	if (hex_decode(digest, 32, m->plain_sha256) != 0)
+	if (hex_lower(digest, 32, m->plain_sha256) != 0)
 		goto bad;
 	p = put_bytes(p, digest, 32);
 	p = put_u32(p, (uint32_t)flen);

@@ -5,6 +5,7 @@
  */
 #include "agent/pipe/crypto.h"
 
+#include "common/codec.h"
 #include "conf/conf.h"
 
 #include <errno.h>
@@ -131,33 +132,10 @@ static bool all_zero(const uint8_t *p, size_t len)
 	return acc == 0;
 }
 
-static int hex_value(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-void crypto_hex(char *out, const uint8_t *p, size_t len)
-{
-	static const char digits[] = "0123456789abcdef";
-	size_t i;
-
-	for (i = 0; i < len; i++) {
-		out[2 * i] = digits[p[i] >> 4];
-		out[2 * i + 1] = digits[p[i] & 0xf];
-	}
-	out[2 * len] = '\0';
-}
-
 void crypto_key_id_hex(char out[CRYPTO_KEY_ID_HEX_SIZE],
 		       const uint8_t id[CRYPTO_KEY_ID_LEN])
 {
-	crypto_hex(out, id, CRYPTO_KEY_ID_LEN);
+	hex_encode(out, id, CRYPTO_KEY_ID_LEN);
 }
 
 /* ---- key derivation (FORMAT.md, "Keys") ---- */
@@ -417,7 +395,7 @@ int crypto_key_load_file(struct crypto_key *out, const char *path,
 			 struct crypto_error *err)
 {
 	uint8_t buf[2 * CRYPTO_KEY_LEN + 3], key[CRYPTO_KEY_LEN];
-	size_t len, i;
+	size_t len;
 	int rc;
 
 	crypto_key_dispose(out);
@@ -426,15 +404,9 @@ int crypto_key_load_file(struct crypto_key *out, const char *path,
 		goto out;
 	len = cut_newline(buf, len);
 	rc = CRYPTO_EKEY;
-	if (len != 2 * CRYPTO_KEY_LEN)
+	if (hex_decode(key, CRYPTO_KEY_LEN, (const char *)buf, len, HEX_ANY) !=
+	    0)
 		goto bad;
-	for (i = 0; i < CRYPTO_KEY_LEN; i++) {
-		int hi = hex_value(buf[2 * i]), lo = hex_value(buf[2 * i + 1]);
-
-		if (hi < 0 || lo < 0)
-			goto bad;
-		key[i] = (uint8_t)(hi << 4 | lo);
-	}
 	rc = crypto_key_from_bytes(out, key, err);
 	goto out;
 bad:
@@ -510,7 +482,7 @@ int crypto_keygen(uint8_t id[CRYPTO_KEY_ID_LEN], const char *path,
 		rc = key_openssl_fail(err, "key id (SHA-256)");
 		goto out;
 	}
-	crypto_hex(text, key, sizeof(key));
+	hex_encode(text, key, sizeof(key));
 	text[2 * CRYPTO_KEY_LEN] = '\n';
 	text[2 * CRYPTO_KEY_LEN + 1] = '\0';
 

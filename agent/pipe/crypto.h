@@ -152,9 +152,6 @@ void crypto_key_dispose(struct crypto_key *k);
 int crypto_keygen(uint8_t id[CRYPTO_KEY_ID_LEN], const char *path,
 		  struct crypto_error *err);
 
-/* Lowercase hex of LEN bytes into OUT (2 * LEN + 1 characters). */
-void crypto_hex(char *out, const uint8_t *p, size_t len);
-
 /* ID as 16 lowercase hex digits, NUL-terminated. */
 void crypto_key_id_hex(char out[CRYPTO_KEY_ID_HEX_SIZE],
 		       const uint8_t id[CRYPTO_KEY_ID_LEN]);

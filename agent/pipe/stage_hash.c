@@ -13,6 +13,8 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 
+#include "common/codec.h"
+
 /* ---- hash ---- */
 
 struct hash {
@@ -111,20 +113,14 @@ out:
 
 int stage_hash_result(struct stream *s, char hex[65], uint64_t *bytes)
 {
-	static const char digits[] = "0123456789abcdef";
 	const struct hash *h = (const struct hash *)s;
-	size_t i;
 
 	if (s->ops != &hash_ops || !h->done)
 		return agent_fail(s->err, AGENT_EIO,
 				  "%s: no hash result: the stage did not "
 				  "finish",
 				  s->ops->name);
-	for (i = 0; i < sizeof(h->digest); i++) {
-		hex[2 * i] = digits[h->digest[i] >> 4];
-		hex[2 * i + 1] = digits[h->digest[i] & 0x0f];
-	}
-	hex[64] = '\0';
+	hex_encode(hex, h->digest, sizeof(h->digest));
 	*bytes = s->bytes_in;
 	return AGENT_OK;
 }
