@@ -284,4 +284,19 @@ int conf_aws_profile_load(struct conf_aws_profile *out, const char *profile,
 			  conf_error *err);
 void conf_aws_profile_dispose(struct conf_aws_profile *p);
 
+/*
+ * A MySQL DSN, mysql://user:password@host:port/db?socket=/path, parsed:
+ * each part percent-decoded ("%00" refused), NULL (port 0) when absent.
+ * CONF_OK; CONF_ESYNTAX or CONF_ENOMEM with *WHY, a static text saying
+ * what is wrong ("bad port"), and OUT disposed. Dispose wipes the
+ * password.
+ */
+struct conf_mysql_dsn {
+	char *user, *password, *host, *db, *socket;
+	unsigned port;
+};
+int conf_mysql_dsn_parse(struct conf_mysql_dsn *out, const char *dsn,
+			 const char **why);
+void conf_mysql_dsn_dispose(struct conf_mysql_dsn *d);
+
 #endif

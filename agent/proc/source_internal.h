@@ -212,14 +212,10 @@ int source_pg_user_relations(const char *conninfo, long long *count,
 /* "pg_dump (PostgreSQL) 15.18 (Debian ...)": 1500; 9.6: 906; -1. */
 int source_pg_tool_major(const char *version);
 
-/* A parsed mysql:// DSN; fields NULL (port 0) when absent. */
-struct source_mysql_dsn {
-	char *user, *password, *host, *db, *socket;
-	unsigned port;
-};
-int source_mysql_parse_dsn(struct source_mysql_dsn *out, const char *dsn,
+/* conf_mysql_dsn_parse(), its message as the agent says it. Dispose with
+ * conf_mysql_dsn_dispose(). */
+int source_mysql_parse_dsn(struct conf_mysql_dsn *out, const char *dsn,
 			   struct agent_error *err);
-void source_mysql_dsn_dispose(struct source_mysql_dsn *d);
 /* One option file value, double-quoted and escaped; malloc'd. */
 char *source_mysql_quote(const char *value);
 
@@ -228,7 +224,7 @@ char *source_mysql_quote(const char *value);
  * options of D, PASSWORD instead of D's: *PATH (malloc'd) names it; the
  * caller removes it. TOOL names its user in messages.
  */
-int source_mysql_write_optfile(char **path, const struct source_mysql_dsn *d,
+int source_mysql_write_optfile(char **path, const struct conf_mysql_dsn *d,
 			       const char *password, const char *tool,
 			       struct agent_error *err);
 

@@ -15,166 +15,19 @@
 #include "agent/ops/log.h"
 #include "common/wipe.h"
 
-/* ---- the DSN: mysql://user:password@host:port/db?socket=/path ---- */
+/* ---- the DSN ---- */
 
-static int hex(char ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
-}
-
-/* Percent-decode [FROM, TO) into a new string; NULL when empty. -1 for a
- * bad escape (or %00), -2 out of memory. */
-static int decode(char **out, const char *from, const char *to)
-{
-	char *d;
-	size_t n = 0;
-
-	*out = NULL;
-	if (from >= to)
-		return 0;
-	d = malloc((size_t)(to - from) + 1);
-	if (d == NULL)
-		return -2;
-	for (const char *p = from; p < to; p++) {
-		if (*p == '%') {
-			int h = p + 2 < to ? hex(p[1]) : -1;
-			int l = p + 2 < to ? hex(p[2]) : -1;
-
-			if (h < 0 || l < 0 || (h == 0 && l == 0)) {
-				free(d);
-				return -1;
-			}
-			d[n++] = (char)(h * 16 + l);
-			p += 2;
-		} else {
-			d[n++] = *p;
-		}
-	}
-	d[n] = '\0';
-	*out = d;
-	return 0;
-}
-
-void source_mysql_dsn_dispose(struct source_mysql_dsn *d)
-{
-	wipe_free_str(d->password);
-	free(d->user);
-	free(d->host);
-	free(d->db);
-	free(d->socket);
-	memset(d, 0, sizeof(*d));
-}
-
-static int dsn_bad(struct source_mysql_dsn *d, struct agent_error *err, int r,
-		   const char *what)
-{
-	source_mysql_dsn_dispose(d);
-	if (r == -2)
-		return agent_fail(err, AGENT_ENOMEM, "out of memory");
-	return agent_fail(err, AGENT_EIO, "dsn: %s (mysql://user@host:port/db)",
-			  what);
-}
-
-int source_mysql_parse_dsn(struct source_mysql_dsn *d, const char *dsn,
+int source_mysql_parse_dsn(struct conf_mysql_dsn *d, const char *dsn,
 			   struct agent_error *err)
 {
-	const char *auth, *auth_end, *at = NULL, *host, *port = NULL, *p;
-	int r;
+	const char *why;
+	int rc = conf_mysql_dsn_parse(d, dsn, &why);
 
-	memset(d, 0, sizeof(*d));
-	if (strncmp(dsn, "mysql://", 8) != 0)
-		return dsn_bad(d, err, -1, "not a mysql:// URL");
-	auth = dsn + 8;
-	auth_end = auth + strcspn(auth, "/?#");
-	for (p = auth; p < auth_end; p++) {
-		if (*p == '@')
-			at = p;
-	}
-	if (at != NULL) {
-		const char *colon = memchr(auth, ':', (size_t)(at - auth));
-
-		r = decode(&d->user, auth, colon ? colon : at);
-		if (r == 0 && colon != NULL)
-			r = decode(&d->password, colon + 1, at);
-		if (r != 0)
-			return dsn_bad(d, err, r, "bad %-escape in the user");
-	}
-	host = at ? at + 1 : auth;
-	if (*host == '[') {
-		const char *close =
-			memchr(host, ']', (size_t)(auth_end - host));
-
-		if (close == NULL)
-			return dsn_bad(d, err, -1, "unclosed [ in the host");
-		r = decode(&d->host, host + 1, close);
-		if (close + 1 < auth_end) {
-			if (close[1] != ':')
-				return dsn_bad(d, err, -1, "bad host");
-			port = close + 2;
-		}
-	} else {
-		const char *colon =
-			memchr(host, ':', (size_t)(auth_end - host));
-
-		r = decode(&d->host, host, colon ? colon : auth_end);
-		if (colon != NULL)
-			port = colon + 1;
-	}
-	if (r != 0)
-		return dsn_bad(d, err, r, "bad %-escape in the host");
-	if (port != NULL) {
-		unsigned long v = 0;
-
-		if (port == auth_end)
-			return dsn_bad(d, err, -1, "empty port");
-		for (p = port; p < auth_end; p++) {
-			if (*p < '0' || *p > '9' || v > 65535)
-				return dsn_bad(d, err, -1, "bad port");
-			v = v * 10 + (unsigned long)(*p - '0');
-		}
-		if (v == 0 || v > 65535)
-			return dsn_bad(d, err, -1, "bad port");
-		d->port = (unsigned)v;
-	}
-	p = auth_end;
-	if (*p == '/') {
-		const char *end = p + 1 + strcspn(p + 1, "?#");
-
-		r = decode(&d->db, p + 1, end);
-		if (r != 0)
-			return dsn_bad(d, err, r,
-				       "bad %-escape in the database");
-		p = end;
-	}
-	if (*p == '?') {
-		const char *q = p + 1, *end = q + strcspn(q, "#");
-
-		while (q < end) {
-			const char *amp = memchr(q, '&', (size_t)(end - q));
-			const char *e = amp ? amp : end;
-
-			if ((size_t)(e - q) >= 7 &&
-			    strncmp(q, "socket=", 7) == 0) {
-				free(d->socket);
-				r = decode(&d->socket, q + 7, e);
-				if (r != 0)
-					return dsn_bad(
-						d, err, r,
-						"bad %-escape in socket");
-			} else if (e > q) {
-				return dsn_bad(d, err, -1,
-					       "unknown parameter (only "
-					       "socket= is known)");
-			}
-			q = amp ? amp + 1 : end;
-		}
-	}
+	if (rc == CONF_ENOMEM)
+		return agent_fail(err, AGENT_ENOMEM, "out of memory");
+	if (rc != CONF_OK)
+		return agent_fail(err, AGENT_EIO,
+				  "dsn: %s (mysql://user@host:port/db)", why);
 	return AGENT_OK;
 }
 
@@ -239,7 +92,7 @@ static bool put_value(FILE *f, const char *key, const char *value)
 	return ok;
 }
 
-int source_mysql_write_optfile(char **path, const struct source_mysql_dsn *d,
+int source_mysql_write_optfile(char **path, const struct conf_mysql_dsn *d,
 			       const char *password, const char *tool,
 			       struct agent_error *err)
 {
@@ -291,7 +144,7 @@ int source_mysql_write_optfile(char **path, const struct source_mysql_dsn *d,
 /* The server and the database of the config: the DSN parsed into D, the
  * password (password_file wins over one in the DSN), the database (the
  * DSN's, else name). */
-static int resolve(struct source_mysql_dsn *d, const char **password,
+static int resolve(struct conf_mysql_dsn *d, const char **password,
 		   const char **db, const conf *c, struct agent_error *err)
 {
 	int rc = AGENT_OK;
@@ -315,7 +168,7 @@ static int resolve(struct source_mysql_dsn *d, const char **password,
 	return AGENT_OK;
 }
 
-static bool has_client_options(const struct source_mysql_dsn *d,
+static bool has_client_options(const struct conf_mysql_dsn *d,
 			       const char *password)
 {
 	return d->user || password || d->host || d->port || d->socket;
@@ -325,7 +178,7 @@ int source_mysql_prepare(struct source *s, const conf *c,
 			 const struct source_options *o,
 			 struct agent_error *err)
 {
-	struct source_mysql_dsn d = {0};
+	struct conf_mysql_dsn d = {0};
 	struct source_argv vargv = {0};
 	const char *password = NULL, *db = NULL;
 	int rc;
@@ -375,7 +228,7 @@ int source_mysql_prepare(struct source *s, const conf *c,
 	s->format = "sql";
 out:
 	source_argv_free(&vargv);
-	source_mysql_dsn_dispose(&d);
+	conf_mysql_dsn_dispose(&d);
 	return rc;
 }
 
@@ -405,7 +258,7 @@ int source_mysql_check_tool(char **version, const struct source_options *o,
 int source_mysql_check_database(char **detail, const conf *c,
 				struct agent_error *err)
 {
-	struct source_mysql_dsn d = {0};
+	struct conf_mysql_dsn d = {0};
 	struct source_argv env = {0}, argv = {0};
 	const char *password = NULL, *db = NULL;
 	char *optfile = NULL, *version = NULL;
@@ -448,6 +301,6 @@ out:
 	free(version);
 	source_argv_free(&argv);
 	source_argv_free(&env);
-	source_mysql_dsn_dispose(&d);
+	conf_mysql_dsn_dispose(&d);
 	return rc;
 }

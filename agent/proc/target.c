@@ -237,7 +237,7 @@ static int prepare_mysql(struct target *t, const struct target_options *o,
 			 struct agent_error *err)
 {
 	const conf *c = o->c;
-	struct source_mysql_dsn d = {0};
+	struct conf_mysql_dsn d = {0};
 	const char *dsn = o->to, *password, *db;
 	char port[16] = "", *version = NULL;
 	int rc = AGENT_OK;
@@ -311,7 +311,7 @@ static int prepare_mysql(struct target *t, const struct target_options *o,
 	source_argv_add(&t->argv, t->db);
 	rc = source_argv_check(&t->argv, err);
 out:
-	source_mysql_dsn_dispose(&d);
+	conf_mysql_dsn_dispose(&d);
 	return rc;
 }
 
@@ -509,13 +509,13 @@ const char *target_to_secret(const char *to)
 	const char *what = NULL;
 
 	if (strncmp(to, "mysql://", 8) == 0) {
-		struct source_mysql_dsn d = {0};
+		struct conf_mysql_dsn d = {0};
 		struct agent_error err = {0};
 
 		if (source_mysql_parse_dsn(&d, to, &err) == AGENT_OK &&
 		    d.password != NULL)
 			what = "a password";
-		source_mysql_dsn_dispose(&d);
+		conf_mysql_dsn_dispose(&d);
 		return what;
 	}
 	opts = PQconninfoParse(to, NULL);

@@ -648,7 +648,7 @@ static void test_mysql_odd_password(void **state)
 
 static void test_mysql_dsn(void **state)
 {
-	struct source_mysql_dsn d;
+	struct conf_mysql_dsn d;
 	struct agent_error err = {0};
 	char *q;
 
@@ -663,14 +663,14 @@ static void test_mysql_dsn(void **state)
 	assert_int_equal(d.port, 3307);
 	assert_string_equal(d.db, "db");
 	assert_null(d.socket);
-	source_mysql_dsn_dispose(&d);
+	conf_mysql_dsn_dispose(&d);
 
 	assert_int_equal(
 		source_mysql_parse_dsn(&d, "mysql://u@[::1]:3306/x", &err),
 		AGENT_OK);
 	assert_string_equal(d.host, "::1");
 	assert_null(d.password);
-	source_mysql_dsn_dispose(&d);
+	conf_mysql_dsn_dispose(&d);
 
 	assert_int_equal(
 		source_mysql_parse_dsn(
@@ -679,14 +679,14 @@ static void test_mysql_dsn(void **state)
 		AGENT_OK);
 	assert_string_equal(d.socket, "/run/m.sock");
 	assert_int_equal(d.port, 0);
-	source_mysql_dsn_dispose(&d);
+	conf_mysql_dsn_dispose(&d);
 
 	assert_int_equal(source_mysql_parse_dsn(&d, "mysql://h", &err),
 			 AGENT_OK);
 	assert_string_equal(d.host, "h");
 	assert_null(d.user);
 	assert_null(d.db);
-	source_mysql_dsn_dispose(&d);
+	conf_mysql_dsn_dispose(&d);
 
 	assert_int_equal(
 		source_mysql_parse_dsn(&d, "mysql://u@h:99999/db", &err),
