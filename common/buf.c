@@ -93,27 +93,34 @@ int buf_add_char(struct buf *b, char c)
 	return buf_add(b, &c, 1);
 }
 
-int buf_addf(struct buf *b, const char *fmt, ...)
+int buf_vaddf(struct buf *b, const char *fmt, va_list ap)
 {
-	va_list ap;
+	va_list again;
 	int n;
 
 	if (b->err != BUF_OK)
 		return b->err;
-	va_start(ap, fmt);
+	va_copy(again, ap);
 	n = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
-	if (n < 0) {
+	if (n < 0)
 		b->err = BUF_ENOMEM;
-		return b->err;
+	else if (buf_reserve(b, (size_t)n) == BUF_OK) {
+		vsnprintf(b->data + b->len, (size_t)n + 1, fmt, again);
+		b->len += (size_t)n;
 	}
-	if (buf_reserve(b, (size_t)n) != BUF_OK)
-		return b->err;
+	va_end(again);
+	return b->err;
+}
+
+int buf_addf(struct buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int rc;
+
 	va_start(ap, fmt);
-	vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+	rc = buf_vaddf(b, fmt, ap);
 	va_end(ap);
-	b->len += (size_t)n;
-	return BUF_OK;
+	return rc;
 }
 
 int buf_take(struct buf *b, char **out, size_t *len)

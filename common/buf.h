@@ -18,6 +18,7 @@
 #ifndef OFFSITE_COMMON_BUF_H
 #define OFFSITE_COMMON_BUF_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -57,6 +58,8 @@ int buf_add_char(struct buf *b, char c);
 /* Append a printf-style text. */
 int buf_addf(struct buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+int buf_vaddf(struct buf *b, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
 
 /*
  * Hand the data over: *OUT (a NUL-terminated block, "" when nothing was

@@ -153,35 +153,6 @@ const char *s3_strerror(int code)
 	return "unknown error";
 }
 
-int s3_buf_append(struct s3_buf *b, const void *data, size_t len)
-{
-	if (len > b->max || b->len > b->max - len)
-		return S3_EPROTO;
-	if (b->len + len + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 1024;
-		char *p;
-
-		while (cap < b->len + len + 1)
-			cap = cap > SIZE_MAX / 2 ? b->len + len + 1 : cap * 2;
-		p = realloc(b->data, cap);
-		if (!p)
-			return S3_ENOMEM;
-		b->data = p;
-		b->cap = cap;
-	}
-	memcpy(b->data + b->len, data, len);
-	b->len += len;
-	b->data[b->len] = '\0';
-	return S3_OK;
-}
-
-void s3_buf_dispose(struct s3_buf *b)
-{
-	free(b->data);
-	b->data = NULL;
-	b->len = b->cap = 0;
-}
-
 /* Forget what one attempt learned from the headers (keep delivered). */
 static void resp_reset_headers(struct s3_resp *resp)
 {
@@ -201,6 +172,7 @@ static void resp_reset_headers(struct s3_resp *resp)
 	resp->content_length = 0;
 	resp->has_length = false;
 	resp->ebody.len = 0;
+	resp->ebody.err = BUF_OK; /* each attempt keeps its own answer */
 	if (resp->ebody.data)
 		resp->ebody.data[0] = '\0';
 }
@@ -208,8 +180,8 @@ static void resp_reset_headers(struct s3_resp *resp)
 void s3_resp_dispose(struct s3_resp *resp)
 {
 	resp_reset_headers(resp);
-	s3_buf_dispose(&resp->body);
-	s3_buf_dispose(&resp->ebody);
+	buf_dispose(&resp->body);
+	buf_dispose(&resp->ebody);
 }
 
 /*
@@ -547,7 +519,7 @@ static size_t write_cb(char *data, size_t size, size_t nmemb, void *ud)
 		size_t room = resp->ebody.max - resp->ebody.len;
 		if (n < room)
 			room = n;
-		if (room && s3_buf_append(&resp->ebody, data, room))
+		if (room && buf_add(&resp->ebody, data, room) != BUF_OK)
 			return 0;
 		return n;
 	}
@@ -565,7 +537,7 @@ static size_t write_cb(char *data, size_t size, size_t nmemb, void *ud)
 		resp->delivered += n;
 		return n;
 	}
-	if (s3_buf_append(&resp->body, data, n)) {
+	if (buf_add(&resp->body, data, n) != BUF_OK) {
 		resp->too_big = true;
 		return 0;
 	}
@@ -1171,8 +1143,8 @@ int s3_request(s3_client *c, const struct s3_req *r, struct s3_resp *resp,
 
 	memset(resp, 0, sizeof(*resp));
 	memset(err, 0, sizeof(*err));
-	resp->body.max = r->body_max ? r->body_max : 1024 * 1024;
-	resp->ebody.max = c->max_error_body;
+	buf_init(&resp->body, r->body_max ? r->body_max : 1024 * 1024, false);
+	buf_init(&resp->ebody, c->max_error_body, false);
 	rc = build_query(&query, r);
 	if (rc) {
 		s3_error_set(err, rc, "%s: bad query", what);

@@ -7,6 +7,7 @@
 
 #include <curl/curl.h>
 
+#include "common/buf.h"
 #include "s3/s3.h"
 #include "s3/sigv4.h"
 
@@ -58,18 +59,6 @@ struct s3_client {
 	bool skew_logged;
 };
 
-/* A growable buffer with a cap. */
-struct s3_buf {
-	char *data;
-	size_t len;
-	size_t cap;
-	size_t max;
-};
-
-/* Append; S3_EPROTO when MAX would be passed, S3_ENOMEM. */
-int s3_buf_append(struct s3_buf *b, const void *data, size_t len);
-void s3_buf_dispose(struct s3_buf *b);
-
 /* One request, as the operations describe it. */
 struct s3_req {
 	const char *method;
@@ -96,8 +85,8 @@ struct s3_req {
 
 struct s3_resp {
 	long status;
-	struct s3_buf body;  /* the 2xx body, when no sink */
-	struct s3_buf ebody; /* an error answer's body */
+	struct buf body;  /* the 2xx body, when no sink */
+	struct buf ebody; /* an error answer's body */
 	char *etag;
 	char *content_type;
 	char *request_id;

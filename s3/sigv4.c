@@ -1,7 +1,7 @@
 /*
  * sigv4: AWS Signature Version 4, the S3 flavour (see sigv4.h).
  *
- * Every string is built in a struct sbuf: capped at SIGV4_MAX_LEN, its
+ * Every string is built in a struct buf: capped at SIGV4_MAX_LEN, its
  * size arithmetic checked, and wiped when it grows or is freed, since
  * canonical requests and presigned queries can hold a session token.
  */
@@ -17,6 +17,7 @@
 #include <openssl/err.h>
 #include <openssl/hmac.h>
 
+#include "common/buf.h"
 #include "common/codec.h"
 #include "common/wipe.h"
 
@@ -24,87 +25,37 @@
 
 /* ---- strings with a cap ------------------------------------------------ */
 
-struct sbuf {
-	char *p;
-	size_t len;
-	size_t cap;
-	int err; /* sticky: the first failure, checked once at the end */
-};
-
-static void sb_dispose(struct sbuf *b)
-{
-	wipe_free(b->p, b->cap);
-	*b = (struct sbuf){0};
-}
-
-/* Room for EXTRA more bytes and a NUL. */
-static void sb_reserve(struct sbuf *b, size_t extra)
-{
-	size_t need, ncap;
-	char *np;
-
-	if (b->err != SIGV4_OK)
-		return;
-	if (extra > SIGV4_MAX_LEN - b->len) {
-		b->err = SIGV4_ETOOBIG;
-		return;
+/* Every string: capped, and wiped when it grows or is freed. */
+#define SB_INIT                                                                \
+	{                                                                      \
+		.max = SIGV4_MAX_LEN, .wipe = true                             \
 	}
-	need = b->len + extra + 1; /* <= SIGV4_MAX_LEN + 1: no overflow */
-	if (need <= b->cap)
-		return;
-	ncap = b->cap ? b->cap : 256;
-	while (ncap < need)
-		ncap *= 2;
-	/* Not realloc(): the old block may hold a secret and must be wiped. */
-	np = malloc(ncap);
-	if (np == NULL) {
-		b->err = SIGV4_ENOMEM;
-		return;
+
+/* B's sticky error as ours. */
+static int sb_err(const struct buf *b)
+{
+	switch (b->err) {
+	case BUF_OK:
+		return SIGV4_OK;
+	case BUF_ETOOBIG:
+		return SIGV4_ETOOBIG;
+	default:
+		return SIGV4_ENOMEM;
 	}
-	if (b->p != NULL)
-		memcpy(np, b->p, b->len + 1);
-	else
-		np[0] = '\0';
-	wipe_free(b->p, b->cap);
-	b->p = np;
-	b->cap = ncap;
-}
-
-static void sb_addn(struct sbuf *b, const char *s, size_t n)
-{
-	sb_reserve(b, n);
-	if (b->err != SIGV4_OK)
-		return;
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
-static void sb_add(struct sbuf *b, const char *s)
-{
-	sb_addn(b, s, strlen(s));
-}
-
-static void sb_addc(struct sbuf *b, char c)
-{
-	sb_addn(b, &c, 1);
 }
 
 /* Hand the string over to *OUT (an empty one is still a string). */
-static int sb_finish(char **out, struct sbuf *b)
+static int sb_finish(char **out, struct buf *b)
 {
-	int rc;
+	int rc = sb_err(b);
 
-	*out = NULL;
-	sb_reserve(b, 0);
-	rc = b->err;
+	if (rc == SIGV4_OK && buf_take(b, out, NULL) != BUF_OK)
+		rc = sb_err(b) != SIGV4_OK ? sb_err(b) : SIGV4_ENOMEM;
 	if (rc != SIGV4_OK) {
-		sb_dispose(b);
-		return rc;
+		*out = NULL;
+		buf_dispose(b);
 	}
-	*out = b->p;
-	*b = (struct sbuf){0};
-	return SIGV4_OK;
+	return rc;
 }
 
 /* ---- characters -------------------------------------------------------- */
@@ -156,17 +107,17 @@ static int ascii_casecmp(const char *a, const char *b)
  * UriEncode() of the S3 signing documentation: every byte but the
  * unreserved ones as %XX, uppercase; '/' kept in paths.
  */
-static void sb_add_encoded(struct sbuf *b, const char *s, bool encode_slash)
+static void sb_add_encoded(struct buf *b, const char *s, bool encode_slash)
 {
 	const unsigned char *p;
 	char esc[3];
 
 	for (p = (const unsigned char *)s; *p != '\0'; p++) {
 		if (is_unreserved(*p) || (*p == '/' && !encode_slash)) {
-			sb_addc(b, (char)*p);
+			buf_add_char(b, (char)*p);
 		} else {
 			pct_encode_byte(esc, *p);
-			sb_addn(b, esc, 3);
+			buf_add(b, esc, 3);
 		}
 	}
 }
@@ -395,7 +346,7 @@ static int query_param_cmp(const void *a, const void *b)
  * "name=value" with '&'; a name without a value keeps its '='. Q1 and Q2
  * are taken as one list (the request's and the X-Amz-* of a presign).
  */
-static int canonical_query(struct sbuf *out, const struct sigv4_kv *q1,
+static int canonical_query(struct buf *out, const struct sigv4_kv *q1,
 			   size_t n1, const struct sigv4_kv *q2, size_t n2)
 {
 	struct query_param *params = NULL;
@@ -426,12 +377,12 @@ static int canonical_query(struct sbuf *out, const struct sigv4_kv *q1,
 	qsort(params, n, sizeof(*params), query_param_cmp);
 	for (i = 0; i < n; i++) {
 		if (i > 0)
-			sb_addc(out, '&');
-		sb_add(out, params[i].name);
-		sb_addc(out, '=');
-		sb_add(out, params[i].value);
+			buf_add_char(out, '&');
+		buf_add_str(out, params[i].name);
+		buf_add_char(out, '=');
+		buf_add_str(out, params[i].value);
 	}
-	rc = out->err;
+	rc = sb_err(out);
 out:
 	for (i = 0; i < n; i++) {
 		sigv4_str_free(params[i].name);
@@ -463,7 +414,7 @@ static int header_ref_cmp(const void *a, const void *b)
  * "Create a canonical request", CanonicalHeaders). Control characters
  * were refused before, so only the space needs care.
  */
-static void sb_add_trimmed(struct sbuf *b, const char *v)
+static void sb_add_trimmed(struct buf *b, const char *v)
 {
 	bool space = false;
 
@@ -475,9 +426,9 @@ static void sb_add_trimmed(struct sbuf *b, const char *v)
 			continue;
 		}
 		if (space)
-			sb_addc(b, ' ');
+			buf_add_char(b, ' ');
 		space = false;
-		sb_addc(b, *v);
+		buf_add_char(b, *v);
 	}
 }
 
@@ -488,7 +439,7 @@ static void sb_add_trimmed(struct sbuf *b, const char *v)
  * get-header-key-duplicate); SignedHeaders is the names joined with ';'.
  * Host must be among them.
  */
-static int canonical_headers(struct sbuf *lines, struct sbuf *names,
+static int canonical_headers(struct buf *lines, struct buf *names,
 			     const struct sigv4_kv *h, size_t n)
 {
 	struct header_ref *refs = NULL;
@@ -529,22 +480,22 @@ static int canonical_headers(struct sbuf *lines, struct sbuf *names,
 						     refs[i].name) == 0;
 
 		if (repeat) {
-			sb_addc(lines, ',');
+			buf_add_char(lines, ',');
 		} else {
 			if (i > 0) {
-				sb_addc(lines, '\n');
-				sb_addc(names, ';');
+				buf_add_char(lines, '\n');
+				buf_add_char(names, ';');
 			}
 			for (p = refs[i].name; *p != '\0'; p++) {
-				sb_addc(lines, ascii_lower(*p));
-				sb_addc(names, ascii_lower(*p));
+				buf_add_char(lines, ascii_lower(*p));
+				buf_add_char(names, ascii_lower(*p));
 			}
-			sb_addc(lines, ':');
+			buf_add_char(lines, ':');
 		}
 		sb_add_trimmed(lines, refs[i].value);
 	}
-	sb_addc(lines, '\n');
-	rc = lines->err != SIGV4_OK ? lines->err : names->err;
+	buf_add_char(lines, '\n');
+	rc = sb_err(lines) != SIGV4_OK ? sb_err(lines) : sb_err(names);
 out:
 	free(refs);
 	return rc;
@@ -560,19 +511,19 @@ static int join_canonical(char **out, const struct sigv4_request *r,
 			  const char *query, const char *lines,
 			  const char *names, const char *payload_hash)
 {
-	struct sbuf b = {0};
+	struct buf b = SB_INIT;
 
-	sb_add(&b, r->method);
-	sb_addc(&b, '\n');
-	sb_add(&b, r->path);
-	sb_addc(&b, '\n');
-	sb_add(&b, query);
-	sb_addc(&b, '\n');
-	sb_add(&b, lines);
-	sb_addc(&b, '\n');
-	sb_add(&b, names);
-	sb_addc(&b, '\n');
-	sb_add(&b, payload_hash);
+	buf_add_str(&b, r->method);
+	buf_add_char(&b, '\n');
+	buf_add_str(&b, r->path);
+	buf_add_char(&b, '\n');
+	buf_add_str(&b, query);
+	buf_add_char(&b, '\n');
+	buf_add_str(&b, lines);
+	buf_add_char(&b, '\n');
+	buf_add_str(&b, names);
+	buf_add_char(&b, '\n');
+	buf_add_str(&b, payload_hash);
 	return sb_finish(out, &b);
 }
 
@@ -638,7 +589,7 @@ int sigv4_format_time(char amz_datetime[17], char date[9], time_t t)
 
 int sigv4_uri_encode(char **out, const char *s, bool encode_slash)
 {
-	struct sbuf b = {0};
+	struct buf b = SB_INIT;
 
 	*out = NULL;
 	if (s == NULL)
@@ -701,7 +652,7 @@ void sigv4_sha256_dispose(struct sigv4_sha256 *h)
 int sigv4_canonical_request(char **out, char **signed_headers_out,
 			    const struct sigv4_request *r)
 {
-	struct sbuf query = {0}, lines = {0}, names = {0};
+	struct buf query = SB_INIT, lines = SB_INIT, names = SB_INIT;
 	int rc;
 
 	*out = NULL;
@@ -715,8 +666,8 @@ int sigv4_canonical_request(char **out, char **signed_headers_out,
 	rc = canonical_query(&query, r->query, r->nquery, NULL, 0);
 	if (rc != SIGV4_OK)
 		goto out;
-	rc = join_canonical(out, r, query.p ? query.p : "", lines.p, names.p,
-			    r->payload_hash);
+	rc = join_canonical(out, r, query.data ? query.data : "", lines.data,
+			    names.data, r->payload_hash);
 	if (rc != SIGV4_OK)
 		goto out;
 	if (signed_headers_out != NULL) {
@@ -727,9 +678,9 @@ int sigv4_canonical_request(char **out, char **signed_headers_out,
 		}
 	}
 out:
-	sb_dispose(&query);
-	sb_dispose(&lines);
-	sb_dispose(&names);
+	buf_dispose(&query);
+	buf_dispose(&lines);
+	buf_dispose(&names);
 	return rc;
 }
 
@@ -741,7 +692,7 @@ int sigv4_string_to_sign(char **out, const char *amz_datetime,
 			 const struct sigv4_scope *scope,
 			 const char *canonical_request)
 {
-	struct sbuf b = {0};
+	struct buf b = SB_INIT;
 	char hex[65];
 	int rc;
 
@@ -754,16 +705,16 @@ int sigv4_string_to_sign(char **out, const char *amz_datetime,
 			      strlen(canonical_request));
 	if (rc != SIGV4_OK)
 		return rc;
-	sb_add(&b, SIGV4_ALGORITHM "\n");
-	sb_add(&b, amz_datetime);
-	sb_addc(&b, '\n');
-	sb_add(&b, scope->date);
-	sb_addc(&b, '/');
-	sb_add(&b, scope->region);
-	sb_addc(&b, '/');
-	sb_add(&b, scope->service);
-	sb_add(&b, "/" SCOPE_TERMINATOR "\n");
-	sb_add(&b, hex);
+	buf_add_str(&b, SIGV4_ALGORITHM "\n");
+	buf_add_str(&b, amz_datetime);
+	buf_add_char(&b, '\n');
+	buf_add_str(&b, scope->date);
+	buf_add_char(&b, '/');
+	buf_add_str(&b, scope->region);
+	buf_add_char(&b, '/');
+	buf_add_str(&b, scope->service);
+	buf_add_str(&b, "/" SCOPE_TERMINATOR "\n");
+	buf_add_str(&b, hex);
 	return sb_finish(out, &b);
 }
 
@@ -917,17 +868,17 @@ static void make_scope(struct sigv4_scope *scope, const struct sigv4_signer *s,
 }
 
 /* AKID/<date>/<region>/<service>/aws4_request */
-static void sb_add_credential(struct sbuf *b, const struct sigv4_signer *s,
+static void sb_add_credential(struct buf *b, const struct sigv4_signer *s,
 			      const struct sigv4_scope *scope)
 {
-	sb_add(b, s->access_key);
-	sb_addc(b, '/');
-	sb_add(b, scope->date);
-	sb_addc(b, '/');
-	sb_add(b, scope->region);
-	sb_addc(b, '/');
-	sb_add(b, scope->service);
-	sb_add(b, "/" SCOPE_TERMINATOR);
+	buf_add_str(b, s->access_key);
+	buf_add_char(b, '/');
+	buf_add_str(b, scope->date);
+	buf_add_char(b, '/');
+	buf_add_str(b, scope->region);
+	buf_add_char(b, '/');
+	buf_add_str(b, scope->service);
+	buf_add_str(b, "/" SCOPE_TERMINATOR);
 }
 
 /* String to sign and signature of CREQ; fills TRACE when asked. */
@@ -969,7 +920,7 @@ int sigv4_authorization(char **out, struct sigv4_trace *trace,
 			const struct sigv4_request *r, const char *amz_datetime)
 {
 	struct sigv4_scope scope;
-	struct sbuf b = {0};
+	struct buf b = SB_INIT;
 	char *creq = NULL, *names = NULL;
 	char sig[65] = "";
 	int rc;
@@ -990,12 +941,12 @@ int sigv4_authorization(char **out, struct sigv4_trace *trace,
 	rc = sign_canonical(sig, trace, s, &scope, amz_datetime, creq);
 	if (rc != SIGV4_OK)
 		goto out;
-	sb_add(&b, SIGV4_ALGORITHM " Credential=");
+	buf_add_str(&b, SIGV4_ALGORITHM " Credential=");
 	sb_add_credential(&b, s, &scope);
-	sb_add(&b, ", SignedHeaders=");
-	sb_add(&b, names);
-	sb_add(&b, ", Signature=");
-	sb_add(&b, sig);
+	buf_add_str(&b, ", SignedHeaders=");
+	buf_add_str(&b, names);
+	buf_add_str(&b, ", Signature=");
+	buf_add_str(&b, sig);
 	rc = sb_finish(out, &b);
 	if (rc == SIGV4_OK && trace != NULL) {
 		trace->canonical_request = creq;
@@ -1043,7 +994,8 @@ int sigv4_presign(char **out, struct sigv4_trace *trace,
 		  const char *amz_datetime, long expires)
 {
 	struct sigv4_scope scope;
-	struct sbuf query = {0}, lines = {0}, names = {0}, credential = {0};
+	struct buf query = SB_INIT, lines = SB_INIT, names = SB_INIT,
+		   credential = SB_INIT;
 	struct sigv4_kv extra[6];
 	size_t nextra = 0;
 	char expires_str[24];
@@ -1064,21 +1016,22 @@ int sigv4_presign(char **out, struct sigv4_trace *trace,
 	if (rc != SIGV4_OK)
 		goto out;
 	sb_add_credential(&credential, s, &scope);
-	rc = credential.err;
+	rc = sb_err(&credential);
 	if (rc != SIGV4_OK)
 		goto out;
 	extra[nextra++] = (struct sigv4_kv){"X-Amz-Algorithm", SIGV4_ALGORITHM};
-	extra[nextra++] = (struct sigv4_kv){"X-Amz-Credential", credential.p};
+	extra[nextra++] =
+		(struct sigv4_kv){"X-Amz-Credential", credential.data};
 	extra[nextra++] = (struct sigv4_kv){"X-Amz-Date", amz_datetime};
 	extra[nextra++] = (struct sigv4_kv){"X-Amz-Expires", expires_str};
-	extra[nextra++] = (struct sigv4_kv){"X-Amz-SignedHeaders", names.p};
+	extra[nextra++] = (struct sigv4_kv){"X-Amz-SignedHeaders", names.data};
 	if (has_token(s))
 		extra[nextra++] = (struct sigv4_kv){"X-Amz-Security-Token",
 						    s->session_token};
 	rc = canonical_query(&query, r->query, r->nquery, extra, nextra);
 	if (rc != SIGV4_OK)
 		goto out;
-	rc = join_canonical(&creq, r, query.p, lines.p, names.p,
+	rc = join_canonical(&creq, r, query.data, lines.data, names.data,
 			    r->payload_hash ? r->payload_hash
 					    : SIGV4_UNSIGNED_PAYLOAD);
 	if (rc != SIGV4_OK)
@@ -1086,8 +1039,8 @@ int sigv4_presign(char **out, struct sigv4_trace *trace,
 	rc = sign_canonical(sig, trace, s, &scope, amz_datetime, creq);
 	if (rc != SIGV4_OK)
 		goto out;
-	sb_add(&query, "&X-Amz-Signature=");
-	sb_add(&query, sig);
+	buf_add_str(&query, "&X-Amz-Signature=");
+	buf_add_str(&query, sig);
 	rc = sb_finish(out, &query);
 	if (rc == SIGV4_OK && trace != NULL) {
 		trace->canonical_request = creq;
@@ -1098,9 +1051,9 @@ out:
 		sigv4_trace_dispose(trace);
 	OPENSSL_cleanse(sig, sizeof(sig));
 	sigv4_str_free(creq);
-	sb_dispose(&query);
-	sb_dispose(&lines);
-	sb_dispose(&names);
-	sb_dispose(&credential);
+	buf_dispose(&query);
+	buf_dispose(&lines);
+	buf_dispose(&names);
+	buf_dispose(&credential);
 	return rc;
 }

@@ -9,7 +9,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +18,7 @@
 
 #include "agent/ops/lock.h"
 #include "agent/ops/log.h"
+#include "common/buf.h"
 #include "conf/conf.h"
 
 enum metric_id {
@@ -279,102 +279,52 @@ int metrics_update(struct metrics_set *set, const struct metrics_run *run)
 	return 0;
 }
 
-/* A growing text, capped at METRICS_FILE_MAX (ENOMEM past it). */
-struct text {
-	char *buf;
-	size_t len, cap;
-	int rc;
-};
-
-static void text_addf(struct text *t, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void text_addf(struct text *t, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (t->rc)
-		return;
-	for (;;) {
-		va_start(ap, fmt);
-		n = vsnprintf(t->buf ? t->buf + t->len : NULL,
-			      t->buf ? t->cap - t->len : 0, fmt, ap);
-		va_end(ap);
-		if (n < 0) {
-			t->rc = ENOMEM;
-			return;
-		}
-		if (t->buf && (size_t)n < t->cap - t->len) {
-			t->len += (size_t)n;
-			return;
-		}
-		{
-			size_t cap = t->cap ? t->cap * 2 : 4096;
-			char *grown;
-			while (cap < t->len + (size_t)n + 1)
-				cap *= 2;
-			if (cap > 4 * (size_t)METRICS_FILE_MAX) {
-				t->rc = ENOMEM;
-				return;
-			}
-			grown = realloc(t->buf, cap);
-			if (!grown) {
-				t->rc = ENOMEM;
-				return;
-			}
-			t->buf = grown;
-			t->cap = cap;
-		}
-	}
-}
+/* The text's cap: room for every series at their longest, and more. */
+#define TEXT_MAX (4 * (size_t)METRICS_FILE_MAX - 1)
 
 int metrics_format(char **out, const struct metrics_set *set)
 {
-	struct text t = {0};
+	struct buf t;
 	size_t i;
 	int id;
 
 	*out = NULL;
-	text_addf(&t, "%s", "");
+	buf_init(&t, TEXT_MAX, false);
+	buf_add_str(&t, "");
 	for (id = 0; id < M_COUNT; id++) {
-		text_addf(&t, "# HELP %s %s\n# TYPE %s gauge\n",
-			  metric_info[id].name, metric_info[id].help,
-			  metric_info[id].name);
+		buf_addf(&t, "# HELP %s %s\n# TYPE %s gauge\n",
+			 metric_info[id].name, metric_info[id].help,
+			 metric_info[id].name);
 		for (i = 0; i < set->n; i++) {
 			const struct metrics_series *s = &set->series[i];
 			if ((id == M_PLAIN || id == M_STORED) && !s->has_bytes)
 				continue;
-			text_addf(&t, "%s{type=\"%s\",database=\"%s\"} ",
-				  metric_info[id].name, s->type, s->database);
+			buf_addf(&t, "%s{type=\"%s\",database=\"%s\"} ",
+				 metric_info[id].name, s->type, s->database);
 			switch (id) {
 			case M_LAST_RUN:
-				text_addf(&t, "%" PRId64 "\n", s->last_run);
+				buf_addf(&t, "%" PRId64 "\n", s->last_run);
 				break;
 			case M_LAST_SUCCESS:
-				text_addf(&t, "%" PRId64 "\n", s->last_success);
+				buf_addf(&t, "%" PRId64 "\n", s->last_success);
 				break;
 			case M_DURATION:
-				text_addf(&t, "%.3f\n", s->duration);
+				buf_addf(&t, "%.3f\n", s->duration);
 				break;
 			case M_SUCCESS:
-				text_addf(&t, "%d\n", s->success ? 1 : 0);
+				buf_addf(&t, "%d\n", s->success ? 1 : 0);
 				break;
 			case M_PLAIN:
-				text_addf(&t, "%" PRIu64 "\n", s->plain_bytes);
+				buf_addf(&t, "%" PRIu64 "\n", s->plain_bytes);
 				break;
 			default:
-				text_addf(&t, "%" PRIu64 "\n", s->stored_bytes);
+				buf_addf(&t, "%" PRIu64 "\n", s->stored_bytes);
 				break;
 			}
 		}
 	}
-	if (t.rc) {
-		free(t.buf);
-		return t.rc;
-	}
-	*out = t.buf;
-	return 0;
+	/* ENOMEM past the cap too: the caller knows no other code. */
+	return buf_take(&t, out, NULL) == BUF_OK ? 0 : ENOMEM;
 }
 
 void metrics_set_dispose(struct metrics_set *set)

@@ -13,6 +13,7 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 
+#include "common/buf.h"
 #include "common/codec.h"
 
 /* ---- hash ---- */
@@ -172,35 +173,24 @@ int stage_null_new(struct stream **out, struct agent_error *err)
 
 struct memory {
 	struct stream base;
-	size_t cap;
-	unsigned char *data;
-	size_t len, alloc;
+	struct buf buf;
 };
 
 static int memory_write(struct stream *s, const void *data, size_t len)
 {
 	struct memory *m = (struct memory *)s;
-	size_t want, size;
-	unsigned char *p;
 
-	if (len > m->cap - m->len)
+	switch (buf_add(&m->buf, data, len)) {
+	case BUF_OK:
+		return AGENT_OK;
+	case BUF_ETOOBIG:
 		return agent_fail(s->err, AGENT_ELIMIT,
-				  "memory sink: more than %zu bytes", m->cap);
-	want = m->len + len;
-	if (want > m->alloc) {
-		size = m->alloc ? m->alloc : 4096;
-		while (size < want)
-			size = size > m->cap / 2 ? m->cap : size * 2;
-		p = realloc(m->data, size);
-		if (!p)
-			return agent_fail(s->err, AGENT_ENOMEM,
-					  "memory sink: out of memory");
-		m->data = p;
-		m->alloc = size;
+				  "memory sink: more than %zu bytes",
+				  m->buf.max);
+	default:
+		return agent_fail(s->err, AGENT_ENOMEM,
+				  "memory sink: out of memory");
 	}
-	memcpy(m->data + m->len, data, len);
-	m->len += len;
-	return AGENT_OK;
 }
 
 static int memory_finish(struct stream *s)
@@ -213,7 +203,7 @@ static void memory_free(struct stream *s)
 {
 	struct memory *m = (struct memory *)s;
 
-	free(m->data);
+	buf_dispose(&m->buf);
 	free(m);
 }
 
@@ -236,7 +226,7 @@ int stage_memory_new(struct stream **out, struct agent_error *err,
 				  "memory sink: out of memory");
 	m->base.ops = &memory_ops;
 	m->base.err = err;
-	m->cap = o->cap;
+	buf_init(&m->buf, o->cap, false);
 	*out = (struct stream *)m;
 	return AGENT_OK;
 }
@@ -249,8 +239,8 @@ const void *stage_memory_data(const struct stream *s, size_t *len)
 		*len = 0;
 		return NULL;
 	}
-	*len = m->len;
-	return m->data;
+	*len = m->buf.len;
+	return m->buf.data;
 }
 
 /* ---- fd sink ---- */

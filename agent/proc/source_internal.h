@@ -13,6 +13,7 @@
 #include <sys/types.h>
 
 #include "agent/proc/source.h"
+#include "common/buf.h"
 
 /* Bytes of output kept for the end-of-dump check. */
 #define SOURCE_TAIL 4096
@@ -25,16 +26,15 @@
 /*
  * A NULL-terminated argv or envp under construction: the strings one
  * after the other in TEXT, each with its NUL; source_argv_check() points
- * V at them. Capped. The first failure (no memory, too big) sticks: the
- * adds after it do nothing, and source_argv_check() reports it once.
+ * V at them. Capped, and wiped (an environment may hold a password). The
+ * first failure (no memory, too big) sticks: the adds after it do
+ * nothing, and source_argv_check() reports it once. {0} is empty.
  */
 #define SOURCE_ARGV_MAX (4u * 1024 * 1024)
 struct source_argv {
-	char *text;
-	size_t len, cap; /* bytes of TEXT used, allocated */
-	size_t n;	 /* strings in TEXT */
-	char **v;	 /* set by source_argv_check() */
-	bool failed;
+	struct buf text;
+	size_t n; /* strings in TEXT */
+	char **v; /* set by source_argv_check() */
 };
 
 struct source {

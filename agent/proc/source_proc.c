@@ -16,10 +16,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <openssl/crypto.h>
-
 #include "common/clock.h"
 #include "common/redact.h"
+#include "common/wipe.h"
 
 extern char **environ;
 
@@ -28,71 +27,30 @@ extern char **environ;
 
 /* ---- argv ---- */
 
-/* Room for LEN more bytes of text. */
-static bool argv_room(struct source_argv *a, size_t len)
+/* A's text, set up on first use: {0} is an empty argv. */
+static struct buf *argv_text(struct source_argv *a)
 {
-	size_t cap;
-	char *t;
-
-	if (a->failed)
-		return false;
-	if (a->text != NULL && len <= a->cap - a->len)
-		return true;
-	if (len > SOURCE_ARGV_MAX - a->len) {
-		a->failed = true;
-		return false;
-	}
-	cap = a->cap ? a->cap : 1024;
-	while (cap - a->len < len)
-		cap *= 2;
-	if (cap > SOURCE_ARGV_MAX)
-		cap = SOURCE_ARGV_MAX;
-	/* Not realloc: the old text is wiped before it is freed. */
-	t = malloc(cap);
-	if (t == NULL) {
-		a->failed = true;
-		return false;
-	}
-	if (a->text != NULL) {
-		memcpy(t, a->text, a->len);
-		OPENSSL_cleanse(a->text, a->cap);
-		free(a->text);
-	}
-	a->text = t;
-	a->cap = cap;
-	return true;
+	if (a->text.max == 0)
+		buf_init(&a->text, SOURCE_ARGV_MAX, true);
+	return &a->text;
 }
 
 void source_argv_add(struct source_argv *a, const char *s)
 {
-	size_t len = strlen(s) + 1;
-
-	if (!argv_room(a, len))
-		return;
-	memcpy(a->text + a->len, s, len);
-	a->len += len;
-	a->n++;
+	if (buf_add(argv_text(a), s, strlen(s) + 1) == BUF_OK)
+		a->n++;
 }
 
 void source_argv_addf(struct source_argv *a, const char *fmt, ...)
 {
+	struct buf *t = argv_text(a);
 	va_list ap;
-	int n;
 
 	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
+	buf_vaddf(t, fmt, ap);
 	va_end(ap);
-	if (n < 0) {
-		a->failed = true;
-		return;
-	}
-	if (!argv_room(a, (size_t)n + 1))
-		return;
-	va_start(ap, fmt);
-	vsnprintf(a->text + a->len, (size_t)n + 1, fmt, ap);
-	va_end(ap);
-	a->len += (size_t)n + 1;
-	a->n++;
+	if (buf_add(t, "", 1) == BUF_OK) /* the string's NUL */
+		a->n++;
 }
 
 void source_argv_addv(struct source_argv *a, char *const *list)
@@ -107,13 +65,13 @@ int source_argv_check(struct source_argv *a, struct agent_error *err)
 
 	free(a->v);
 	a->v = NULL;
-	if (!a->failed)
+	if (argv_text(a)->err == BUF_OK)
 		a->v = malloc((a->n + 1) * sizeof(*a->v));
 	if (a->v == NULL)
 		return agent_fail(err, AGENT_ENOMEM,
 				  "out of memory building the dump tool's "
 				  "arguments");
-	p = a->text;
+	p = a->text.data;
 	for (size_t i = 0; i < a->n; i++) {
 		a->v[i] = p;
 		p += strlen(p) + 1;
@@ -124,9 +82,7 @@ int source_argv_check(struct source_argv *a, struct agent_error *err)
 
 void source_argv_free(struct source_argv *a)
 {
-	if (a->text != NULL)
-		OPENSSL_cleanse(a->text, a->cap);
-	free(a->text);
+	buf_dispose(&a->text);
 	free(a->v);
 	memset(a, 0, sizeof(*a));
 }
@@ -165,7 +121,8 @@ int source_env_build(struct source_argv *env, struct agent_error *err)
 void source_env_set(struct source_argv *env, const char *name,
 		    const char *value)
 {
-	char *p = env->text, *end = env->text + env->len, *d = env->text;
+	struct buf *t = &env->text;
+	char *p = t->data, *end = t->data + t->len, *d = t->data;
 
 	/* Drop NAME=... where it is, closing the gap. */
 	while (p != NULL && p < end) {
@@ -179,9 +136,9 @@ void source_env_set(struct source_argv *env, const char *name,
 		}
 		p += len;
 	}
-	if (env->text != NULL) {
-		OPENSSL_cleanse(d, (size_t)(end - d));
-		env->len = (size_t)(d - env->text);
+	if (t->data != NULL) {
+		wipe(d, (size_t)(end - d));
+		t->len = (size_t)(d - t->data);
 	}
 	source_argv_addf(env, "%s=%s", name, value);
 }
