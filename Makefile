@@ -7,6 +7,10 @@
 #   make check-unit      the tests that need no server
 #   make check-valgrind  the unit suite and the fuzz corpus replay, built
 #                        without sanitizers, under valgrind
+#   make coverage        gcov build (build/coverage), every test, then line and
+#                        branch coverage per module and agent room; reports in
+#                        build/coverage/report/ (COVERAGE_TESTS=unit: only the
+#                        unit and cli tests, a few minutes)
 #   make fuzz            libFuzzer (clang) on every fuzz target, FUZZ_SECONDS
 #                        each (default 60), on a copy of its corpus
 #   make lint            clang-format check, include-rule check, gcc -fanalyzer
@@ -81,7 +85,8 @@ SANITIZE := -fsanitize=address,undefined -fno-sanitize-recover=all \
 	    -fno-omit-frame-pointer
 
 # The builds, side by side: release (./offsite), check (sanitizers),
-# valgrind (no sanitizers: valgrind cannot run ASan's code) and fuzz
+# valgrind (no sanitizers: valgrind cannot run ASan's code), coverage
+# (gcov, -O0 so each line counts as written, no sanitizers) and fuzz
 # (clang, libFuzzer's coverage instrumentation; FUZZ_CC, default clang).
 MODE ?= release
 FUZZ_CC ?= clang
@@ -93,6 +98,10 @@ else ifeq ($(MODE),valgrind)
 BUILD    := build/valgrind
 OPT      := -O1 -g
 MODE_LD  :=
+else ifeq ($(MODE),coverage)
+BUILD    := build/coverage
+OPT      := -O0 -g --coverage
+MODE_LD  := --coverage
 else ifeq ($(MODE),fuzz)
 CC       := $(FUZZ_CC)
 BUILD    := build/fuzz
@@ -137,7 +146,7 @@ FUZZ_BIN  := $(FUZZ_NAMES:%=build/fuzz/tests/%)
 REPLAY_BIN := $(FUZZ_NAMES:%=$(BUILD)/tests/replay_%)
 FUZZ_SECONDS ?= 60
 
-.PHONY: all check check-unit check-build check-valgrind fuzz lint format deps demo bench install uninstall deb clean
+.PHONY: all check check-unit check-build check-valgrind coverage fuzz lint format deps demo bench install uninstall deb clean
 
 all: offsite
 
@@ -199,6 +208,15 @@ check-valgrind:
 	@$(MAKE) --no-print-directory MODE=valgrind \
 		$(patsubst build/release/%,build/valgrind/%,$(UNIT_BIN) $(REPLAY_BIN))
 	@bash tests/valgrind --build build/valgrind
+
+# Every test (as make check runs them) on a gcov build, then line and
+# branch coverage per module and agent room (tests/coverage).
+# COVERAGE_TESTS=unit: only the tests that need no server.
+COVERAGE_TESTS ?= all
+coverage:
+	@$(MAKE) --no-print-directory MODE=coverage build/coverage/offsite \
+		$(patsubst build/release/%,build/coverage/%,$(UNIT_BIN) $(ITEST_BIN) $(TOOL_BIN) $(REPLAY_BIN))
+	@bash tests/coverage --build build/coverage --tests $(COVERAGE_TESTS)
 
 fuzz:
 	@$(MAKE) --no-print-directory MODE=fuzz $(FUZZ_BIN)
