@@ -18,6 +18,7 @@ static void (*hook_fn)(void *ctx);
 static void *hook_ctx;
 
 static const char *stop_what = "run";
+static const char *stop_message; /* NULL: "stop requested", stop_what */
 static sigset_t stop_set, stop_old;
 static pthread_t stop_thread;
 static bool stop_started;
@@ -35,8 +36,12 @@ static void *stop_main(void *arg)
 		if (sig == SIGUSR2 || atomic_load(&stop_sig) != 0)
 			continue;
 		atomic_store(&stop_sig, sig);
-		log_event(LOG_WARN, "stop requested", "signal", strsignal(sig),
-			  "stopping", stop_what, NULL);
+		if (stop_message)
+			log_event(LOG_WARN, stop_message, "signal",
+				  strsignal(sig), NULL);
+		else
+			log_event(LOG_WARN, "stop requested", "signal",
+				  strsignal(sig), "stopping", stop_what, NULL);
 		pthread_mutex_lock(&hook_mu);
 		if (hook_fn)
 			hook_fn(hook_ctx);
@@ -44,9 +49,8 @@ static void *stop_main(void *arg)
 	}
 }
 
-int stop_start(const char *what)
+static int start(void)
 {
-	stop_what = what;
 	atomic_store(&stop_sig, 0);
 	atomic_store(&stop_quit, false);
 	sigemptyset(&stop_set);
@@ -62,6 +66,19 @@ int stop_start(const char *what)
 	}
 	stop_started = true;
 	return 0;
+}
+
+int stop_start(const char *what)
+{
+	stop_what = what;
+	stop_message = NULL;
+	return start();
+}
+
+int stop_start_message(const char *message)
+{
+	stop_message = message;
+	return start();
 }
 
 void stop_end(void)

@@ -20,6 +20,10 @@
  * 0, or -1 when the thread cannot be started. */
 int stop_start(const char *what);
 
+/* As stop_start(), but the first request logs MESSAGE with the signal
+ * alone ("stop requested: aborting the backup"). */
+int stop_start_message(const char *message);
+
 /* Stop the thread and restore the signal mask. Safe without a start. */
 void stop_end(void);
 
