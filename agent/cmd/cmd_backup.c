@@ -33,6 +33,7 @@
 #include "agent/pipe/upload.h"
 #include "agent/proc/source.h"
 #include "agent/repo/storage.h"
+#include "common/clock.h"
 #include "retention/retention.h"
 
 enum {
@@ -230,7 +231,7 @@ static int run_backup(struct run *r)
 	unsigned aborted;
 	int rc;
 
-	clock_gettime(CLOCK_MONOTONIC, &r->t0);
+	mono_now(&r->t0);
 	bo.since = r->t0;
 	if (!r->dry_run) {
 		if (storage_init(&r->st, c, &err) == S3_OK)
@@ -278,15 +279,6 @@ static int run_backup(struct run *r)
 
 /* ---- after the run: the catalog, metrics and the webhook; none of them
  * changes it ---- */
-
-static double elapsed(const struct timespec *t0)
-{
-	struct timespec t1;
-
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	return (double)(t1.tv_sec - t0->tv_sec) +
-	       (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
-}
 
 /* The run in the catalog, if there is one: complete with the stored
  * size and digest, or failed with the reason. */
@@ -444,7 +436,8 @@ int cmd_backup(const struct cli_globals *g, const conf *c, int argc,
 	}
 	stop_end();
 	if (!r.dry_run) {
-		double secs = rc == EXIT_OK ? r.res.seconds : elapsed(&r.t0);
+		double secs =
+			rc == EXIT_OK ? r.res.seconds : mono_elapsed_s(&r.t0);
 		record_run(&r, rc, secs);
 		observe_run(&r, rc, secs);
 	}

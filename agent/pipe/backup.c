@@ -11,6 +11,7 @@
 #include "agent/ops/manifest.h"
 #include "agent/ops/stop.h"
 #include "agent/pipe/stages.h"
+#include "common/clock.h"
 
 /* The stages, from the source's end; the taps only with a progress. */
 struct chain {
@@ -153,7 +154,6 @@ static int gather(struct backup_result *res, const struct chain *ch,
 		  const struct backup_options *o)
 {
 	struct upload_result ur = {0};
-	struct timespec t1;
 	int rc;
 
 	rc = stage_hash_result(ch->hash_plain, res->plain_sha256,
@@ -176,9 +176,7 @@ static int gather(struct backup_result *res, const struct chain *ch,
 		crypto_key_id_hex(res->key_id, id);
 		stage_encrypt_header(ch->encrypt, res->header);
 	}
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	res->seconds = (double)(t1.tv_sec - o->since.tv_sec) +
-		       (double)(t1.tv_nsec - o->since.tv_nsec) / 1e9;
+	res->seconds = mono_elapsed_s(&o->since);
 	return AGENT_OK;
 }
 
