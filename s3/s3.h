@@ -331,7 +331,6 @@ void s3_list_set_page_size(s3_list *it, unsigned n);
 void s3_list_free(s3_list *it);
 
 /* Buckets. */
-int s3_head_bucket(s3_client *c, s3_error *err);
 int s3_create_bucket(s3_client *c, s3_error *err);
 
 /* Multipart upload. */
@@ -380,7 +379,5 @@ struct s3_presign_options {
 };
 int s3_presign_get(char **url, s3_client *c, const char *key,
 		   const struct s3_presign_options *po, s3_error *err);
-
-const char *s3_strerror(int code);
 
 #endif
