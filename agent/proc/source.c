@@ -73,10 +73,10 @@ static int command_prepare(struct source *s, const conf *c,
 			  "tables and dump_options in [database] are "
 			  "ignored by driver = command",
 			  NULL);
-	source_argv_addv(&s->argv, cmd);
-	rc = source_argv_check(&s->argv, err);
+	runner_argv_addv(&s->argv, cmd);
+	rc = runner_argv_check(&s->argv, err);
 	if (rc == AGENT_OK)
-		rc = source_env_build(&s->env, err);
+		rc = runner_env_build(&s->env, err);
 	if (rc != AGENT_OK)
 		return rc;
 	base = strrchr(cmd[0], '/');
@@ -146,7 +146,7 @@ static int start_tool(struct source *s, struct agent_error *err)
 	/* Ignore failure: a smaller pipe is slower, not wrong. */
 	(void)fcntl(outp[0], F_SETPIPE_SZ, PIPE_SIZE);
 	log_argv(s);
-	rc = source_spawn(&s->pid, s->argv.v, s->env.v, outp[1], errp[1],
+	rc = runner_spawn(&s->pid, s->argv.v, s->env.v, outp[1], errp[1],
 			  s->tool, err);
 	if (rc != AGENT_OK)
 		goto fail;
@@ -155,7 +155,7 @@ static int start_tool(struct source *s, struct agent_error *err)
 	s->out_fd = outp[0];
 	s->own_out = true;
 	s->err_fd = errp[0];
-	s->started_ms = source_now_ms();
+	s->started_ms = runner_now_ms();
 	snprintf(pid, sizeof(pid), "%ld", (long)s->pid);
 	log_event(LOG_INFO, "dump started", "tool", s->version, "pid", pid,
 		  "database", s->name, NULL);
@@ -215,7 +215,7 @@ int source_open(struct source **out, const conf *c,
 	if (rc != AGENT_OK)
 		goto out;
 	if (s->driver == CONF_DRIVER_STDIN)
-		s->started_ms = source_now_ms();
+		s->started_ms = runner_now_ms();
 	else
 		rc = start_tool(s, err);
 	if (rc != AGENT_OK)
@@ -225,6 +225,42 @@ int source_open(struct source **out, const conf *c,
 out:
 	source_close(s);
 	return rc;
+}
+
+/* ---- the child ---- */
+
+/* True once the child has exited (its status is then in S->status). Does
+ * not reap. */
+static bool source_child_exited(struct source *s)
+{
+	siginfo_t si;
+
+	if (s->exited || s->pid <= 0)
+		return true;
+	memset(&si, 0, sizeof(si));
+	/* WNOWAIT: the zombie keeps the PID, and so the process group ID,
+	 * from being reused until source_close() reaps it, so a late
+	 * source_cancel() cannot signal a stranger. */
+	if (waitid(P_PID, (id_t)s->pid, &si, WEXITED | WNOHANG | WNOWAIT) ==
+	    0) {
+		if (si.si_pid != s->pid)
+			return false;
+		s->status = si;
+	} else if (errno == EINTR) {
+		return false;
+	} else {
+		/* ECHILD: reaped by someone else (SIGCHLD ignored). */
+		memset(&s->status, 0, sizeof(s->status));
+	}
+	s->exited = true;
+	return true;
+}
+
+/* Signal the child's process group, unless it was reaped. */
+static void source_signal(const struct source *s, int sig)
+{
+	if (s->pid > 0)
+		(void)kill(-s->pid, sig);
 }
 
 /* ---- the reader thread ---- */
@@ -258,7 +294,7 @@ static void reader_stop(struct source *s, struct reader *r, int why,
 
 static void log_stderr_line(struct source *s)
 {
-	char msg[SOURCE_LINE_MAX + 128];
+	char msg[RUNNER_LINE_MAX + 128];
 	size_t n = s->stderr_len;
 
 	while (n > 0 && s->stderr_line[n - 1] == '\r')
@@ -269,15 +305,15 @@ static void log_stderr_line(struct source *s)
 		return;
 	snprintf(s->last_stderr, sizeof(s->last_stderr), "%.*s",
 		 (int)sizeof(s->last_stderr) - 1, s->stderr_line);
-	if (s->stderr_lines < SOURCE_LINES_MAX) {
+	if (s->stderr_lines < RUNNER_LINES_MAX) {
 		snprintf(msg, sizeof(msg), "%s stderr: %s%s", s->tool,
 			 s->stderr_line, s->stderr_skip ? "..." : "");
 		log_event(LOG_WARN, msg, NULL);
-	} else if (s->stderr_lines == SOURCE_LINES_MAX) {
+	} else if (s->stderr_lines == RUNNER_LINES_MAX) {
 		snprintf(msg, sizeof(msg),
 			 "%s stderr: more than %d lines, the rest is not "
 			 "logged",
-			 s->tool, SOURCE_LINES_MAX);
+			 s->tool, RUNNER_LINES_MAX);
 		log_event(LOG_WARN, msg, NULL);
 	}
 	s->stderr_lines++;
@@ -305,7 +341,7 @@ static void read_stderr(struct source *s)
 			s->stderr_len = 0;
 		} else if (s->stderr_skip) {
 			continue;
-		} else if (s->stderr_len + 1 < SOURCE_LINE_MAX) {
+		} else if (s->stderr_len + 1 < RUNNER_LINE_MAX) {
 			s->stderr_line[s->stderr_len++] = buf[i];
 		} else {
 			/* Too long: log what we have, drop the rest. */
@@ -332,7 +368,7 @@ static void read_output(struct source *s, struct reader *r, unsigned slot)
 		agent_fail(&s->rerr, AGENT_EIO,
 			   "cannot read the output of %s: %s", s->tool,
 			   strerror(errno));
-		reader_stop(s, r, SOURCE_STOP_ERROR, source_now_ms());
+		reader_stop(s, r, SOURCE_STOP_ERROR, runner_now_ms());
 	}
 }
 
@@ -349,7 +385,7 @@ static void *reader_main(void *arg)
 	if (s->timeout_ms > 0)
 		r.deadline = s->started_ms + (int64_t)s->timeout_ms;
 	for (;;) {
-		int64_t now = source_now_ms(), next = -1;
+		int64_t now = runner_now_ms(), next = -1;
 		struct pollfd pfd[3];
 		int slot = -1, iout = -1, ierr = -1, timeout;
 		nfds_t n = 0;
@@ -498,7 +534,7 @@ static int pump_result(struct source *s, int rc, struct agent_error *err)
 		return agent_fail(err, s->rerr.code, "%s", s->rerr.msg);
 	if (s->pid > 0 &&
 	    (s->status.si_code != CLD_EXITED || s->status.si_status != 0)) {
-		source_status_text(status, sizeof(status), &s->status);
+		runner_status_text(status, sizeof(status), &s->status);
 		if (s->last_stderr[0] != '\0')
 			snprintf(msg, sizeof(msg), "%s %s (last message: %s)",
 				 s->tool, status, s->last_stderr);
@@ -601,11 +637,11 @@ static void stop_child(struct source *s)
 	if (source_child_exited(s))
 		return;
 	source_signal(s, SIGTERM);
-	deadline = source_now_ms() + s->grace_ms;
+	deadline = runner_now_ms() + s->grace_ms;
 	while (!source_child_exited(s)) {
 		struct timespec ts = {0, 10 * 1000 * 1000};
 
-		if (source_now_ms() >= deadline) {
+		if (runner_now_ms() >= deadline) {
 			source_signal(s, SIGKILL);
 			break;
 		}
@@ -641,8 +677,8 @@ void source_close(struct source *s)
 		pthread_cond_destroy(&s->cv);
 		pthread_mutex_destroy(&s->mu);
 	}
-	source_argv_free(&s->argv);
-	source_argv_free(&s->env);
+	runner_argv_free(&s->argv);
+	runner_argv_free(&s->env);
 	free(s->version);
 	free(s);
 }

@@ -1,8 +1,9 @@
 /*
- * The processes behind a source: argv and environment building, spawning
- * without a shell, `TOOL --version`, and what a status means.
+ * The processes behind sources and targets: argv and environment
+ * building, spawning without a shell, `TOOL --version`, and what a status
+ * means.
  */
-#include "agent/proc/source_internal.h"
+#include "agent/proc/runner.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -24,11 +25,13 @@ extern char **environ;
 
 /* How long `TOOL --version` may take. */
 #define VERSION_TIMEOUT_MS 10000
+/* Longest `TOOL --version` output read. */
+#define RUNNER_VERSION_MAX 512
 
 /* ---- argv ---- */
 
 /* Room for LEN more bytes of text. */
-static bool argv_room(struct source_argv *a, size_t len)
+static bool argv_room(struct runner_argv *a, size_t len)
 {
 	size_t cap;
 	char *t;
@@ -37,15 +40,15 @@ static bool argv_room(struct source_argv *a, size_t len)
 		return false;
 	if (a->text != NULL && len <= a->cap - a->len)
 		return true;
-	if (len > SOURCE_ARGV_MAX - a->len) {
+	if (len > RUNNER_ARGV_MAX - a->len) {
 		a->failed = true;
 		return false;
 	}
 	cap = a->cap ? a->cap : 1024;
 	while (cap - a->len < len)
 		cap *= 2;
-	if (cap > SOURCE_ARGV_MAX)
-		cap = SOURCE_ARGV_MAX;
+	if (cap > RUNNER_ARGV_MAX)
+		cap = RUNNER_ARGV_MAX;
 	/* Not realloc: the old text is wiped before it is freed. */
 	t = malloc(cap);
 	if (t == NULL) {
@@ -62,7 +65,7 @@ static bool argv_room(struct source_argv *a, size_t len)
 	return true;
 }
 
-void source_argv_add(struct source_argv *a, const char *s)
+void runner_argv_add(struct runner_argv *a, const char *s)
 {
 	size_t len = strlen(s) + 1;
 
@@ -73,7 +76,7 @@ void source_argv_add(struct source_argv *a, const char *s)
 	a->n++;
 }
 
-void source_argv_addf(struct source_argv *a, const char *fmt, ...)
+void runner_argv_addf(struct runner_argv *a, const char *fmt, ...)
 {
 	va_list ap;
 	int n;
@@ -94,13 +97,13 @@ void source_argv_addf(struct source_argv *a, const char *fmt, ...)
 	a->n++;
 }
 
-void source_argv_addv(struct source_argv *a, char *const *list)
+void runner_argv_addv(struct runner_argv *a, char *const *list)
 {
 	for (; list != NULL && *list != NULL; list++)
-		source_argv_add(a, *list);
+		runner_argv_add(a, *list);
 }
 
-int source_argv_check(struct source_argv *a, struct agent_error *err)
+int runner_argv_check(struct runner_argv *a, struct agent_error *err)
 {
 	char *p;
 
@@ -121,7 +124,7 @@ int source_argv_check(struct source_argv *a, struct agent_error *err)
 	return AGENT_OK;
 }
 
-void source_argv_free(struct source_argv *a)
+void runner_argv_free(struct runner_argv *a)
 {
 	if (a->text != NULL)
 		OPENSSL_cleanse(a->text, a->cap);
@@ -147,7 +150,7 @@ static const char *const env_secrets[] = {
 	"AWS_SECURITY_TOKEN",
 };
 
-int source_env_build(struct source_argv *env, struct agent_error *err)
+int runner_env_build(struct runner_argv *env, struct agent_error *err)
 {
 	for (char **e = environ; e != NULL && *e != NULL; e++) {
 		bool secret = false;
@@ -156,12 +159,12 @@ int source_env_build(struct source_argv *env, struct agent_error *err)
 		     i < sizeof(env_secrets) / sizeof(*env_secrets); i++)
 			secret = secret || env_is(*e, env_secrets[i]);
 		if (!secret)
-			source_argv_add(env, *e);
+			runner_argv_add(env, *e);
 	}
-	return source_argv_check(env, err);
+	return runner_argv_check(env, err);
 }
 
-void source_env_set(struct source_argv *env, const char *name,
+void runner_env_set(struct runner_argv *env, const char *name,
 		    const char *value)
 {
 	char *p = env->text, *end = env->text + env->len, *d = env->text;
@@ -182,12 +185,12 @@ void source_env_set(struct source_argv *env, const char *name,
 		OPENSSL_cleanse(d, (size_t)(end - d));
 		env->len = (size_t)(d - env->text);
 	}
-	source_argv_addf(env, "%s=%s", name, value);
+	runner_argv_addf(env, "%s=%s", name, value);
 }
 
 /* ---- processes ---- */
 
-int64_t source_now_ms(void)
+int64_t runner_now_ms(void)
 {
 	struct timespec ts;
 
@@ -195,13 +198,13 @@ int64_t source_now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-int source_spawn(pid_t *pid, char *const *argv, char *const *env, int out,
+int runner_spawn(pid_t *pid, char *const *argv, char *const *env, int out,
 		 int err_fd, const char *tool, struct agent_error *err)
 {
-	return source_spawn_io(pid, argv, env, -1, out, err_fd, tool, err);
+	return runner_spawn_io(pid, argv, env, -1, out, err_fd, tool, err);
 }
 
-int source_spawn_io(pid_t *pid, char *const *argv, char *const *env, int in,
+int runner_spawn_io(pid_t *pid, char *const *argv, char *const *env, int in,
 		    int out, int err_fd, const char *tool,
 		    struct agent_error *err)
 {
@@ -266,7 +269,7 @@ int source_spawn_io(pid_t *pid, char *const *argv, char *const *env, int in,
 	return AGENT_OK;
 }
 
-void source_status_text(char *buf, size_t size, const siginfo_t *si)
+void runner_status_text(char *buf, size_t size, const siginfo_t *si)
 {
 	const char *abbrev;
 
@@ -290,37 +293,6 @@ void source_status_text(char *buf, size_t size, const siginfo_t *si)
 static bool status_ok(const siginfo_t *si)
 {
 	return si->si_code == CLD_EXITED && si->si_status == 0;
-}
-
-bool source_child_exited(struct source *s)
-{
-	siginfo_t si;
-
-	if (s->exited || s->pid <= 0)
-		return true;
-	memset(&si, 0, sizeof(si));
-	/* WNOWAIT: the zombie keeps the PID, and so the process group ID,
-	 * from being reused until source_close() reaps it, so a late
-	 * source_cancel() cannot signal a stranger. */
-	if (waitid(P_PID, (id_t)s->pid, &si, WEXITED | WNOHANG | WNOWAIT) ==
-	    0) {
-		if (si.si_pid != s->pid)
-			return false;
-		s->status = si;
-	} else if (errno == EINTR) {
-		return false;
-	} else {
-		/* ECHILD: reaped by someone else (SIGCHLD ignored). */
-		memset(&s->status, 0, sizeof(s->status));
-	}
-	s->exited = true;
-	return true;
-}
-
-void source_signal(const struct source *s, int sig)
-{
-	if (s->pid > 0)
-		(void)kill(-s->pid, sig);
 }
 
 /* First line of BUF, blanks collapsed, in a new string. */
@@ -350,7 +322,7 @@ static char *first_line(const char *buf, size_t len)
 /* Output of a short run: the first bytes of one descriptor. */
 struct capture_fd {
 	int fd;
-	char buf[SOURCE_VERSION_MAX];
+	char buf[RUNNER_VERSION_MAX];
 	size_t len;
 };
 
@@ -386,7 +358,7 @@ static int capture(char **out, char *const *argv, char *const *env,
 	struct capture_fd cap[2] = {{.fd = -1}, {.fd = -1}};
 	char status[128], *msg = NULL;
 	int p[2] = {-1, -1}, e[2] = {-1, -1}, rc, wst = 0;
-	int64_t deadline = source_now_ms() + VERSION_TIMEOUT_MS;
+	int64_t deadline = runner_now_ms() + VERSION_TIMEOUT_MS;
 	pid_t pid = 0;
 	siginfo_t si;
 
@@ -396,7 +368,7 @@ static int capture(char **out, char *const *argv, char *const *env,
 				strerror(errno));
 		goto out;
 	}
-	rc = source_spawn(&pid, argv, env, p[1], merge ? p[1] : e[1], tool,
+	rc = runner_spawn(&pid, argv, env, p[1], merge ? p[1] : e[1], tool,
 			  err);
 	close(p[1]);
 	p[1] = -1;
@@ -410,7 +382,7 @@ static int capture(char **out, char *const *argv, char *const *env,
 	cap[1].fd = e[0];
 	while (cap[0].fd >= 0 || cap[1].fd >= 0) {
 		struct pollfd pfd[2];
-		int64_t left = deadline - source_now_ms();
+		int64_t left = deadline - runner_now_ms();
 
 		if (left <= 0) {
 			(void)kill(-pid, SIGKILL);
@@ -448,9 +420,9 @@ static int capture(char **out, char *const *argv, char *const *env,
 		si.si_status = WTERMSIG(wst);
 	}
 	if (!status_ok(&si)) {
-		char why[SOURCE_VERSION_MAX + 8] = "";
+		char why[RUNNER_VERSION_MAX + 8] = "";
 
-		source_status_text(status, sizeof(status), &si);
+		runner_status_text(status, sizeof(status), &si);
 		msg = first_line(merge ? cap[0].buf : cap[1].buf,
 				 merge ? cap[0].len : cap[1].len);
 		if (msg != NULL && *msg != '\0') {
@@ -482,13 +454,13 @@ out:
 	return rc;
 }
 
-int source_capture_version(char **out, char *const *argv, char *const *env,
+int runner_capture_version(char **out, char *const *argv, char *const *env,
 			   const char *tool, struct agent_error *err)
 {
 	return capture(out, argv, env, tool, "--version", true, err);
 }
 
-int source_capture_line(char **out, char *const *argv, char *const *env,
+int runner_capture_line(char **out, char *const *argv, char *const *env,
 			const char *tool, const char *what,
 			struct agent_error *err)
 {
