@@ -13,7 +13,7 @@
 #                        unit and cli tests, a few minutes)
 #   make fuzz            libFuzzer (clang) on every fuzz target, FUZZ_SECONDS
 #                        each (default 60), on a copy of its corpus
-#   make lint            clang-format check, include-rule check, gcc -fanalyzer
+#   make lint            clang-format check, include rule, banned calls, gcc -fanalyzer
 #   make deps            install the Debian packages the build and tests need
 #   make demo            the main job on throwaway local servers
 #   make bench           end-to-end benchmark vs pg_dump|gzip|openssl|aws (~1 GB)

@@ -28,7 +28,7 @@ struct cli_command {
 	const char *summary; /* one line for `offsite --help` */
 	const char *usage;   /* full text for `offsite COMMAND --help` */
 	bool needs_config;   /* load and validate the config before run */
-	/* NULL: not built yet. argv[0] is the command name. */
+	/* argv[0] is the command name. */
 	int (*run)(const struct cli_globals *g, const conf *c, int argc,
 		   char **argv);
 };

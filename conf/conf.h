@@ -148,7 +148,7 @@ typedef struct conf {
 		enum conf_log_format format; /* default text */
 	} log;
 
-	/* Private to conf/: where each value came from (conf_get_source). */
+	/* Private to conf/: where each value came from. */
 	struct conf_meta *meta;
 } conf;
 
@@ -189,13 +189,6 @@ uint64_t conf_type_max_age(const conf *c, const char *type);
 #define CONF_LONGEST_RUN_DEFAULT (2 * 86400)
 uint64_t conf_longest_run(const conf *c);
 int conf_longest_run_days(const conf *c);
-
-/*
- * Where the value of SECTION.KEY came from ("days.daily" style keys
- * included). Unknown keys read as CONF_FROM_DEFAULT.
- */
-enum conf_source conf_get_source(const conf *c, const char *section,
-				 const char *key);
 
 /*
  * Print the effective configuration as INI, every secret shown as

@@ -176,4 +176,11 @@ const void *conf_key_cptr(const conf *c, const struct conf_key *k);
 int conf_ini_apply(conf *c, const char *name, const char *text,
 		   conf_error *err);
 
+/*
+ * Where the value of SECTION.KEY came from ("days.daily" style keys
+ * included). Unknown keys read as CONF_FROM_DEFAULT.
+ */
+enum conf_source conf_get_source(const conf *c, const char *section,
+				 const char *key);
+
 #endif

@@ -149,10 +149,10 @@ int retention_key_parse(struct retention_key *out, const char *prefix,
 		return RETENTION_EINVAL;
 
 	p = ts_start + 17;
-	if (strlen(p) >= sizeof(k.suffix))
+	n = strlen(p);
+	if (n >= sizeof(k.suffix))
 		return RETENTION_EINVAL;
-	strcpy(k.suffix, p);
-	n = strlen(k.suffix);
+	memcpy(k.suffix, p, n + 1);
 	suffix = k.suffix;
 	if (n > strlen(RETENTION_MANIFEST_SUFFIX) &&
 	    strcmp(suffix + n - strlen(RETENTION_MANIFEST_SUFFIX),

@@ -40,7 +40,8 @@ bool retention_rule_ours(const struct s3_lifecycle_rule *r, const char *prefix,
 		return true;
 	if (!retention_type_valid(rest))
 		return false;
-	strcpy(type, rest); /* valid types are shorter than the buffer */
+	/* Valid types are shorter than the buffer. */
+	snprintf(type, RETENTION_NAME_MAX, "%s", rest);
 	return true;
 }
 

@@ -28,14 +28,6 @@ static int simple(s3_client *c, const char *method, const struct sigv4_kv *q,
 	return rc;
 }
 
-int s3_head_bucket(s3_client *c, s3_error *err)
-{
-	char what[128];
-
-	snprintf(what, sizeof(what), "HEAD bucket %s", c->bucket);
-	return simple(c, "HEAD", NULL, 0, what, err);
-}
-
 int s3_create_bucket(s3_client *c, s3_error *err)
 {
 	struct s3_req r = {0};

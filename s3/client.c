@@ -128,31 +128,6 @@ void s3_client_set_cleanup(s3_client *c, long timeout_ms)
 	c->request_timeout_ms = timeout_ms > 0 ? timeout_ms : 1;
 }
 
-const char *s3_strerror(int code)
-{
-	switch (code) {
-	case S3_OK:
-		return "success";
-	case S3_EINVAL:
-		return "invalid argument";
-	case S3_ENOMEM:
-		return "out of memory";
-	case S3_ENET:
-		return "network error";
-	case S3_EHTTP:
-		return "the server refused the request";
-	case S3_ENOTFOUND:
-		return "not found";
-	case S3_EPROTO:
-		return "unusable answer from the server";
-	case S3_EABORTED:
-		return "stopped by the caller";
-	case S3_ECRED:
-		return "no credentials";
-	}
-	return "unknown error";
-}
-
 /* Forget what one attempt learned from the headers (keep delivered). */
 static void resp_reset_headers(struct s3_resp *resp)
 {

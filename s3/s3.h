@@ -230,9 +230,6 @@ struct s3_object_info {
 	size_t nmetadata; /* pairs */
 };
 void s3_object_info_dispose(struct s3_object_info *info);
-/* The value of x-amz-meta-NAME, or NULL. */
-const char *s3_object_info_meta(const struct s3_object_info *info,
-				const char *name);
 
 int s3_put_object(s3_client *c, const char *key, const void *body, size_t len,
 		  const struct s3_put_options *po, s3_error *err);
@@ -268,10 +265,6 @@ int s3_head_object(struct s3_object_info *info, s3_client *c, const char *key,
 		   s3_error *err);
 int s3_delete_object(s3_client *c, const char *key, s3_error *err);
 
-/* Delete KEYS in batches of 1000; the first key that failed is named. */
-int s3_delete_objects(s3_client *c, const char *const *keys, size_t n,
-		      s3_error *err);
-
 /*
  * ListObjectsV2 as one iterator over every page. With a DELIMITER, common
  * prefixes come as entries whose is_prefix is true (key = the prefix).
@@ -297,10 +290,6 @@ int s3_list_next(const struct s3_list_entry **entry, s3_list *it,
 void s3_list_set_page_size(s3_list *it, unsigned n);
 void s3_list_free(s3_list *it);
 
-/* Buckets. */
-int s3_head_bucket(s3_client *c, s3_error *err);
-int s3_create_bucket(s3_client *c, s3_error *err);
-
 /* Multipart upload. */
 int s3_multipart_create(char **upload_id, s3_client *c, const char *key,
 			const struct s3_put_options *po, s3_error *err);
@@ -320,12 +309,6 @@ int s3_multipart_abort(s3_client *c, const char *key, const char *upload_id,
 int s3_multipart_list(struct s3_upload **uploads, size_t *n, s3_client *c,
 		      const char *prefix, s3_error *err);
 void s3_uploads_free(struct s3_upload *uploads, size_t n);
-/* Every part uploaded so far; free with s3_parts_free. A part number
- * marker that does not move forward is S3_EPROTO. */
-int s3_multipart_list_parts(struct s3_part **parts, size_t *n, s3_client *c,
-			    const char *key, const char *upload_id,
-			    s3_error *err);
-void s3_parts_free(struct s3_part *parts, size_t n);
 
 /* Lifecycle configuration. A bucket with none reads as zero rules. */
 int s3_lifecycle_get(struct s3_lifecycle *lc, s3_client *c, s3_error *err);
@@ -347,7 +330,5 @@ struct s3_presign_options {
 };
 int s3_presign_get(char **url, s3_client *c, const char *key,
 		   const struct s3_presign_options *po, s3_error *err);
-
-const char *s3_strerror(int code);
 
 #endif

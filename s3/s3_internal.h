@@ -172,4 +172,22 @@ int s3_imds_fetch(s3_client *c, s3_error *err);
 /* Translate an s3xml code into ERR, in one place. */
 int s3_xml_error(s3_error *err, int xml_code, const char *what);
 
+/*
+ * Operations the agent does not use, kept for the tests that drive a
+ * server through the library (bucket set-up, checks of what was stored).
+ */
+int s3_create_bucket(s3_client *c, s3_error *err);
+/* Delete KEYS in batches of 1000; the first key that failed is named. */
+int s3_delete_objects(s3_client *c, const char *const *keys, size_t n,
+		      s3_error *err);
+/* The value of x-amz-meta-NAME, or NULL. */
+const char *s3_object_info_meta(const struct s3_object_info *info,
+				const char *name);
+/* Every part uploaded so far; free with s3_parts_free. A part number
+ * marker that does not move forward is S3_EPROTO. */
+int s3_multipart_list_parts(struct s3_part **parts, size_t *n, s3_client *c,
+			    const char *key, const char *upload_id,
+			    s3_error *err);
+void s3_parts_free(struct s3_part *parts, size_t n);
+
 #endif

@@ -809,8 +809,8 @@ int sigv4_key_cache_get(unsigned char key[32], struct sigv4_key_cache *c,
 		goto out;
 	/* Lengths were checked by scope_valid(): they fit. */
 	memcpy(c->date, scope->date, sizeof(c->date));
-	strcpy(c->region, scope->region);
-	strcpy(c->service, scope->service);
+	snprintf(c->region, sizeof(c->region), "%s", scope->region);
+	snprintf(c->service, sizeof(c->service), "%s", scope->service);
 	memcpy(c->secret_sha256, secret_sha256, 32);
 	c->valid = true;
 	c->derivations++;

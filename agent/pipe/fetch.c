@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "agent/ops/log.h"
-#include "agent/proc/source_internal.h"
+#include "agent/proc/source.h"
 #include "agent/pipe/stages.h"
 #include "common/clock.h"
 #include "retention/retention.h"

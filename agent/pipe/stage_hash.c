@@ -3,6 +3,7 @@
  * memory, file descriptor) used by tests, decrypt and restore.
  */
 #include "agent/pipe/stages.h"
+#include "agent/pipe/stages_internal.h"
 
 #include <errno.h>
 #include <poll.h>

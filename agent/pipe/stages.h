@@ -36,26 +36,6 @@ int stage_hash_result(struct stream *s, char hex[65], uint64_t *bytes);
 int stage_null_new(struct stream **out, struct agent_error *err);
 
 /*
- * memory sink: collects everything into one buffer of at most CAP bytes;
- * a write past the cap fails with AGENT_ELIMIT. The buffer grows as
- * needed (doubling), so memory follows the data, not the cap.
- */
-struct memory_options {
-	size_t cap;
-};
-#define MEMORY_OPTIONS_INIT                                                    \
-	{                                                                      \
-		.cap = 64u * 1024 * 1024                                       \
-	}
-
-int stage_memory_new(struct stream **out, struct agent_error *err,
-		     const struct memory_options *o);
-
-/* What the memory sink holds so far; valid until the next write or free.
- * *LEN is set; the pointer is NULL when nothing was written. */
-const void *stage_memory_data(const struct stream *s, size_t *len);
-
-/*
  * fd sink: writes everything to FD (a file, a pipe, stdout), retrying
  * partial writes, EINTR, and EAGAIN (by waiting in poll()). The caller
  * owns FD: the stage never closes it. NAME ("stdout", a path) is used in

@@ -7,6 +7,7 @@
  * flight. The first failure of any part stops the whole upload.
  */
 #include "agent/pipe/upload.h"
+#include "agent/pipe/upload_internal.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -33,7 +34,7 @@ static uint64_t total_for_step(uint64_t first, unsigned n, unsigned step)
 }
 
 /* The largest doubling period that still reaches the target. */
-static unsigned growth_step(uint64_t first, unsigned max_parts)
+unsigned upload_part_step(uint64_t first, unsigned max_parts)
 {
 	unsigned lo = 1, hi = max_parts;
 
@@ -51,7 +52,7 @@ static unsigned growth_step(uint64_t first, unsigned max_parts)
 	return lo;
 }
 
-static uint64_t size_at(uint64_t first, unsigned step, unsigned number)
+uint64_t upload_part_size_at(uint64_t first, unsigned step, unsigned number)
 {
 	uint64_t size = first;
 	unsigned doublings = (number - 1) / step;
@@ -59,20 +60,6 @@ static uint64_t size_at(uint64_t first, unsigned step, unsigned number)
 	while (doublings-- > 0 && size < UPLOAD_MAX_PART)
 		size *= 2;
 	return size > UPLOAD_MAX_PART ? UPLOAD_MAX_PART : size;
-}
-
-uint64_t upload_part_size(uint64_t first, unsigned max_parts, unsigned number)
-{
-	/* The schedule costs O(n log n) to find: keep the last one. */
-	static _Thread_local uint64_t last_first;
-	static _Thread_local unsigned last_max, last_step;
-
-	if (first != last_first || max_parts != last_max) {
-		last_step = growth_step(first, max_parts);
-		last_first = first;
-		last_max = max_parts;
-	}
-	return size_at(first, last_step, number);
 }
 
 /* ---- the stage ---- */
@@ -299,8 +286,8 @@ static int upload_write(struct stream *s, const void *data, size_t len)
 		size_t room, n;
 
 		if (!u->buf) {
-			u->cap = (size_t)size_at(u->o.part_size, u->step,
-						 u->next_number);
+			u->cap = (size_t)upload_part_size_at(
+				u->o.part_size, u->step, u->next_number);
 			u->buf = malloc(u->cap);
 			if (!u->buf)
 				return agent_fail(s->err, AGENT_ENOMEM,
@@ -487,7 +474,7 @@ int upload_new(struct stream **out, struct agent_error *err,
 	u->base.err = err;
 	u->o = *o;
 	u->next_number = 1;
-	u->step = growth_step(o->part_size, o->max_parts);
+	u->step = upload_part_step(o->part_size, o->max_parts);
 	pthread_mutex_init(&u->lock, NULL);
 	pthread_cond_init(&u->cond, NULL);
 	u->key = strdup(o->key);

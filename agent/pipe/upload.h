@@ -82,12 +82,4 @@ void upload_parts(struct stream *s, unsigned *in_flight, unsigned *done);
  */
 int upload_abort(struct stream *s);
 
-/*
- * The size of part NUMBER (1-based) for a first part size FIRST and
- * MAX_PARTS parts: doubling every STEP parts, with STEP as large as
- * possible while MAX_PARTS parts still reach UPLOAD_TARGET (or as fast as
- * possible when they cannot), capped at UPLOAD_MAX_PART.
- */
-uint64_t upload_part_size(uint64_t first, unsigned max_parts, unsigned number);
-
 #endif

@@ -74,10 +74,10 @@ static int command_prepare(struct source *s, const conf *c,
 			  "tables and dump_options in [database] are "
 			  "ignored by driver = command",
 			  NULL);
-	source_argv_addv(&s->argv, cmd);
-	rc = source_argv_check(&s->argv, err);
+	runner_argv_addv(&s->argv, cmd);
+	rc = runner_argv_check(&s->argv, err);
 	if (rc == AGENT_OK)
-		rc = source_env_build(&s->env, err);
+		rc = runner_env_build(&s->env, err);
 	if (rc != AGENT_OK)
 		return rc;
 	base = strrchr(cmd[0], '/');
@@ -147,7 +147,7 @@ static int start_tool(struct source *s, struct agent_error *err)
 	/* Ignore failure: a smaller pipe is slower, not wrong. */
 	(void)fcntl(outp[0], F_SETPIPE_SZ, PIPE_SIZE);
 	log_argv(s);
-	rc = source_spawn(&s->pid, s->argv.v, s->env.v, outp[1], errp[1],
+	rc = runner_spawn(&s->pid, s->argv.v, s->env.v, outp[1], errp[1],
 			  s->tool, err);
 	if (rc != AGENT_OK)
 		goto fail;
@@ -228,6 +228,42 @@ out:
 	return rc;
 }
 
+/* ---- the child ---- */
+
+/* True once the child has exited (its status is then in S->status). Does
+ * not reap. */
+static bool source_child_exited(struct source *s)
+{
+	siginfo_t si;
+
+	if (s->exited || s->pid <= 0)
+		return true;
+	memset(&si, 0, sizeof(si));
+	/* WNOWAIT: the zombie keeps the PID, and so the process group ID,
+	 * from being reused until source_close() reaps it, so a late
+	 * source_cancel() cannot signal a stranger. */
+	if (waitid(P_PID, (id_t)s->pid, &si, WEXITED | WNOHANG | WNOWAIT) ==
+	    0) {
+		if (si.si_pid != s->pid)
+			return false;
+		s->status = si;
+	} else if (errno == EINTR) {
+		return false;
+	} else {
+		/* ECHILD: reaped by someone else (SIGCHLD ignored). */
+		memset(&s->status, 0, sizeof(s->status));
+	}
+	s->exited = true;
+	return true;
+}
+
+/* Signal the child's process group, unless it was reaped. */
+static void source_signal(const struct source *s, int sig)
+{
+	if (s->pid > 0)
+		(void)kill(-s->pid, sig);
+}
+
 /* ---- the reader thread ---- */
 
 struct reader {
@@ -259,7 +295,7 @@ static void reader_stop(struct source *s, struct reader *r, int why,
 
 static void log_stderr_line(struct source *s)
 {
-	char msg[SOURCE_LINE_MAX + 128];
+	char msg[RUNNER_LINE_MAX + 128];
 	size_t n = s->stderr_len;
 
 	while (n > 0 && s->stderr_line[n - 1] == '\r')
@@ -270,15 +306,15 @@ static void log_stderr_line(struct source *s)
 		return;
 	snprintf(s->last_stderr, sizeof(s->last_stderr), "%.*s",
 		 (int)sizeof(s->last_stderr) - 1, s->stderr_line);
-	if (s->stderr_lines < SOURCE_LINES_MAX) {
+	if (s->stderr_lines < RUNNER_LINES_MAX) {
 		snprintf(msg, sizeof(msg), "%s stderr: %s%s", s->tool,
 			 s->stderr_line, s->stderr_skip ? "..." : "");
 		log_event(LOG_WARN, msg, NULL);
-	} else if (s->stderr_lines == SOURCE_LINES_MAX) {
+	} else if (s->stderr_lines == RUNNER_LINES_MAX) {
 		snprintf(msg, sizeof(msg),
 			 "%s stderr: more than %d lines, the rest is not "
 			 "logged",
-			 s->tool, SOURCE_LINES_MAX);
+			 s->tool, RUNNER_LINES_MAX);
 		log_event(LOG_WARN, msg, NULL);
 	}
 	s->stderr_lines++;
@@ -306,7 +342,7 @@ static void read_stderr(struct source *s)
 			s->stderr_len = 0;
 		} else if (s->stderr_skip) {
 			continue;
-		} else if (s->stderr_len + 1 < SOURCE_LINE_MAX) {
+		} else if (s->stderr_len + 1 < RUNNER_LINE_MAX) {
 			s->stderr_line[s->stderr_len++] = buf[i];
 		} else {
 			/* Too long: log what we have, drop the rest. */
@@ -499,7 +535,7 @@ static int pump_result(struct source *s, int rc, struct agent_error *err)
 		return agent_fail(err, s->rerr.code, "%s", s->rerr.msg);
 	if (s->pid > 0 &&
 	    (s->status.si_code != CLD_EXITED || s->status.si_status != 0)) {
-		source_status_text(status, sizeof(status), &s->status);
+		runner_status_text(status, sizeof(status), &s->status);
 		if (s->last_stderr[0] != '\0')
 			snprintf(msg, sizeof(msg), "%s %s (last message: %s)",
 				 s->tool, status, s->last_stderr);
@@ -642,8 +678,8 @@ void source_close(struct source *s)
 		pthread_cond_destroy(&s->cv);
 		pthread_mutex_destroy(&s->mu);
 	}
-	source_argv_free(&s->argv);
-	source_argv_free(&s->env);
+	runner_argv_free(&s->argv);
+	runner_argv_free(&s->env);
 	free(s->version);
 	free(s);
 }

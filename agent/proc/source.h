@@ -49,6 +49,7 @@
 #define OFFSITE_AGENT_SOURCE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "agent/pipe/stream.h"
 #include "conf/conf.h"
@@ -157,5 +158,14 @@ int source_check_tool(char **detail, const conf *c,
 		      const struct source_options *o, struct agent_error *err);
 int source_check_database(char **detail, const conf *c,
 			  const char *tool_version, struct agent_error *err);
+
+/*
+ * The end-of-dump marker of a plain pg_dump, which a dump cut short
+ * lacks: backup checks it on the tool's output, restore on what it reads
+ * back. SOURCE_TAIL bytes of the end are enough to find it.
+ */
+#define SOURCE_TAIL 4096
+/* TAIL (the last LEN bytes of a plain dump) ends with the marker. */
+bool source_pg_marker_seen(const char *tail, size_t len);
 
 #endif

@@ -179,7 +179,7 @@ int source_mysql_prepare(struct source *s, const conf *c,
 			 struct agent_error *err)
 {
 	struct conf_mysql_dsn d = {0};
-	struct source_argv vargv = {0};
+	struct runner_argv vargv = {0};
 	const char *password = NULL, *db = NULL;
 	int rc;
 
@@ -195,15 +195,15 @@ int source_mysql_prepare(struct source *s, const conf *c,
 			goto out;
 		}
 	}
-	rc = source_env_build(&s->env, err);
+	rc = runner_env_build(&s->env, err);
 	if (rc != AGENT_OK)
 		goto out;
 
-	source_argv_add(&vargv, o->tool ? o->tool : "mysqldump");
-	source_argv_add(&vargv, "--version");
-	rc = source_argv_check(&vargv, err);
+	runner_argv_add(&vargv, o->tool ? o->tool : "mysqldump");
+	runner_argv_add(&vargv, "--version");
+	rc = runner_argv_check(&vargv, err);
 	if (rc == AGENT_OK)
-		rc = source_capture_version(&s->version, vargv.v, s->env.v,
+		rc = runner_capture_version(&s->version, vargv.v, s->env.v,
 					    s->tool, err);
 	if (rc != AGENT_OK)
 		goto out;
@@ -214,20 +214,20 @@ int source_mysql_prepare(struct source *s, const conf *c,
 		if (rc != AGENT_OK)
 			goto out;
 	}
-	source_argv_add(&s->argv, o->tool ? o->tool : "mysqldump");
+	runner_argv_add(&s->argv, o->tool ? o->tool : "mysqldump");
 	/* mysqldump reads --defaults-extra-file only as its first
 	 * argument. */
 	if (s->optfile != NULL)
-		source_argv_addf(&s->argv, "--defaults-extra-file=%s",
+		runner_argv_addf(&s->argv, "--defaults-extra-file=%s",
 				 s->optfile);
-	source_argv_add(&s->argv, "--single-transaction");
-	source_argv_addv(&s->argv, c->database.dump_options);
-	source_argv_add(&s->argv, db);
-	source_argv_addv(&s->argv, c->database.tables);
-	rc = source_argv_check(&s->argv, err);
+	runner_argv_add(&s->argv, "--single-transaction");
+	runner_argv_addv(&s->argv, c->database.dump_options);
+	runner_argv_add(&s->argv, db);
+	runner_argv_addv(&s->argv, c->database.tables);
+	rc = runner_argv_check(&s->argv, err);
 	s->format = "sql";
 out:
-	source_argv_free(&vargv);
+	runner_argv_free(&vargv);
 	conf_mysql_dsn_dispose(&d);
 	return rc;
 }
@@ -235,20 +235,20 @@ out:
 int source_mysql_check_tool(char **version, const struct source_options *o,
 			    struct agent_error *err)
 {
-	struct source_argv env = {0}, vargv = {0};
+	struct runner_argv env = {0}, vargv = {0};
 	int rc;
 
 	*version = NULL;
-	rc = source_env_build(&env, err);
-	source_argv_add(&vargv, o->tool ? o->tool : "mysqldump");
-	source_argv_add(&vargv, "--version");
+	rc = runner_env_build(&env, err);
+	runner_argv_add(&vargv, o->tool ? o->tool : "mysqldump");
+	runner_argv_add(&vargv, "--version");
 	if (rc == AGENT_OK)
-		rc = source_argv_check(&vargv, err);
+		rc = runner_argv_check(&vargv, err);
 	if (rc == AGENT_OK)
-		rc = source_capture_version(version, vargv.v, env.v,
+		rc = runner_capture_version(version, vargv.v, env.v,
 					    "mysqldump", err);
-	source_argv_free(&vargv);
-	source_argv_free(&env);
+	runner_argv_free(&vargv);
+	runner_argv_free(&env);
 	return rc;
 }
 
@@ -259,7 +259,7 @@ int source_mysql_check_database(char **detail, const conf *c,
 				struct agent_error *err)
 {
 	struct conf_mysql_dsn d = {0};
-	struct source_argv env = {0}, argv = {0};
+	struct runner_argv env = {0}, argv = {0};
 	const char *password = NULL, *db = NULL;
 	char *optfile = NULL, *version = NULL;
 	int rc;
@@ -267,7 +267,7 @@ int source_mysql_check_database(char **detail, const conf *c,
 	*detail = NULL;
 	rc = resolve(&d, &password, &db, c, err);
 	if (rc == AGENT_OK)
-		rc = source_env_build(&env, err);
+		rc = runner_env_build(&env, err);
 	if (rc == AGENT_OK && has_client_options(&d, password))
 		rc = source_mysql_write_optfile(&optfile, &d, password, "mysql",
 						err);
@@ -275,17 +275,17 @@ int source_mysql_check_database(char **detail, const conf *c,
 		goto out;
 	/* The same credentials as mysqldump, through the same kind of
 	 * file, and a question only a connected client can answer. */
-	source_argv_add(&argv, "mysql");
+	runner_argv_add(&argv, "mysql");
 	if (optfile != NULL)
-		source_argv_addf(&argv, "--defaults-extra-file=%s", optfile);
-	source_argv_add(&argv, "--connect-timeout=" CHECK_CONNECT_TIMEOUT);
-	source_argv_add(&argv, "--batch");
-	source_argv_add(&argv, "--skip-column-names");
-	source_argv_add(&argv, "--execute=SELECT VERSION()");
-	source_argv_add(&argv, db); /* resolve() refused a leading '-' */
-	rc = source_argv_check(&argv, err);
+		runner_argv_addf(&argv, "--defaults-extra-file=%s", optfile);
+	runner_argv_add(&argv, "--connect-timeout=" CHECK_CONNECT_TIMEOUT);
+	runner_argv_add(&argv, "--batch");
+	runner_argv_add(&argv, "--skip-column-names");
+	runner_argv_add(&argv, "--execute=SELECT VERSION()");
+	runner_argv_add(&argv, db); /* resolve() refused a leading '-' */
+	rc = runner_argv_check(&argv, err);
 	if (rc == AGENT_OK)
-		rc = source_capture_line(&version, argv.v, env.v, "mysql",
+		rc = runner_capture_line(&version, argv.v, env.v, "mysql",
 					 "(connecting to the database)", err);
 	if (rc != AGENT_OK)
 		goto out;
@@ -299,8 +299,8 @@ out:
 		free(optfile);
 	}
 	free(version);
-	source_argv_free(&argv);
-	source_argv_free(&env);
+	runner_argv_free(&argv);
+	runner_argv_free(&env);
 	conf_mysql_dsn_dispose(&d);
 	return rc;
 }

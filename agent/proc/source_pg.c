@@ -320,32 +320,32 @@ static int versions_fit(int tool_major, int srv_major, struct agent_error *err)
 static int tool_version(char **out, const char *tool, char *const *env,
 			struct agent_error *err)
 {
-	struct source_argv vargv = {0};
+	struct runner_argv vargv = {0};
 	int rc;
 
-	source_argv_add(&vargv, tool);
-	source_argv_add(&vargv, "--version");
-	rc = source_argv_check(&vargv, err);
+	runner_argv_add(&vargv, tool);
+	runner_argv_add(&vargv, "--version");
+	rc = runner_argv_check(&vargv, err);
 	if (rc == AGENT_OK)
-		rc = source_capture_version(out, vargv.v, env, "pg_dump", err);
+		rc = runner_capture_version(out, vargv.v, env, "pg_dump", err);
 	if (rc == AGENT_OK)
 		trim_version(*out);
-	source_argv_free(&vargv);
+	runner_argv_free(&vargv);
 	return rc;
 }
 
 int source_pg_check_tool(char **version, const struct source_options *o,
 			 struct agent_error *err)
 {
-	struct source_argv env = {0};
+	struct runner_argv env = {0};
 	int rc;
 
 	*version = NULL;
-	rc = source_env_build(&env, err);
+	rc = runner_env_build(&env, err);
 	if (rc == AGENT_OK)
 		rc = tool_version(version, o->tool ? o->tool : "pg_dump", env.v,
 				  err);
-	source_argv_free(&env);
+	runner_argv_free(&env);
 	return rc;
 }
 
@@ -510,12 +510,12 @@ int source_pg_prepare(struct source *s, const conf *c,
 				      "pg_dump", err);
 	if (rc != AGENT_OK)
 		return rc;
-	rc = source_env_build(&s->env, err);
+	rc = runner_env_build(&s->env, err);
 	if (rc != AGENT_OK)
 		goto out;
 	if (password != NULL)
-		source_env_set(&s->env, "PGPASSWORD", password);
-	rc = source_argv_check(&s->env, err);
+		runner_env_set(&s->env, "PGPASSWORD", password);
+	rc = runner_argv_check(&s->env, err);
 	if (rc != AGENT_OK)
 		goto out;
 
@@ -536,25 +536,25 @@ int source_pg_prepare(struct source *s, const conf *c,
 
 	/* -w: never prompt. The process group is in the background, and a
 	 * prompt on /dev/tty would stop it for good. */
-	source_argv_add(&s->argv, o->tool ? o->tool : "pg_dump");
-	source_argv_add(&s->argv, "--no-password");
+	runner_argv_add(&s->argv, o->tool ? o->tool : "pg_dump");
+	runner_argv_add(&s->argv, "--no-password");
 	if (ci != NULL && ci[0] != '\0') {
-		source_argv_add(&s->argv, "--dbname");
-		source_argv_add(&s->argv, ci);
+		runner_argv_add(&s->argv, "--dbname");
+		runner_argv_add(&s->argv, ci);
 	}
-	source_argv_addv(&s->argv, c->database.dump_options);
+	runner_argv_addv(&s->argv, c->database.dump_options);
 	for (char *const *t = c->database.tables; t && *t; t++)
-		source_argv_addf(&s->argv, "--table=%s", *t);
+		runner_argv_addf(&s->argv, "--table=%s", *t);
 	/* Custom format: pg_dump would compress, then offsite again. */
 	if (po.format == 'c' && !po.compress)
-		source_argv_add(&s->argv, "-Z0");
+		runner_argv_add(&s->argv, "-Z0");
 	if (po.compressed)
 		log_event(LOG_WARN,
 			  "pg_dump compresses (-Z in dump_options) and "
 			  "offsite compresses again; drop -Z, or set "
 			  "[compression] level = 0",
 			  NULL);
-	rc = source_argv_check(&s->argv, err);
+	rc = runner_argv_check(&s->argv, err);
 	if (rc != AGENT_OK)
 		goto out;
 	s->format = po.format == 'c'   ? "custom"

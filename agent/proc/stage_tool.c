@@ -19,7 +19,7 @@
 #include <unistd.h>
 
 #include "agent/ops/log.h"
-#include "agent/proc/source_internal.h"
+#include "agent/proc/runner.h"
 #include "common/clock.h"
 #include "common/redact.h"
 #include "common/wipe.h"
@@ -63,7 +63,7 @@ struct tool {
 
 static void log_line(struct tool *t, const char *line, size_t len, bool cut)
 {
-	char msg[SOURCE_LINE_MAX + 128];
+	char msg[RUNNER_LINE_MAX + 128];
 
 	while (len > 0 && line[len - 1] == '\r')
 		len--;
@@ -76,15 +76,15 @@ static void log_line(struct tool *t, const char *line, size_t len, bool cut)
 			       : sizeof(t->last_stderr) - 1),
 		 line);
 	pthread_mutex_unlock(&t->mu);
-	if (t->stderr_lines < SOURCE_LINES_MAX) {
+	if (t->stderr_lines < RUNNER_LINES_MAX) {
 		snprintf(msg, sizeof(msg), "%s stderr: %.*s%s", t->name,
 			 (int)len, line, cut ? "..." : "");
 		log_event(LOG_WARN, msg, NULL);
-	} else if (t->stderr_lines == SOURCE_LINES_MAX) {
+	} else if (t->stderr_lines == RUNNER_LINES_MAX) {
 		snprintf(msg, sizeof(msg),
 			 "%s stderr: more than %d lines, the rest is not "
 			 "logged",
-			 t->name, SOURCE_LINES_MAX);
+			 t->name, RUNNER_LINES_MAX);
 		log_event(LOG_WARN, msg, NULL);
 	}
 	t->stderr_lines++;
@@ -93,7 +93,7 @@ static void log_line(struct tool *t, const char *line, size_t len, bool cut)
 static void *stderr_main(void *arg)
 {
 	struct tool *t = arg;
-	char line[SOURCE_LINE_MAX], buf[4096];
+	char line[RUNNER_LINE_MAX], buf[4096];
 	size_t len = 0;
 	bool skip = false;
 
@@ -216,7 +216,7 @@ static int tool_failed(struct tool *t, const char *when)
 	if (atomic_load(&t->cancelled))
 		return agent_fail(t->base.err, AGENT_ECANCEL, "%s was stopped",
 				  t->name);
-	source_status_text(status, sizeof(status), &t->status);
+	runner_status_text(status, sizeof(status), &t->status);
 	if (t->last_stderr[0] != '\0')
 		snprintf(msg, sizeof(msg), "%s %s%s (last message: %s)",
 			 t->name, when, status, t->last_stderr);
@@ -434,7 +434,7 @@ int stage_tool_new(struct stream **out, struct agent_error *err,
 				t->name, strerror(errno));
 		goto fail;
 	}
-	rc = source_spawn_io(&t->pid, o->argv, o->env, inp[0], o->out_fd,
+	rc = runner_spawn_io(&t->pid, o->argv, o->env, inp[0], o->out_fd,
 			     errp[1], t->name, err);
 	if (rc != AGENT_OK)
 		goto fail;

@@ -16,6 +16,8 @@
 #include <openssl/rand.h>
 
 #include "agent/ops/log.h"
+#include "agent/proc/runner.h"
+/* The drivers' connection helpers: conninfo, DSN, option file. */
 #include "agent/proc/source_internal.h"
 #include "common/wipe.h"
 
@@ -34,8 +36,8 @@ struct target {
 	char *conninfo;		 /* postgres: as given, for libpq */
 	char *db;		 /* mysql: the database */
 	char *optfile;		 /* mysql: the option file; removed */
-	struct source_argv argv; /* the tool's */
-	struct source_argv env;	 /* its environment (may hold PGPASSWORD) */
+	struct runner_argv argv; /* the tool's */
+	struct runner_argv env;	 /* its environment (may hold PGPASSWORD) */
 	struct stream *sink;	 /* the tool sink */
 	struct stream *filter;	 /* psql: the filter before it */
 };
@@ -113,16 +115,16 @@ bool target_mysql_has_sandbox(const char *version)
 static int tool_version(char **version, struct target *t,
 			struct agent_error *err)
 {
-	struct source_argv a = {0};
+	struct runner_argv a = {0};
 	int rc;
 
-	source_argv_add(&a, t->tool);
-	source_argv_add(&a, "--version");
-	rc = source_argv_check(&a, err);
+	runner_argv_add(&a, t->tool);
+	runner_argv_add(&a, "--version");
+	rc = runner_argv_check(&a, err);
 	if (rc == AGENT_OK)
-		rc = source_capture_version(version, a.v, t->env.v, t->tool,
+		rc = runner_capture_version(version, a.v, t->env.v, t->tool,
 					    err);
-	source_argv_free(&a);
+	runner_argv_free(&a);
 	return rc;
 }
 
@@ -188,43 +190,43 @@ static int prepare_pg(struct target *t, const struct target_options *o,
 		rc = agent_fail(err, AGENT_ENOMEM, "out of memory");
 		goto out;
 	}
-	rc = source_env_build(&t->env, err);
+	rc = runner_env_build(&t->env, err);
 	if (rc != AGENT_OK)
 		goto out;
 	if (password != NULL)
-		source_env_set(&t->env, "PGPASSWORD", password);
-	rc = source_argv_check(&t->env, err);
+		runner_env_set(&t->env, "PGPASSWORD", password);
+	rc = runner_argv_check(&t->env, err);
 	if (rc == AGENT_OK && t->kind == TARGET_PSQL)
 		rc = check_psql(t, o, err);
 	if (rc != AGENT_OK)
 		goto out;
 
 	/* --no-password: never prompt; the tool runs in the background. */
-	source_argv_add(&t->argv, t->tool);
-	source_argv_add(&t->argv, "--no-password");
+	runner_argv_add(&t->argv, t->tool);
+	runner_argv_add(&t->argv, "--no-password");
 	if (t->kind == TARGET_PSQL) {
 		/* -1 wraps the whole input in one transaction (psql needs -f
 		 * for it); ON_ERROR_STOP ends it, rolled back, at the first
 		 * error; -X: no ~/.psqlrc. */
-		source_argv_add(&t->argv, "-X");
-		source_argv_add(&t->argv, "-q");
-		source_argv_add(&t->argv, "-v");
-		source_argv_add(&t->argv, "ON_ERROR_STOP=1");
-		source_argv_add(&t->argv, "--single-transaction");
-		source_argv_add(&t->argv, "-f");
-		source_argv_add(&t->argv, "-");
+		runner_argv_add(&t->argv, "-X");
+		runner_argv_add(&t->argv, "-q");
+		runner_argv_add(&t->argv, "-v");
+		runner_argv_add(&t->argv, "ON_ERROR_STOP=1");
+		runner_argv_add(&t->argv, "--single-transaction");
+		runner_argv_add(&t->argv, "-f");
+		runner_argv_add(&t->argv, "-");
 	} else {
 		/* Reads the archive from stdin. Ownership is restored as the
 		 * dump has it, as psql does for a plain dump: take the dump
 		 * with --no-owner (dump_options) to leave it out. */
-		source_argv_add(&t->argv, "--single-transaction");
-		source_argv_add(&t->argv, "--exit-on-error");
+		runner_argv_add(&t->argv, "--single-transaction");
+		runner_argv_add(&t->argv, "--exit-on-error");
 	}
 	/* pg_restore without -d writes SQL to stdout instead: always give
 	 * one. An empty conninfo leaves everything to libpq's defaults. */
-	source_argv_add(&t->argv, "--dbname");
-	source_argv_add(&t->argv, ci);
-	rc = source_argv_check(&t->argv, err);
+	runner_argv_add(&t->argv, "--dbname");
+	runner_argv_add(&t->argv, ci);
+	rc = runner_argv_check(&t->argv, err);
 out:
 	wipe_free_str(password);
 	free(ci);
@@ -279,7 +281,7 @@ static int prepare_mysql(struct target *t, const struct target_options *o,
 		rc = agent_fail(err, AGENT_ENOMEM, "out of memory");
 		goto out;
 	}
-	rc = source_env_build(&t->env, err);
+	rc = runner_env_build(&t->env, err);
 	if (rc != AGENT_OK)
 		goto out;
 	if (d.user || password || d.host || d.port || d.socket) {
@@ -293,23 +295,23 @@ static int prepare_mysql(struct target *t, const struct target_options *o,
 		goto out;
 	t->sandbox = target_mysql_has_sandbox(version);
 	free(version);
-	source_argv_add(&t->argv, t->tool);
+	runner_argv_add(&t->argv, t->tool);
 	/* Read only as the first argument. */
 	if (t->optfile != NULL)
-		source_argv_addf(&t->argv, "--defaults-extra-file=%s",
+		runner_argv_addf(&t->argv, "--defaults-extra-file=%s",
 				 t->optfile);
 	/* Data as it is: no \r\n translation, NUL bytes allowed, no client
 	 * commands but DELIMITER (mysqldump's routines use it). */
-	source_argv_add(&t->argv, "--binary-mode");
+	runner_argv_add(&t->argv, "--binary-mode");
 	/* LOAD DATA LOCAL would let the dump read any file of ours into
 	 * the database; --sandbox does not stop it. */
-	source_argv_add(&t->argv, "--local-infile=0");
+	runner_argv_add(&t->argv, "--local-infile=0");
 	/* And no command that reaches the file system either (\!, system,
 	 * source, tee...), where the client knows the option. */
 	if (t->sandbox)
-		source_argv_add(&t->argv, "--sandbox");
-	source_argv_add(&t->argv, t->db);
-	rc = source_argv_check(&t->argv, err);
+		runner_argv_add(&t->argv, "--sandbox");
+	runner_argv_add(&t->argv, t->db);
+	rc = runner_argv_check(&t->argv, err);
 out:
 	conf_mysql_dsn_dispose(&d);
 	return rc;
@@ -393,7 +395,7 @@ bool target_rolls_back(const struct target *t)
 int target_count_objects(struct target *t, long long *count, const char **what,
 			 struct agent_error *err)
 {
-	struct source_argv a = {0};
+	struct runner_argv a = {0};
 	char *line = NULL, *end;
 	int rc;
 
@@ -401,18 +403,18 @@ int target_count_objects(struct target *t, long long *count, const char **what,
 	*what = t->kind == TARGET_MYSQL ? "tables" : "relations";
 	if (t->kind != TARGET_MYSQL)
 		return source_pg_user_relations(t->conninfo, count, err);
-	source_argv_add(&a, t->tool);
+	runner_argv_add(&a, t->tool);
 	if (t->optfile != NULL)
-		source_argv_addf(&a, "--defaults-extra-file=%s", t->optfile);
-	source_argv_add(&a, "--batch");
-	source_argv_add(&a, "--skip-column-names");
-	source_argv_add(&a, "-e");
-	source_argv_add(&a, "SELECT COUNT(*) FROM information_schema.tables "
+		runner_argv_addf(&a, "--defaults-extra-file=%s", t->optfile);
+	runner_argv_add(&a, "--batch");
+	runner_argv_add(&a, "--skip-column-names");
+	runner_argv_add(&a, "-e");
+	runner_argv_add(&a, "SELECT COUNT(*) FROM information_schema.tables "
 			    "WHERE table_schema = DATABASE()");
-	source_argv_add(&a, t->db);
-	rc = source_argv_check(&a, err);
+	runner_argv_add(&a, t->db);
+	rc = runner_argv_check(&a, err);
 	if (rc == AGENT_OK)
-		rc = source_capture_line(&line, a.v, t->env.v, t->tool,
+		rc = runner_capture_line(&line, a.v, t->env.v, t->tool,
 					 "(counting the target's tables)", err);
 	if (rc == AGENT_OK) {
 		*count = strtoll(line, &end, 10);
@@ -422,7 +424,7 @@ int target_count_objects(struct target *t, long long *count, const char **what,
 					"the target's tables");
 	}
 	free(line);
-	source_argv_free(&a);
+	runner_argv_free(&a);
 	return rc;
 }
 
@@ -542,8 +544,8 @@ void target_free(struct target *t)
 		(void)unlink(t->optfile);
 		free(t->optfile);
 	}
-	source_argv_free(&t->argv);
-	source_argv_free(&t->env);
+	runner_argv_free(&t->argv);
+	runner_argv_free(&t->env);
 	free(t->describe);
 	wipe_free_str(t->conninfo); /* may hold a password */
 	free(t->db);

@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "agent/pipe/stages.h"
+#include "agent/pipe/stages_internal.h"
 
 #define FEED (64 * 1024)
 

@@ -22,6 +22,7 @@
 
 #include "agent/pipe/crypto.h"
 #include "agent/pipe/stages.h"
+#include "agent/pipe/stages_internal.h"
 #include "agent/pipe/stream.h"
 #include "tests/fuzz/fuzz.h"
 

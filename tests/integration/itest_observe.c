@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "s3/s3.h"
+#include "s3/s3_internal.h"
 #include "tests/support/fake_server.h"
 
 static char bucket[64];

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "s3/s3.h"
+#include "s3/s3_internal.h"
 
 static char bucket[64];
 

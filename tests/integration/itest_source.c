@@ -28,6 +28,7 @@
 #include "agent/ops/log.h"
 #include "agent/proc/source_internal.h"
 #include "agent/pipe/stages.h"
+#include "agent/pipe/stages_internal.h"
 
 static char pg_db[64], my_db[64];
 

@@ -21,6 +21,7 @@
 #include "agent/ops/log.h"
 #include "agent/pipe/fetch.h"
 #include "agent/pipe/stages.h"
+#include "agent/pipe/stages_internal.h"
 #include "retention/retention.h"
 #include "tests/support/fake_server.h"
 

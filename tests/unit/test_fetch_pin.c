@@ -25,6 +25,7 @@
 #include "agent/pipe/fetch.h"
 #include "agent/ops/log.h"
 #include "agent/pipe/stages.h"
+#include "agent/pipe/stages_internal.h"
 #include "tests/support/fake_server.h"
 
 #define KEY "daily/app/app-daily-20250101T000000Z.sql.gz"

@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "s3/s3.h"
+#include "s3/s3_internal.h"
 #include "tests/support/fake_server.h"
 
 #define AK "AKIDFAKEFAKEFAKE0001"

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "agent/pipe/stages.h"
+#include "agent/pipe/stages_internal.h"
 #include "agent/proc/target.h"
 
 /* Run IN through the filter in writes of STEP bytes (0: one write); the

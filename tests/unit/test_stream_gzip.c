@@ -21,6 +21,7 @@
 #include <zlib.h>
 
 #include "agent/pipe/stages.h"
+#include "agent/pipe/stages_internal.h"
 
 #define BLOCK 4096 /* small blocks: many members, a fast suite */
 

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "agent/pipe/upload.h"
+#include "agent/pipe/upload_internal.h"
 #include "tests/support/fake_server.h"
 
 #define MiB (1024u * 1024)
@@ -228,38 +229,49 @@ static void test_empty_is_one_put(void **state)
 	fake_server_stop(server);
 }
 
+/* The size of part NUMBER of the schedule for FIRST and MAX_PARTS. */
+static uint64_t part_size(uint64_t first, unsigned max_parts, unsigned number)
+{
+	return upload_part_size_at(first, upload_part_step(first, max_parts),
+				   number);
+}
+
 static void test_part_sizes(void **state)
 {
 	uint64_t total = 0;
-	unsigned i;
+	unsigned i, step;
 
 	(void)state;
 	/* Defaults: 8 MiB parts for the first 8 GiB and more (1,000
 	 * parts), then growing, and 10,000 parts reach 5 TiB. */
-	assert_int_equal(upload_part_size(8 * MiB, 10000, 1), 8 * MiB);
-	assert_int_equal(upload_part_size(8 * MiB, 10000, 1000), 8 * MiB);
-	assert_true(upload_part_size(8 * MiB, 10000, 2000) > 8 * MiB);
+	assert_int_equal(part_size(8 * MiB, 10000, 1), 8 * MiB);
+	assert_int_equal(part_size(8 * MiB, 10000, 1000), 8 * MiB);
+	assert_true(part_size(8 * MiB, 10000, 2000) > 8 * MiB);
+	step = upload_part_step(8 * MiB, 10000);
 	for (i = 1; i <= 10000; i++) {
-		uint64_t p = upload_part_size(8 * MiB, 10000, i);
+		uint64_t p = upload_part_size_at(8 * MiB, step, i);
 		assert_true(p >= 8 * MiB && p <= UPLOAD_MAX_PART);
 		assert_true(i == 1 ||
-			    p >= upload_part_size(8 * MiB, 10000, i - 1));
+			    p >= upload_part_size_at(8 * MiB, step, i - 1));
 		total += p;
 	}
 	assert_true(total >= UPLOAD_TARGET);
 	/* The same from 16 MiB parts. */
+	step = upload_part_step(16 * MiB, 10000);
 	for (total = 0, i = 1; i <= 10000; i++)
-		total += upload_part_size(16 * MiB, 10000, i);
+		total += upload_part_size_at(16 * MiB, step, i);
 	assert_true(total >= UPLOAD_TARGET);
 	/* A store that allows 1,000 parts cannot reach 5 TiB (1,000 parts
 	 * of 5 GiB are 4.9 TiB): the parts grow fast enough to come close. */
+	step = upload_part_step(8 * MiB, 1000);
 	for (total = 0, i = 1; i <= 1000; i++)
-		total += upload_part_size(8 * MiB, 1000, i);
+		total += upload_part_size_at(8 * MiB, step, i);
 	assert_true(total >= UPLOAD_TARGET / 10 * 9);
 	/* Too few parts to reach it: grow as fast as allowed. */
-	assert_int_equal(upload_part_size(5 * MiB, 4, 1), 5 * MiB);
-	assert_int_equal(upload_part_size(5 * MiB, 4, 2), 10 * MiB);
-	assert_int_equal(upload_part_size(5 * MiB, 4, 4), 40 * MiB);
+	assert_int_equal(upload_part_step(5 * MiB, 4), 1);
+	assert_int_equal(part_size(5 * MiB, 4, 1), 5 * MiB);
+	assert_int_equal(part_size(5 * MiB, 4, 2), 10 * MiB);
+	assert_int_equal(part_size(5 * MiB, 4, 4), 40 * MiB);
 }
 
 int main(void)

@@ -1,8 +1,9 @@
 /*
- * The processes behind a source: argv and environment building, spawning
- * without a shell, `TOOL --version`, and what a status means.
+ * The processes behind sources and targets: argv and environment
+ * building, spawning without a shell, `TOOL --version`, and what a status
+ * means.
  */
-#include "agent/proc/source_internal.h"
+#include "agent/proc/runner.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -24,24 +25,26 @@ extern char **environ;
 
 /* How long `TOOL --version` may take. */
 #define VERSION_TIMEOUT_MS 10000
+/* Longest `TOOL --version` output read. */
+#define RUNNER_VERSION_MAX 512
 
 /* ---- argv ---- */
 
 /* A's text, set up on first use: {0} is an empty argv. */
-static struct buf *argv_text(struct source_argv *a)
+static struct buf *argv_text(struct runner_argv *a)
 {
 	if (a->text.max == 0)
-		buf_init(&a->text, SOURCE_ARGV_MAX, true);
+		buf_init(&a->text, RUNNER_ARGV_MAX, true);
 	return &a->text;
 }
 
-void source_argv_add(struct source_argv *a, const char *s)
+void runner_argv_add(struct runner_argv *a, const char *s)
 {
 	if (buf_add(argv_text(a), s, strlen(s) + 1) == BUF_OK)
 		a->n++;
 }
 
-void source_argv_addf(struct source_argv *a, const char *fmt, ...)
+void runner_argv_addf(struct runner_argv *a, const char *fmt, ...)
 {
 	struct buf *t = argv_text(a);
 	va_list ap;
@@ -53,13 +56,13 @@ void source_argv_addf(struct source_argv *a, const char *fmt, ...)
 		a->n++;
 }
 
-void source_argv_addv(struct source_argv *a, char *const *list)
+void runner_argv_addv(struct runner_argv *a, char *const *list)
 {
 	for (; list != NULL && *list != NULL; list++)
-		source_argv_add(a, *list);
+		runner_argv_add(a, *list);
 }
 
-int source_argv_check(struct source_argv *a, struct agent_error *err)
+int runner_argv_check(struct runner_argv *a, struct agent_error *err)
 {
 	char *p;
 
@@ -80,7 +83,7 @@ int source_argv_check(struct source_argv *a, struct agent_error *err)
 	return AGENT_OK;
 }
 
-void source_argv_free(struct source_argv *a)
+void runner_argv_free(struct runner_argv *a)
 {
 	buf_dispose(&a->text);
 	free(a->v);
@@ -104,7 +107,7 @@ static const char *const env_secrets[] = {
 	"AWS_SECURITY_TOKEN",
 };
 
-int source_env_build(struct source_argv *env, struct agent_error *err)
+int runner_env_build(struct runner_argv *env, struct agent_error *err)
 {
 	for (char **e = environ; e != NULL && *e != NULL; e++) {
 		bool secret = false;
@@ -113,12 +116,12 @@ int source_env_build(struct source_argv *env, struct agent_error *err)
 		     i < sizeof(env_secrets) / sizeof(*env_secrets); i++)
 			secret = secret || env_is(*e, env_secrets[i]);
 		if (!secret)
-			source_argv_add(env, *e);
+			runner_argv_add(env, *e);
 	}
-	return source_argv_check(env, err);
+	return runner_argv_check(env, err);
 }
 
-void source_env_set(struct source_argv *env, const char *name,
+void runner_env_set(struct runner_argv *env, const char *name,
 		    const char *value)
 {
 	struct buf *t = &env->text;
@@ -140,18 +143,18 @@ void source_env_set(struct source_argv *env, const char *name,
 		wipe(d, (size_t)(end - d));
 		t->len = (size_t)(d - t->data);
 	}
-	source_argv_addf(env, "%s=%s", name, value);
+	runner_argv_addf(env, "%s=%s", name, value);
 }
 
 /* ---- processes ---- */
 
-int source_spawn(pid_t *pid, char *const *argv, char *const *env, int out,
+int runner_spawn(pid_t *pid, char *const *argv, char *const *env, int out,
 		 int err_fd, const char *tool, struct agent_error *err)
 {
-	return source_spawn_io(pid, argv, env, -1, out, err_fd, tool, err);
+	return runner_spawn_io(pid, argv, env, -1, out, err_fd, tool, err);
 }
 
-int source_spawn_io(pid_t *pid, char *const *argv, char *const *env, int in,
+int runner_spawn_io(pid_t *pid, char *const *argv, char *const *env, int in,
 		    int out, int err_fd, const char *tool,
 		    struct agent_error *err)
 {
@@ -216,7 +219,7 @@ int source_spawn_io(pid_t *pid, char *const *argv, char *const *env, int in,
 	return AGENT_OK;
 }
 
-void source_status_text(char *buf, size_t size, const siginfo_t *si)
+void runner_status_text(char *buf, size_t size, const siginfo_t *si)
 {
 	const char *abbrev;
 
@@ -240,37 +243,6 @@ void source_status_text(char *buf, size_t size, const siginfo_t *si)
 static bool status_ok(const siginfo_t *si)
 {
 	return si->si_code == CLD_EXITED && si->si_status == 0;
-}
-
-bool source_child_exited(struct source *s)
-{
-	siginfo_t si;
-
-	if (s->exited || s->pid <= 0)
-		return true;
-	memset(&si, 0, sizeof(si));
-	/* WNOWAIT: the zombie keeps the PID, and so the process group ID,
-	 * from being reused until source_close() reaps it, so a late
-	 * source_cancel() cannot signal a stranger. */
-	if (waitid(P_PID, (id_t)s->pid, &si, WEXITED | WNOHANG | WNOWAIT) ==
-	    0) {
-		if (si.si_pid != s->pid)
-			return false;
-		s->status = si;
-	} else if (errno == EINTR) {
-		return false;
-	} else {
-		/* ECHILD: reaped by someone else (SIGCHLD ignored). */
-		memset(&s->status, 0, sizeof(s->status));
-	}
-	s->exited = true;
-	return true;
-}
-
-void source_signal(const struct source *s, int sig)
-{
-	if (s->pid > 0)
-		(void)kill(-s->pid, sig);
 }
 
 /* First line of BUF, blanks collapsed, in a new string. */
@@ -300,7 +272,7 @@ static char *first_line(const char *buf, size_t len)
 /* Output of a short run: the first bytes of one descriptor. */
 struct capture_fd {
 	int fd;
-	char buf[SOURCE_VERSION_MAX];
+	char buf[RUNNER_VERSION_MAX];
 	size_t len;
 };
 
@@ -346,7 +318,7 @@ static int capture(char **out, char *const *argv, char *const *env,
 				strerror(errno));
 		goto out;
 	}
-	rc = source_spawn(&pid, argv, env, p[1], merge ? p[1] : e[1], tool,
+	rc = runner_spawn(&pid, argv, env, p[1], merge ? p[1] : e[1], tool,
 			  err);
 	close(p[1]);
 	p[1] = -1;
@@ -398,9 +370,9 @@ static int capture(char **out, char *const *argv, char *const *env,
 		si.si_status = WTERMSIG(wst);
 	}
 	if (!status_ok(&si)) {
-		char why[SOURCE_VERSION_MAX + 8] = "";
+		char why[RUNNER_VERSION_MAX + 8] = "";
 
-		source_status_text(status, sizeof(status), &si);
+		runner_status_text(status, sizeof(status), &si);
 		msg = first_line(merge ? cap[0].buf : cap[1].buf,
 				 merge ? cap[0].len : cap[1].len);
 		if (msg != NULL && *msg != '\0') {
@@ -432,13 +404,13 @@ out:
 	return rc;
 }
 
-int source_capture_version(char **out, char *const *argv, char *const *env,
+int runner_capture_version(char **out, char *const *argv, char *const *env,
 			   const char *tool, struct agent_error *err)
 {
 	return capture(out, argv, env, tool, "--version", true, err);
 }
 
-int source_capture_line(char **out, char *const *argv, char *const *env,
+int runner_capture_line(char **out, char *const *argv, char *const *env,
 			const char *tool, const char *what,
 			struct agent_error *err)
 {
