@@ -15,6 +15,7 @@
 #include "agent/ops/log.h"
 #include "agent/proc/source_internal.h"
 #include "agent/pipe/stages.h"
+#include "agent/repo/storage.h"
 #include "retention/retention.h"
 
 /* ---- finding the backup ---- */
@@ -32,9 +33,7 @@ int fetch_resolve(char **key, s3_client *s3, const char *prefix,
 		if (trust_find_latest(key, s3, t, prefix, type, database,
 				      &serr) == S3_OK)
 			return AGENT_OK;
-		return agent_fail(
-			err, serr.code == S3_ENOMEM ? AGENT_ENOMEM : AGENT_EIO,
-			"%s", serr.msg);
+		return storage_error(err, &serr, NULL);
 	}
 	/* The key as `offsite list` shows it, or without the prefix. */
 	if (retention_key_parse(&k, prefix, target) == RETENTION_OK) {
@@ -84,8 +83,7 @@ static int no_manifest(s3_client *s3, const char *key, struct agent_error *err)
 	if (rc == S3_ENOTFOUND)
 		return agent_fail(err, AGENT_EIO, "no such backup");
 	if (rc != S3_OK)
-		return agent_fail(err, AGENT_EIO, "cannot read the backup: %s",
-				  serr.msg);
+		return storage_error(err, &serr, "cannot read the backup");
 	return agent_fail(err, AGENT_ECORRUPT,
 			  "no manifest: not a complete backup (its upload "
 			  "did not finish, or the manifest was deleted)");
@@ -128,9 +126,8 @@ static int check_header(struct fetch_backup *b, s3_client *s3,
 				"the backup object is empty (its manifest "
 				"covers a header)");
 	else if (src != S3_OK)
-		rc = agent_fail(err, AGENT_EIO,
-				"cannot read the backup's header: %s",
-				serr.msg);
+		rc = storage_error(err, &serr,
+				   "cannot read the backup's header");
 	else if (h.len != CRYPTO_HEADER_LEN ||
 		 memcmp(h.buf, b->m.header, CRYPTO_HEADER_LEN) != 0)
 		rc = agent_fail(err, AGENT_EAUTH,
@@ -173,8 +170,7 @@ int fetch_open(struct fetch_backup *b, s3_client *s3, const char *key,
 		goto out;
 	}
 	if (src != S3_OK) {
-		rc = agent_fail(err, AGENT_EIO, "cannot read the manifest: %s",
-				serr.msg);
+		rc = storage_error(err, &serr, "cannot read the manifest");
 		goto out;
 	}
 	if (manifest_parse(&b->m, &b->store, text, len, why, sizeof(why))) {
@@ -491,7 +487,7 @@ static int get_failed(int src, const s3_error *serr, struct agent_error *err)
 				  "the backup changed after it was checked "
 				  "(another object under its key): %s",
 				  serr->msg);
-	return agent_fail(err, AGENT_EIO, "download failed: %s", serr->msg);
+	return storage_error(err, serr, "download failed");
 }
 
 /* One pass: RECORD for a check pass, MATCH for a load pass, or neither. */
