@@ -710,5 +710,9 @@ out:
 
 int cli_exit_for(int code)
 {
-	return agent_code_is_integrity(code) ? EXIT_INTEGRITY : EXIT_FAILED;
+	if (agent_code_is_integrity(code))
+		return EXIT_INTEGRITY;
+	if (code == AGENT_EKEY)
+		return EXIT_USAGE;
+	return EXIT_FAILED;
 }

@@ -85,15 +85,18 @@ int cli_usage_error(const char *command, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
 /*
+ * The exit status for a failure with agent code CODE (agent/error.h), the
+ * one place a code becomes one: EXIT_INTEGRITY for the integrity codes (a
+ * tag, a CRC, a size or digest that does not match), EXIT_USAGE for an
+ * unusable key file, else EXIT_FAILED.
+ */
+int cli_exit_for(int code);
+
+/*
  * A backup type or database name from the command line (--type, --name,
  * --database): 0 when it fits the bucket layout, else EXIT_USAGE after
  * cli_usage_error says what is allowed.
  */
-/* The exit status for a failure with stream code CODE: EXIT_INTEGRITY for
- * the integrity codes (a tag, a CRC, a size or digest that does not
- * match), else EXIT_FAILED. */
-int cli_exit_for(int code);
-
 int cli_check_type(const char *command, const char *type);
 int cli_check_database(const char *command, const char *database);
 

@@ -23,6 +23,8 @@ enum agent_code {
 	AGENT_ECORRUPT, /* a checksum or length does not match */
 	AGENT_ELIMIT,	/* a configured limit was passed (max_size) */
 	AGENT_ECANCEL,	/* stopped on request (a signal) */
+	AGENT_EKEY,	/* a key or passphrase file is unusable (exit 2) */
+	AGENT_EEXIST,	/* a file we must not overwrite exists */
 };
 
 /* Room for an S3 error message (S3_ERROR_MSG_MAX) with the context the

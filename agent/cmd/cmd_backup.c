@@ -651,7 +651,7 @@ int cmd_backup(const struct cli_globals *g, const conf *c, int argc,
 	}
 
 	if (c->encryption.enabled) {
-		struct crypto_error cerr = {0};
+		struct agent_error cerr = {0};
 		int krc = c->encryption.key_file
 				  ? crypto_key_load_file(&r.ckey,
 							 c->encryption.key_file,

@@ -102,7 +102,7 @@ static void skip_range(struct report *rep, const char *first, const char *last,
 static void check_key(struct report *rep, const conf *c)
 {
 	struct crypto_key key;
-	struct crypto_error err = {{0}};
+	struct agent_error err = {0};
 	char id[CRYPTO_KEY_ID_HEX_SIZE];
 
 	if (!c->encryption.enabled) {

@@ -664,22 +664,19 @@ int fetch_load(struct fetch_result *res, s3_client *s3,
 int fetch_load_key(struct crypto_key *key, bool *have, const conf *c,
 		   struct agent_error *err)
 {
-	struct crypto_error cerr = {{0}};
 	int rc;
 
 	*have = false;
 	if (c->encryption.key_file != NULL)
-		rc = crypto_key_load_file(key, c->encryption.key_file, &cerr);
+		rc = crypto_key_load_file(key, c->encryption.key_file, err);
 	else if (c->encryption.passphrase_file != NULL)
 		/* The scrypt cost is each file's; the default fills the key. */
 		rc = crypto_key_load_passphrase(
-			key, c->encryption.passphrase_file, NULL, &cerr);
+			key, c->encryption.passphrase_file, NULL, err);
 	else
 		return 0;
-	if (rc != CRYPTO_OK) {
-		agent_fail(err, AGENT_EIO, "%s", cerr.msg);
+	if (rc != AGENT_OK)
 		return -1;
-	}
 	*have = true;
 	return 0;
 }

@@ -100,6 +100,31 @@ static void test_storage_error_first_wins(void **state)
 	assert_string_equal(err.msg, "segment 3 failed authentication");
 }
 
+/* Every code has its exit status, decided in cli_exit_for alone. */
+static void test_exit_for(void **state)
+{
+	static const struct {
+		int code;
+		int exit;
+	} map[] = {
+		{AGENT_EIO, EXIT_FAILED},
+		{AGENT_ENOMEM, EXIT_FAILED},
+		{AGENT_EFORMAT, EXIT_INTEGRITY},
+		{AGENT_ETRUNC, EXIT_INTEGRITY},
+		{AGENT_EAUTH, EXIT_INTEGRITY},
+		{AGENT_ECORRUPT, EXIT_INTEGRITY},
+		{AGENT_ELIMIT, EXIT_FAILED},
+		{AGENT_ECANCEL, EXIT_FAILED},
+		{AGENT_EKEY, EXIT_USAGE},
+		{AGENT_EEXIST, EXIT_FAILED},
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+		assert_int_equal(cli_exit_for(map[i].code), map[i].exit);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -107,6 +132,7 @@ int main(void)
 		cmocka_unit_test(test_storage_error_context),
 		cmocka_unit_test(test_storage_error_codes),
 		cmocka_unit_test(test_storage_error_first_wins),
+		cmocka_unit_test(test_exit_for),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
