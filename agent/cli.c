@@ -714,5 +714,7 @@ int cli_exit_for(int code)
 		return EXIT_INTEGRITY;
 	if (code == AGENT_EKEY)
 		return EXIT_USAGE;
+	if (code == AGENT_ELOCKED)
+		return EXIT_LOCKED;
 	return EXIT_FAILED;
 }

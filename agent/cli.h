@@ -88,7 +88,8 @@ int cli_usage_error(const char *command, const char *fmt, ...)
  * The exit status for a failure with agent code CODE (agent/error.h), the
  * one place a code becomes one: EXIT_INTEGRITY for the integrity codes (a
  * tag, a CRC, a size or digest that does not match), EXIT_USAGE for an
- * unusable key file, else EXIT_FAILED.
+ * unusable key file, EXIT_LOCKED for a lock another run holds, else
+ * EXIT_FAILED.
  */
 int cli_exit_for(int code);
 

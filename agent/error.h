@@ -25,6 +25,7 @@ enum agent_code {
 	AGENT_ECANCEL,	/* stopped on request (a signal) */
 	AGENT_EKEY,	/* a key or passphrase file is unusable (exit 2) */
 	AGENT_EEXIST,	/* a file we must not overwrite exists */
+	AGENT_ELOCKED,	/* another run holds the lock (exit 3) */
 };
 
 /* Room for an S3 error message (S3_ERROR_MSG_MAX) with the context the

@@ -591,7 +591,7 @@ int cmd_backup(const struct cli_globals *g, const conf *c, int argc,
 	struct signals sig = {0};
 	enum progress_mode progress = PROGRESS_AUTO;
 	char lock_path[4096];
-	struct lock_error lerr;
+	struct agent_error lerr = {0};
 	int ch, rc = EXIT_FAILED, lock_fd = -1, lrc;
 
 	(void)g;
@@ -640,12 +640,12 @@ int cmd_backup(const struct cli_globals *g, const conf *c, int argc,
 
 	lrc = lock_acquire(&lock_fd, lock_path, sizeof(lock_path), r.database,
 			   &lerr);
-	if (lrc == LOCK_HELD) {
+	if (lrc == AGENT_ELOCKED) {
 		cli_errorf("another backup of '%s' is running (lock %s)",
 			   r.database, lock_path);
 		return EXIT_LOCKED;
 	}
-	if (lrc != LOCK_OK) {
+	if (lrc != AGENT_OK) {
 		cli_errorf("%s", lerr.msg);
 		return EXIT_FAILED;
 	}

@@ -116,6 +116,7 @@ static void test_exit_for(void **state)
 		{AGENT_ELIMIT, EXIT_FAILED},
 		{AGENT_ECANCEL, EXIT_FAILED},
 		{AGENT_EKEY, EXIT_USAGE},
+		{AGENT_ELOCKED, EXIT_LOCKED},
 		{AGENT_EEXIST, EXIT_FAILED},
 	};
 	size_t i;
