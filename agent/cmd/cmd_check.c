@@ -551,7 +551,7 @@ int cmd_check(const struct cli_globals *g, const conf *unused, int argc,
 {
 	static const struct option none[] = {{NULL, 0, NULL, 0}};
 	struct report rep = {0};
-	conf_error cerr;
+	struct agent_error cerr;
 	conf *c = NULL;
 	int ch;
 
@@ -565,7 +565,7 @@ int cmd_check(const struct cli_globals *g, const conf *unused, int argc,
 				       argv[optind]);
 
 	/* A config that does not load is the first failed check. */
-	if (cli_config_try(&c, g, &cerr) != CONF_OK) {
+	if (cli_config_try(&c, g, &cerr) != AGENT_OK) {
 		say(&rep, CHECK_FAIL, "config", "%s", cerr.msg);
 		skip_range(&rep, check_names[1], check_names[NCHECKS - 1],
 			   "the config did not load");

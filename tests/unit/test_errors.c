@@ -10,7 +10,9 @@
 #include <cmocka.h>
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "agent/cli.h"
 #include "agent/error.h"
@@ -117,6 +119,7 @@ static void test_exit_for(void **state)
 		{AGENT_ECANCEL, EXIT_FAILED},
 		{AGENT_EKEY, EXIT_USAGE},
 		{AGENT_ELOCKED, EXIT_LOCKED},
+		{AGENT_ECONFIG, EXIT_USAGE},
 		{AGENT_EEXIST, EXIT_FAILED},
 	};
 	size_t i;
@@ -124,6 +127,37 @@ static void test_exit_for(void **state)
 	(void)state;
 	for (i = 0; i < sizeof(map) / sizeof(map[0]); i++)
 		assert_int_equal(cli_exit_for(map[i].code), map[i].exit);
+}
+
+/* conf's codes become the agent's where commands load the config. */
+static void test_config_error(void **state)
+{
+	char dir[] = "/tmp/test_errors.XXXXXX", path[64];
+	struct cli_globals g = {0};
+	struct agent_error err;
+	conf *c = (conf *)&g; /* set to NULL on failure */
+	FILE *fp;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/missing.ini", dir);
+	g.config_path = path;
+	assert_int_equal(cli_config_try(&c, &g, &err), AGENT_ECONFIG);
+	assert_null(c);
+	assert_int_equal(err.code, AGENT_ECONFIG);
+	assert_non_null(strstr(err.msg, path));
+	assert_int_equal(cli_exit_for(err.code), EXIT_USAGE);
+
+	snprintf(path, sizeof(path), "%s/bad.ini", dir);
+	fp = fopen(path, "w");
+	assert_non_null(fp);
+	fputs("[no such section]\nkey = value\n", fp);
+	assert_int_equal(fclose(fp), 0);
+	assert_int_equal(cli_config_try(&c, &g, &err), AGENT_ECONFIG);
+	assert_null(c);
+	assert_non_null(strstr(err.msg, "no such section"));
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(rmdir(dir), 0);
 }
 
 int main(void)
@@ -134,6 +168,7 @@ int main(void)
 		cmocka_unit_test(test_storage_error_codes),
 		cmocka_unit_test(test_storage_error_first_wins),
 		cmocka_unit_test(test_exit_for),
+		cmocka_unit_test(test_config_error),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
