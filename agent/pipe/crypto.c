@@ -62,11 +62,14 @@ static int openssl_fail(struct agent_error *err, const char *what)
 	char reason[256];
 
 	ERR_clear_error();
-	if (e == 0)
-		return agent_fail(err, AGENT_EIO,
-				  "%s failed (OpenSSL gave no reason)", what);
-	ERR_error_string_n(e, reason, sizeof(reason));
-	return agent_fail(err, AGENT_EIO, "%s failed: %s", what, reason);
+	if (e == 0) {
+		agent_fail(err, AGENT_EIO, "%s failed (OpenSSL gave no reason)",
+			   what);
+	} else {
+		ERR_error_string_n(e, reason, sizeof(reason));
+		agent_fail(err, AGENT_EIO, "%s failed: %s", what, reason);
+	}
+	return AGENT_EIO;
 }
 
 /* ---- small helpers ---- */
