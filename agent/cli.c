@@ -602,20 +602,23 @@ static bool wants_help(int argc, char **argv)
 	return false;
 }
 
-int cli_config_try(conf **out, const struct cli_globals *g, conf_error *err)
+int cli_config_try(conf **out, const struct cli_globals *g,
+		   struct agent_error *err)
 {
+	conf_error cerr = {{0}};
 	conf *c = NULL;
 	int rc;
 
 	*out = NULL;
 	memset(err, 0, sizeof(*err));
-	rc = conf_load(&c, g->config_path, err);
+	rc = conf_load(&c, g->config_path, &cerr);
 	if (rc != CONF_OK) {
-		if (err->msg[0] == '\0')
-			snprintf(err->msg, sizeof(err->msg),
-				 "%s: cannot load config", g->config_path);
 		conf_free(c);
-		return rc;
+		rc = rc == CONF_ENOMEM ? AGENT_ENOMEM : AGENT_ECONFIG;
+		if (cerr.msg[0] == '\0')
+			return agent_fail(err, rc, "%s: cannot load config",
+					  g->config_path);
+		return agent_fail(err, rc, "%s", cerr.msg);
 	}
 	log_setup(
 		log_level_for(g->verbosity, log_level_from_conf(c->log.level)),
@@ -624,18 +627,18 @@ int cli_config_try(conf **out, const struct cli_globals *g, conf_error *err)
 		NULL);
 	log_event(LOG_DEBUG, "config loaded", "path", g->config_path, NULL);
 	*out = c;
-	return CONF_OK;
+	return AGENT_OK;
 }
 
 int cli_load_config(conf **out, const struct cli_globals *g)
 {
-	conf_error err;
+	struct agent_error err;
 	int rc = cli_config_try(out, g, &err);
 
-	if (rc == CONF_OK)
+	if (rc == AGENT_OK)
 		return EXIT_OK;
 	cli_errorf("%s", err.msg);
-	return rc == CONF_ENOMEM ? EXIT_FAILED : EXIT_USAGE;
+	return cli_exit_for(rc);
 }
 
 /* Output that did not reach stdout is a failure, even a --help. */
@@ -705,5 +708,13 @@ out:
 
 int cli_exit_for(int code)
 {
-	return agent_code_is_integrity(code) ? EXIT_INTEGRITY : EXIT_FAILED;
+	if (code == AGENT_OK)
+		return EXIT_OK;
+	if (agent_code_is_integrity(code))
+		return EXIT_INTEGRITY;
+	if (code == AGENT_ECONFIG || code == AGENT_EKEY)
+		return EXIT_USAGE;
+	if (code == AGENT_ELOCKED)
+		return EXIT_LOCKED;
+	return EXIT_FAILED;
 }

@@ -4,6 +4,7 @@
 #ifndef OFFSITE_AGENT_CLI_H
 #define OFFSITE_AGENT_CLI_H
 
+#include "agent/error.h"
 #include "conf/conf.h"
 
 #include <stdarg.h>
@@ -54,10 +55,12 @@ int cli_load_config(conf **out, const struct cli_globals *g);
 
 /*
  * cli_load_config for a command that reports a bad config itself: returns
- * conf_load's code with its message (never empty) in ERR, and prints
- * nothing. The log is set up the same way on success.
+ * AGENT_OK, or AGENT_ENOMEM or AGENT_ECONFIG with conf_load's message
+ * (never empty) in ERR, and prints nothing. The one place conf's codes
+ * become the agent's. The log is set up the same way on success.
  */
-int cli_config_try(conf **out, const struct cli_globals *g, conf_error *err);
+int cli_config_try(conf **out, const struct cli_globals *g,
+		   struct agent_error *err);
 
 /*
  * Print "offsite: MESSAGE" on stderr, redacted (redact), then escaped
@@ -85,15 +88,19 @@ int cli_usage_error(const char *command, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
 /*
+ * The exit status for agent code CODE (agent/error.h), the one place a
+ * code becomes one: EXIT_OK for AGENT_OK, EXIT_INTEGRITY for the
+ * integrity codes (a tag, a CRC, a size or digest that does not match),
+ * EXIT_USAGE for a configuration that does not load or an unusable key
+ * file, EXIT_LOCKED for a lock another run holds, else EXIT_FAILED.
+ */
+int cli_exit_for(int code);
+
+/*
  * A backup type or database name from the command line (--type, --name,
  * --database): 0 when it fits the bucket layout, else EXIT_USAGE after
  * cli_usage_error says what is allowed.
  */
-/* The exit status for a failure with stream code CODE: EXIT_INTEGRITY for
- * the integrity codes (a tag, a CRC, a size or digest that does not
- * match), else EXIT_FAILED. */
-int cli_exit_for(int code);
-
 int cli_check_type(const char *command, const char *type);
 int cli_check_database(const char *command, const char *database);
 

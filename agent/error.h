@@ -4,9 +4,10 @@
  * A function that can fail takes a struct agent_error *, sets it once
  * with agent_fail() (the first error wins: later ones are what the first
  * caused) and returns the code. The libraries below have their own
- * (conf_error, s3_error); their messages are carried over whole where
- * the agent calls them, and only the commands turn a code into an exit
- * status (cli_exit_for).
+ * (conf_error, s3_error); each is translated at its edge, once, its
+ * message carried over whole: s3's by storage_error() (agent/repo),
+ * conf's where commands load the config (cli_config_try). Only the
+ * commands turn a code into an exit status, with cli_exit_for().
  */
 #ifndef OFFSITE_AGENT_ERROR_H
 #define OFFSITE_AGENT_ERROR_H
@@ -23,6 +24,10 @@ enum agent_code {
 	AGENT_ECORRUPT, /* a checksum or length does not match */
 	AGENT_ELIMIT,	/* a configured limit was passed (max_size) */
 	AGENT_ECANCEL,	/* stopped on request (a signal) */
+	AGENT_EKEY,	/* a key or passphrase file is unusable (exit 2) */
+	AGENT_EEXIST,	/* a file we must not overwrite exists */
+	AGENT_ELOCKED,	/* another run holds the lock (exit 3) */
+	AGENT_ECONFIG,	/* the configuration does not load (exit 2) */
 };
 
 /* Room for an S3 error message (S3_ERROR_MSG_MAX) with the context the

@@ -179,8 +179,7 @@ static int write_manifest(struct run *r, const struct source *src)
 	if (s3_put_object(r->s3, mkey, text, strlen(text), &po, &err)) {
 		log_event(LOG_ERROR, "cannot write the manifest", "key", mkey,
 			  "error", err.msg, NULL);
-		rc = agent_fail(&r->err, AGENT_EIO,
-				"cannot write the manifest: %s", err.msg);
+		rc = storage_error(&r->err, &err, "cannot write the manifest");
 		goto out;
 	}
 	rc = AGENT_OK;
@@ -241,8 +240,7 @@ static int run_backup(struct run *r)
 				   &err) != S3_OK) {
 			log_event(LOG_ERROR, "cannot reach storage", "error",
 				  err.msg, NULL);
-			agent_fail(&r->err, AGENT_EIO, "%s", err.msg);
-			return EXIT_FAILED;
+			return cli_exit_for(storage_error(&r->err, &err, NULL));
 		}
 		/* Uploads no run can still be writing (agent/stale.h); a
 		 * failure costs a warning, never the backup. */
@@ -334,7 +332,7 @@ int cmd_backup(const struct cli_globals *g, const conf *c, int argc,
 	struct run r = {0};
 	enum progress_mode progress = PROGRESS_AUTO;
 	char lock_path[4096];
-	struct lock_error lerr;
+	struct agent_error lerr = {0};
 	int ch, rc = EXIT_FAILED, lock_fd = -1, lrc;
 
 	(void)g;
@@ -383,18 +381,16 @@ int cmd_backup(const struct cli_globals *g, const conf *c, int argc,
 
 	lrc = lock_acquire(&lock_fd, lock_path, sizeof(lock_path), r.database,
 			   &lerr);
-	if (lrc == LOCK_HELD) {
+	if (lrc == AGENT_ELOCKED)
 		cli_errorf("another backup of '%s' is running (lock %s)",
 			   r.database, lock_path);
-		return EXIT_LOCKED;
-	}
-	if (lrc != LOCK_OK) {
+	else if (lrc != AGENT_OK)
 		cli_errorf("%s", lerr.msg);
-		return EXIT_FAILED;
-	}
+	if (lrc != AGENT_OK)
+		return cli_exit_for(lrc);
 
 	if (c->encryption.enabled) {
-		struct crypto_error cerr = {0};
+		struct agent_error cerr = {0};
 		int krc = c->encryption.key_file
 				  ? crypto_key_load_file(&r.ckey,
 							 c->encryption.key_file,

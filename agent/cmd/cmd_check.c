@@ -104,7 +104,7 @@ static void skip_range(struct report *rep, const char *first, const char *last,
 static void check_key(struct report *rep, const conf *c)
 {
 	struct crypto_key key;
-	struct crypto_error err = {{0}};
+	struct agent_error err = {0};
 	char id[CRYPTO_KEY_ID_HEX_SIZE];
 
 	if (!c->encryption.enabled) {
@@ -552,7 +552,7 @@ int cmd_check(const struct cli_globals *g, const conf *unused, int argc,
 {
 	static const struct option none[] = {{NULL, 0, NULL, 0}};
 	struct report rep = {0};
-	conf_error cerr;
+	struct agent_error cerr;
 	conf *c = NULL;
 	int ch;
 
@@ -566,7 +566,7 @@ int cmd_check(const struct cli_globals *g, const conf *unused, int argc,
 				       argv[optind]);
 
 	/* A config that does not load is the first failed check. */
-	if (cli_config_try(&c, g, &cerr) != CONF_OK) {
+	if (cli_config_try(&c, g, &cerr) != AGENT_OK) {
 		say(&rep, CHECK_FAIL, "config", "%s", cerr.msg);
 		skip_range(&rep, check_names[1], check_names[NCHECKS - 1],
 			   "the config did not load");

@@ -23,18 +23,11 @@ static const struct option decrypt_options[] = {
 	{NULL, 0, NULL, 0},
 };
 
-/* The exit status for a key that could not be loaded. */
-static int key_exit(int code)
-{
-	return code == CRYPTO_ENOMEM || code == CRYPTO_ELIB ? EXIT_FAILED
-							    : EXIT_USAGE;
-}
-
 /* The key from -k or -p, else from the configuration's [encryption]. */
 static int load_key(struct crypto_key *key, const struct cli_globals *g,
 		    const char *key_file, const char *pass_file)
 {
-	struct crypto_error err = {{0}};
+	struct agent_error err = {0};
 	conf *c = NULL;
 	int rc;
 
@@ -57,9 +50,9 @@ static int load_key(struct crypto_key *key, const struct cli_globals *g,
 	rc = key_file != NULL
 		     ? crypto_key_load_file(key, key_file, &err)
 		     : crypto_key_load_passphrase(key, pass_file, NULL, &err);
-	if (rc != CRYPTO_OK) {
+	if (rc != AGENT_OK) {
 		cli_errorf("%s", err.msg);
-		rc = key_exit(rc);
+		rc = cli_exit_for(rc);
 		goto out;
 	}
 	rc = EXIT_OK;
@@ -152,10 +145,7 @@ int cmd_decrypt(const struct cli_globals *g, const conf *unused, int argc,
 	if (rc != AGENT_OK) {
 		cli_errorf("%s", serr.msg[0] != '\0' ? serr.msg
 						     : "decryption failed");
-		rc = agent_code_is_integrity(serr.code != AGENT_OK ? serr.code
-								   : rc)
-			     ? EXIT_INTEGRITY
-			     : EXIT_FAILED;
+		rc = cli_exit_for(serr.code != AGENT_OK ? serr.code : rc);
 		goto out;
 	}
 	rc = EXIT_OK;

@@ -17,7 +17,7 @@ static const struct option keygen_options[] = {
 int cmd_keygen(const struct cli_globals *g, const conf *c, int argc,
 	       char **argv)
 {
-	struct crypto_error err = {{0}};
+	struct agent_error err = {0};
 	uint8_t id[CRYPTO_KEY_ID_LEN];
 	char hex[CRYPTO_KEY_ID_HEX_SIZE];
 	const char *path = NULL;
@@ -44,7 +44,7 @@ int cmd_keygen(const struct cli_globals *g, const conf *c, int argc,
 		return cli_usage_error(argv[0], "-o KEYFILE is required");
 
 	rc = crypto_keygen(id, path, &err);
-	if (rc != CRYPTO_OK) {
+	if (rc != AGENT_OK) {
 		cli_errorf("%s", err.msg);
 		return EXIT_FAILED;
 	}

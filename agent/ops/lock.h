@@ -25,38 +25,34 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-enum lock_code { LOCK_OK = 0, LOCK_HELD, LOCK_EIO };
+#include "agent/error.h"
 
 #define LOCK_RUN_DIR   "/run/offsite"
 #define LOCK_STATE_DIR "/var/lib/offsite"
-
-struct lock_error {
-	char msg[768]; /* what failed, with strerror where there is one */
-};
 
 /*
  * Take the exclusive lock "offsite-NAME.lock" of database NAME, without
  * waiting. *FD holds the lock until lock_release(). PATH (SIZE bytes)
  * receives the file's name for messages, when the directory was found.
- * Returns LOCK_OK, LOCK_HELD (another run holds it), or LOCK_EIO with the
- * reason in ERR.
+ * Returns AGENT_OK, AGENT_ELOCKED (another run holds it), or AGENT_EIO
+ * with the reason (strerror where there is one) in ERR.
  */
 int lock_acquire(int *fd, char *path, size_t size, const char *name,
-		 struct lock_error *err);
+		 struct agent_error *err);
 
 /*
  * The same for the lock file FILE (a name without '/', never starting with
  * "offsite-"), waiting up to WAIT_MS milliseconds for another holder to
- * let go: LOCK_HELD once they are spent.
+ * let go: AGENT_ELOCKED once they are spent.
  */
 int lock_acquire_file(int *fd, char *path, size_t size, const char *file,
-		      unsigned wait_ms, struct lock_error *err);
+		      unsigned wait_ms, struct agent_error *err);
 
 void lock_release(int fd);
 
 /*
  * Is NAME's lock held by a run on this host? *HELD says; a missing lock
- * file is not held. LOCK_EIO when it cannot be told. The probe takes a
+ * file is not held. AGENT_EIO when it cannot be told. The probe takes a
  * shared lock for an instant, so only call it where a run of NAME that
  * starts in that instant may be refused (exit 3).
  */

@@ -413,7 +413,7 @@ static int write_all(int fd, const char *buf, size_t len)
 int metrics_write(const char *path, const struct metrics_run *run)
 {
 	struct metrics_set set = {0};
-	struct lock_error lerr;
+	struct agent_error lerr = {0};
 	char *old = NULL, *text = NULL, *tmp = NULL;
 	char lock[4096];
 	const char *why = NULL;
@@ -433,11 +433,11 @@ int metrics_write(const char *path, const struct metrics_run *run)
 	 * it, and is waited for a few seconds at most. */
 	lrc = lock_acquire_file(&lock_fd, lock, sizeof(lock), "metrics.lock",
 				METRICS_LOCK_WAIT_MS, &lerr);
-	if (lrc == LOCK_HELD) {
+	if (lrc == AGENT_ELOCKED) {
 		why = "another run held the metrics lock too long";
 		goto out;
 	}
-	if (lrc != LOCK_OK) {
+	if (lrc != AGENT_OK) {
 		why = lerr.msg;
 		goto out;
 	}
@@ -487,7 +487,7 @@ out:
 		unlink(tmp);
 	lock_release(lock_fd);
 	if (rc) {
-		char detail[1024];
+		char detail[AGENT_ERROR_MAX + 256]; /* WHY, and strerror */
 		snprintf(detail, sizeof(detail), "%s%s%s", why, err ? ": " : "",
 			 err ? strerror(err) : "");
 		log_event(LOG_WARN, "metrics not written", "file", path,

@@ -58,7 +58,7 @@ static enum retention_run probe(void *ctx, const char *database, long pid)
 	(void)ctx;
 	if (pid > 0 && kill((pid_t)pid, 0) != 0 && errno == ESRCH)
 		return RETENTION_RUN_GONE;
-	if (lock_probe(database, &held) != LOCK_OK)
+	if (lock_probe(database, &held) != AGENT_OK)
 		return RETENTION_RUN_UNKNOWN;
 	return held ? RETENTION_RUN_ALIVE : RETENTION_RUN_GONE;
 }

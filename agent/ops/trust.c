@@ -15,25 +15,21 @@
 int trust_init(struct trust *t, const conf *c, bool allow_unencrypted,
 	       struct agent_error *err)
 {
-	struct crypto_error cerr = {{0}};
-	int rc = CRYPTO_OK;
+	int rc = AGENT_OK;
 
 	memset(t, 0, sizeof(*t));
 	t->encrypted_only = c->encryption.enabled && !allow_unencrypted;
 	t->future_tolerance = c->retention.future_tolerance;
 	if (c->encryption.key_file != NULL)
-		rc = crypto_key_load_file(&t->key, c->encryption.key_file,
-					  &cerr);
+		rc = crypto_key_load_file(&t->key, c->encryption.key_file, err);
 	else if (c->encryption.passphrase_file != NULL)
 		/* The scrypt cost is each file's; the default fills the key. */
 		rc = crypto_key_load_passphrase(
-			&t->key, c->encryption.passphrase_file, NULL, &cerr);
+			&t->key, c->encryption.passphrase_file, NULL, err);
 	else
 		return 0;
-	if (rc != CRYPTO_OK) {
-		agent_fail(err, AGENT_EIO, "%s", cerr.msg);
+	if (rc != AGENT_OK)
 		return -1;
-	}
 	t->have_key = true;
 	return 0;
 }

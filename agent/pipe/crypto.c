@@ -51,59 +51,26 @@ struct crypto_file {
 
 /* ---- errors ---- */
 
-static void key_seterr(struct crypto_error *err, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void key_seterr(struct crypto_error *err, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
-	va_end(ap);
-}
-
 /*
  * The one place OpenSSL's errors become ours: "WHAT failed: REASON", the
  * reason being the first error on OpenSSL's queue, which is then cleared.
- * Returns the code for an OpenSSL failure: CRYPTO_ELIB, or AGENT_EIO when
- * FOR_STREAM (the sink of a chain sees a library failure like an I/O one:
- * not an integrity failure).
+ * Returns AGENT_EIO: a library failure is not an integrity failure, and
+ * not the key's fault.
  */
-static int openssl_error(char *msg, size_t size, const char *what,
-			 bool for_stream)
+static int openssl_fail(struct agent_error *err, const char *what)
 {
 	unsigned long e = ERR_get_error();
 	char reason[256];
 
+	ERR_clear_error();
 	if (e == 0) {
-		snprintf(msg, size, "%s failed (OpenSSL gave no reason)", what);
+		agent_fail(err, AGENT_EIO, "%s failed (OpenSSL gave no reason)",
+			   what);
 	} else {
 		ERR_error_string_n(e, reason, sizeof(reason));
-		snprintf(msg, size, "%s failed: %s", what, reason);
+		agent_fail(err, AGENT_EIO, "%s failed: %s", what, reason);
 	}
-	ERR_clear_error();
-	return for_stream ? AGENT_EIO : CRYPTO_ELIB;
-}
-
-static int key_openssl_fail(struct crypto_error *err, const char *what)
-{
-	char msg[sizeof(err->msg)];
-	int code = openssl_error(msg, sizeof(msg), what, false);
-
-	key_seterr(err, "%s", msg);
-	return code;
-}
-
-static int stream_openssl_fail(struct agent_error *err, const char *what)
-{
-	char msg[sizeof(err->msg)];
-	int code = openssl_error(msg, sizeof(msg), what, true);
-
-	agent_fail(err, code, "%s", msg);
-	return code;
+	return AGENT_EIO;
 }
 
 /* ---- small helpers ---- */
@@ -274,21 +241,21 @@ void crypto_key_dispose(struct crypto_key *k)
 
 int crypto_key_from_bytes(struct crypto_key *out,
 			  const uint8_t key[CRYPTO_KEY_LEN],
-			  struct crypto_error *err)
+			  struct agent_error *err)
 {
 	crypto_key_dispose(out);
 	out->source = CRYPTO_SOURCE_KEY;
 	memcpy(out->key, key, CRYPTO_KEY_LEN);
 	if (key_id_of(out->id, out->key) != 0) {
 		crypto_key_dispose(out);
-		return key_openssl_fail(err, "key id (SHA-256)");
+		return openssl_fail(err, "key id (SHA-256)");
 	}
-	return CRYPTO_OK;
+	return AGENT_OK;
 }
 
 int crypto_key_from_passphrase(struct crypto_key *out, const void *passphrase,
 			       size_t len, const struct crypto_scrypt *scrypt,
-			       struct crypto_error *err)
+			       struct agent_error *err)
 {
 	struct crypto_scrypt s = {CRYPTO_SCRYPT_DEFAULT_LOG2_N,
 				  CRYPTO_SCRYPT_DEFAULT_R,
@@ -299,26 +266,25 @@ int crypto_key_from_passphrase(struct crypto_key *out, const void *passphrase,
 	if (scrypt != NULL)
 		s = *scrypt;
 	if (!crypto_scrypt_check(&s, why, sizeof(why))) {
-		key_seterr(err, "%s", why);
-		return CRYPTO_EKEY;
+		return agent_fail(err, AGENT_EKEY, "%s", why);
 	}
 	if (len == 0 || len > CRYPTO_PASSPHRASE_MAX) {
-		key_seterr(err, "a passphrase must be 1 to %d bytes long",
-			   CRYPTO_PASSPHRASE_MAX);
-		return CRYPTO_EKEY;
+		return agent_fail(err, AGENT_EKEY,
+				  "a passphrase must be 1 to %d bytes long",
+				  CRYPTO_PASSPHRASE_MAX);
 	}
 	out->source = CRYPTO_SOURCE_PASSPHRASE;
 	memcpy(out->passphrase, passphrase, len);
 	out->passphrase_len = len;
 	out->scrypt = s;
-	return CRYPTO_OK;
+	return AGENT_OK;
 }
 
 /* Read up to SIZE bytes of the private file PATH (WHAT: "key file", ...)
  * into BUF; *LEN == SIZE means the file may be longer. */
 static int read_private(uint8_t *buf, size_t size, size_t *len,
 			const char *path, const char *what,
-			struct crypto_error *err)
+			struct agent_error *err)
 {
 	struct stat st;
 	size_t got = 0;
@@ -327,23 +293,22 @@ static int read_private(uint8_t *buf, size_t size, size_t *len,
 	*len = 0;
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0 || fstat(fd, &st) != 0) {
-		key_seterr(err, "cannot read %s '%s': %s", what, path,
-			   strerror(errno));
-		rc = CRYPTO_EIO;
+		rc = agent_fail(err, AGENT_EKEY, "cannot read %s '%s': %s",
+				what, path, strerror(errno));
 		goto out;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		key_seterr(err, "%s '%s' is not a regular file", what, path);
-		rc = CRYPTO_EKEY;
+		rc = agent_fail(err, AGENT_EKEY,
+				"%s '%s' is not a regular file", what, path);
 		goto out;
 	}
 	/* Mode bits, not access(): the agent often runs as root. */
 	if ((st.st_mode & 077) != 0) {
-		key_seterr(err,
+		agent_fail(err, AGENT_EKEY,
 			   "%s '%s': permissions %04o are too open; it must "
 			   "be readable by its owner only (chmod 600 %s)",
 			   what, path, (unsigned)(st.st_mode & 07777), path);
-		rc = CRYPTO_EKEY;
+		rc = AGENT_EKEY;
 		goto out;
 	}
 	/* Another user's key would be a key that user knows. */
@@ -352,8 +317,7 @@ static int read_private(uint8_t *buf, size_t size, size_t *len,
 
 		if (conf_check_owner(&st, CONF_TRUST_SECRET, what, path,
 				     &cerr) != CONF_OK) {
-			key_seterr(err, "%s", cerr.msg);
-			rc = CRYPTO_EKEY;
+			rc = agent_fail(err, AGENT_EKEY, "%s", cerr.msg);
 			goto out;
 		}
 	}
@@ -363,9 +327,9 @@ static int read_private(uint8_t *buf, size_t size, size_t *len,
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			key_seterr(err, "cannot read %s '%s': %s", what, path,
-				   strerror(errno));
-			rc = CRYPTO_EIO;
+			rc = agent_fail(err, AGENT_EKEY,
+					"cannot read %s '%s': %s", what, path,
+					strerror(errno));
 			goto out;
 		}
 		if (n == 0)
@@ -373,7 +337,7 @@ static int read_private(uint8_t *buf, size_t size, size_t *len,
 		got += (size_t)n;
 	}
 	*len = got;
-	rc = CRYPTO_OK;
+	rc = AGENT_OK;
 out:
 	if (fd >= 0)
 		close(fd);
@@ -392,7 +356,7 @@ static size_t cut_newline(const uint8_t *buf, size_t len)
 }
 
 int crypto_key_load_file(struct crypto_key *out, const char *path,
-			 struct crypto_error *err)
+			 struct agent_error *err)
 {
 	uint8_t buf[2 * CRYPTO_KEY_LEN + 3], key[CRYPTO_KEY_LEN];
 	size_t len;
@@ -400,17 +364,17 @@ int crypto_key_load_file(struct crypto_key *out, const char *path,
 
 	crypto_key_dispose(out);
 	rc = read_private(buf, sizeof(buf), &len, path, "key file", err);
-	if (rc != CRYPTO_OK)
+	if (rc != AGENT_OK)
 		goto out;
 	len = cut_newline(buf, len);
-	rc = CRYPTO_EKEY;
+	rc = AGENT_EKEY;
 	if (hex_decode(key, CRYPTO_KEY_LEN, (const char *)buf, len, HEX_ANY) !=
 	    0)
 		goto bad;
 	rc = crypto_key_from_bytes(out, key, err);
 	goto out;
 bad:
-	key_seterr(err,
+	agent_fail(err, AGENT_EKEY,
 		   "key file '%s' must hold 64 hex digits (a 256-bit key, as "
 		   "offsite keygen writes it)",
 		   path);
@@ -422,7 +386,7 @@ out:
 
 int crypto_key_load_passphrase(struct crypto_key *out, const char *path,
 			       const struct crypto_scrypt *scrypt,
-			       struct crypto_error *err)
+			       struct agent_error *err)
 {
 	/* Room for the longest passphrase, its "\r\n", and one byte more. */
 	uint8_t buf[CRYPTO_PASSPHRASE_MAX + 3];
@@ -431,17 +395,19 @@ int crypto_key_load_passphrase(struct crypto_key *out, const char *path,
 
 	crypto_key_dispose(out);
 	rc = read_private(buf, sizeof(buf), &len, path, "passphrase file", err);
-	if (rc != CRYPTO_OK)
+	if (rc != AGENT_OK)
 		goto out;
 	len = cut_newline(buf, len);
-	rc = CRYPTO_EKEY;
+	rc = AGENT_EKEY;
 	if (len == 0) {
-		key_seterr(err, "passphrase file '%s' is empty", path);
+		agent_fail(err, AGENT_EKEY, "passphrase file '%s' is empty",
+			   path);
 		goto out;
 	}
 	if (len > CRYPTO_PASSPHRASE_MAX) {
-		key_seterr(err, "passphrase file '%s' is longer than %d bytes",
-			   path, CRYPTO_PASSPHRASE_MAX);
+		agent_fail(err, AGENT_EKEY,
+			   "passphrase file '%s' is longer than %d bytes", path,
+			   CRYPTO_PASSPHRASE_MAX);
 		goto out;
 	}
 	rc = crypto_key_from_passphrase(out, buf, len, scrypt, err);
@@ -466,7 +432,7 @@ static int write_all(int fd, const char *p, size_t len)
 }
 
 int crypto_keygen(uint8_t id[CRYPTO_KEY_ID_LEN], const char *path,
-		  struct crypto_error *err)
+		  struct agent_error *err)
 {
 	uint8_t key[CRYPTO_KEY_LEN];
 	char text[2 * CRYPTO_KEY_LEN + 2];
@@ -475,11 +441,11 @@ int crypto_keygen(uint8_t id[CRYPTO_KEY_ID_LEN], const char *path,
 
 	/* The key first: if there is no randomness, there is no file. */
 	if (RAND_bytes(key, sizeof(key)) != 1) {
-		rc = key_openssl_fail(err, "random key (RAND_bytes)");
+		rc = openssl_fail(err, "random key (RAND_bytes)");
 		goto out;
 	}
 	if (key_id_of(id, key) != 0) {
-		rc = key_openssl_fail(err, "key id (SHA-256)");
+		rc = openssl_fail(err, "key id (SHA-256)");
 		goto out;
 	}
 	hex_encode(text, key, sizeof(key));
@@ -493,15 +459,15 @@ int crypto_keygen(uint8_t id[CRYPTO_KEY_ID_LEN], const char *path,
 		  0600);
 	if (fd < 0) {
 		if (errno == EEXIST) {
-			key_seterr(err,
+			agent_fail(err, AGENT_EEXIST,
 				   "key file '%s' already exists; not "
 				   "overwriting it",
 				   path);
-			rc = CRYPTO_EEXIST;
+			rc = AGENT_EEXIST;
 		} else {
-			key_seterr(err, "cannot create key file '%s': %s", path,
-				   strerror(errno));
-			rc = CRYPTO_EIO;
+			rc = agent_fail(err, AGENT_EIO,
+					"cannot create key file '%s': %s", path,
+					strerror(errno));
 		}
 		goto out;
 	}
@@ -510,24 +476,24 @@ int crypto_keygen(uint8_t id[CRYPTO_KEY_ID_LEN], const char *path,
 	if (fchmod(fd, 0600) != 0 ||
 	    write_all(fd, text, 2 * CRYPTO_KEY_LEN + 1) != 0 ||
 	    fsync(fd) != 0) {
-		key_seterr(err, "cannot write key file '%s': %s", path,
-			   strerror(errno));
-		rc = CRYPTO_EIO;
+		rc = agent_fail(err, AGENT_EIO,
+				"cannot write key file '%s': %s", path,
+				strerror(errno));
 		goto out;
 	}
 	rc = close(fd);
 	fd = -1;
 	if (rc != 0) {
-		key_seterr(err, "cannot write key file '%s': %s", path,
-			   strerror(errno));
-		rc = CRYPTO_EIO;
+		rc = agent_fail(err, AGENT_EIO,
+				"cannot write key file '%s': %s", path,
+				strerror(errno));
 		goto out;
 	}
-	rc = CRYPTO_OK;
+	rc = AGENT_OK;
 out:
 	if (fd >= 0)
 		close(fd);
-	if (rc != CRYPTO_OK && created)
+	if (rc != AGENT_OK && created)
 		unlink(path);
 	OPENSSL_cleanse(key, sizeof(key));
 	OPENSSL_cleanse(text, sizeof(text));
@@ -714,19 +680,19 @@ static int file_new(struct crypto_file **out, const uint8_t *master,
 	f->segment_size = segment_size;
 	if (hkdf_derive(key, master, file_salt, hkdf_info,
 			sizeof(hkdf_info) - 1) != 0) {
-		rc = stream_openssl_fail(err, "segment key (HKDF-SHA256)");
+		rc = openssl_fail(err, "segment key (HKDF-SHA256)");
 		goto out;
 	}
 	if (encrypt && hkdf_derive(f->mac_key, master, file_salt, mac_info,
 				   sizeof(mac_info) - 1) != 0) {
-		rc = stream_openssl_fail(err, "manifest MAC key (HKDF-SHA256)");
+		rc = openssl_fail(err, "manifest MAC key (HKDF-SHA256)");
 		goto out;
 	}
 	f->ctx = EVP_CIPHER_CTX_new();
 	if (f->ctx == NULL ||
 	    EVP_CipherInit_ex(f->ctx, EVP_aes_256_gcm(), NULL, key, NULL,
 			      encrypt ? 1 : 0) != 1) {
-		rc = stream_openssl_fail(err, "AES-256-GCM setup");
+		rc = openssl_fail(err, "AES-256-GCM setup");
 		goto out;
 	}
 	*out = f;
@@ -766,7 +732,7 @@ int crypto_file_new_encrypt(struct crypto_file **out,
 	if (test_file_salt != NULL)
 		memcpy(h.file_salt, test_file_salt, CRYPTO_FILE_SALT_LEN);
 	else if (RAND_bytes(h.file_salt, CRYPTO_FILE_SALT_LEN) != 1) {
-		rc = stream_openssl_fail(err, "file salt (RAND_bytes)");
+		rc = openssl_fail(err, "file salt (RAND_bytes)");
 		goto out;
 	}
 
@@ -784,16 +750,15 @@ int crypto_file_new_encrypt(struct crypto_file **out,
 			       CRYPTO_SCRYPT_SALT_LEN);
 		else if (RAND_bytes(h.scrypt_salt, CRYPTO_SCRYPT_SALT_LEN) !=
 			 1) {
-			rc = stream_openssl_fail(err,
-						 "scrypt salt (RAND_bytes)");
+			rc = openssl_fail(err, "scrypt salt (RAND_bytes)");
 			goto out;
 		}
 		if (scrypt_derive(master, key, &h.scrypt, h.scrypt_salt) != 0) {
-			rc = stream_openssl_fail(err, "scrypt");
+			rc = openssl_fail(err, "scrypt");
 			goto out;
 		}
 		if (key_id_of(h.key_id, master) != 0) {
-			rc = stream_openssl_fail(err, "key id (SHA-256)");
+			rc = openssl_fail(err, "key id (SHA-256)");
 			goto out;
 		}
 	}
@@ -805,7 +770,7 @@ int crypto_file_new_encrypt(struct crypto_file **out,
 	nonce_for(nonce, 0, FLAG_HEADER);
 	if (gcm(f, nonce, header, CRYPTO_HEADER_AUTH_LEN, NULL, 0,
 		header + H_TAG) != 0) {
-		rc = stream_openssl_fail(err, "header tag (AES-256-GCM)");
+		rc = openssl_fail(err, "header tag (AES-256-GCM)");
 		goto out;
 	}
 	*out = f;
@@ -850,10 +815,10 @@ static int master_for_header(uint8_t master[CRYPTO_KEY_LEN],
 			return agent_fail(err, AGENT_EFORMAT,
 					  "corrupt header: %s", why);
 		if (scrypt_derive(master, key, &h->scrypt, h->scrypt_salt) != 0)
-			return stream_openssl_fail(err, "scrypt");
+			return openssl_fail(err, "scrypt");
 		if (key_id_of(id, master) != 0) {
 			OPENSSL_cleanse(master, CRYPTO_KEY_LEN);
-			return stream_openssl_fail(err, "key id (SHA-256)");
+			return openssl_fail(err, "key id (SHA-256)");
 		}
 	}
 	if (memcmp(id, h->key_id, CRYPTO_KEY_ID_LEN) == 0)
@@ -891,7 +856,7 @@ int crypto_file_new_decrypt(struct crypto_file **out,
 	memcpy(tag, h->tag, CRYPTO_TAG_LEN);
 	r = gcm(f, nonce, raw, CRYPTO_HEADER_AUTH_LEN, NULL, 0, tag);
 	if (r < 0) {
-		rc = stream_openssl_fail(err, "header tag (AES-256-GCM)");
+		rc = openssl_fail(err, "header tag (AES-256-GCM)");
 		goto out;
 	}
 	if (r > 0) {
@@ -922,7 +887,7 @@ int crypto_file_seal(struct crypto_file *f, uint64_t index, bool last,
 				  (unsigned long)f->segment_size);
 	nonce_for(nonce, index, last ? FLAG_LAST : FLAG_SEGMENT);
 	if (gcm(f, nonce, NULL, 0, buf, len, tag) != 0)
-		return stream_openssl_fail(err, "encrypt (AES-256-GCM)");
+		return openssl_fail(err, "encrypt (AES-256-GCM)");
 	return AGENT_OK;
 }
 
@@ -943,7 +908,7 @@ int crypto_file_open(struct crypto_file *f, uint64_t index, bool last,
 	memcpy(t, tag, CRYPTO_TAG_LEN);
 	r = gcm(f, nonce, NULL, 0, buf, len, t);
 	if (r < 0)
-		return stream_openssl_fail(err, "decrypt (AES-256-GCM)");
+		return openssl_fail(err, "decrypt (AES-256-GCM)");
 	if (r > 0)
 		return agent_fail(err, AGENT_EAUTH,
 				  "segment %llu failed authentication: %s",
@@ -964,7 +929,7 @@ int crypto_manifest_key(uint8_t out[CRYPTO_KEY_LEN],
 	rc = master_for_header(master, h, key, err);
 	if (rc == AGENT_OK && hkdf_derive(out, master, h->file_salt, mac_info,
 					  sizeof(mac_info) - 1) != 0)
-		rc = stream_openssl_fail(err, "manifest MAC key (HKDF-SHA256)");
+		rc = openssl_fail(err, "manifest MAC key (HKDF-SHA256)");
 	OPENSSL_cleanse(master, sizeof(master));
 	if (rc != AGENT_OK)
 		OPENSSL_cleanse(out, CRYPTO_KEY_LEN);
@@ -991,7 +956,7 @@ int crypto_manifest_mac(uint8_t tag[CRYPTO_MAC_LEN],
 	    EVP_MAC_update(ctx, msg, len) != 1 ||
 	    EVP_MAC_final(ctx, tag, &n, CRYPTO_MAC_LEN) != 1 ||
 	    n != CRYPTO_MAC_LEN)
-		rc = stream_openssl_fail(err, "manifest MAC (HMAC-SHA256)");
+		rc = openssl_fail(err, "manifest MAC (HMAC-SHA256)");
 	EVP_MAC_CTX_free(ctx); /* cleanses the key */
 	EVP_MAC_free(mac);
 	return rc;

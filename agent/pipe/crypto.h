@@ -93,51 +93,43 @@ struct crypto_key {
 	struct crypto_scrypt scrypt;
 };
 
-/* Errors of the key functions. The stages and the format functions use
- * struct agent_error and the STREAM_* codes instead. */
-enum crypto_code {
-	CRYPTO_OK = 0,
-	CRYPTO_EIO,    /* a file cannot be opened, read or written */
-	CRYPTO_EKEY,   /* a key or passphrase file is unusable: its mode,
-			   its type or its contents; or bad scrypt costs */
-	CRYPTO_EEXIST, /* keygen: the file exists; it is left alone */
-	CRYPTO_ENOMEM,
-	CRYPTO_ELIB, /* OpenSSL failed (its reason is in the message) */
-};
-
-struct crypto_error {
-	char msg[512];
-};
+/*
+ * Errors of the key functions (struct agent_error): AGENT_EKEY, a key or
+ * passphrase file that is unusable (missing, unreadable, its mode, owner,
+ * type or contents) or bad scrypt costs; AGENT_EEXIST, keygen's file
+ * exists and is left alone; AGENT_EIO, keygen cannot write its file, or
+ * OpenSSL failed (its reason is in the message).
+ */
 
 /*
  * Load the key file PATH: exactly 64 hexadecimal digits (either case),
  * optionally followed by one "\n" or "\r\n". The file must be a regular
- * file with mode & 077 == 0 (CRYPTO_EKEY with a `chmod 600` hint). Sets
+ * file with mode & 077 == 0 (AGENT_EKEY with a `chmod 600` hint). Sets
  * OUT's source, key and id. OUT is wiped first and on failure.
  */
 int crypto_key_load_file(struct crypto_key *out, const char *path,
-			 struct crypto_error *err);
+			 struct agent_error *err);
 
 /*
  * Load the passphrase file PATH: its bytes, less one trailing "\n" or
  * "\r\n"; 1..CRYPTO_PASSPHRASE_MAX bytes. Same mode rule as a key file.
  * SCRYPT is the cost of files encrypted with it (NULL: the default); it
- * must be within the limits (CRYPTO_EKEY). OUT is wiped first and on
+ * must be within the limits (AGENT_EKEY). OUT is wiped first and on
  * failure.
  */
 int crypto_key_load_passphrase(struct crypto_key *out, const char *path,
 			       const struct crypto_scrypt *scrypt,
-			       struct crypto_error *err);
+			       struct agent_error *err);
 
 /* A key from its 32 bytes (tests, and the loaders): computes its id. */
 int crypto_key_from_bytes(struct crypto_key *out,
 			  const uint8_t key[CRYPTO_KEY_LEN],
-			  struct crypto_error *err);
+			  struct agent_error *err);
 
 /* A passphrase from its bytes (tests, and the loader); SCRYPT as above. */
 int crypto_key_from_passphrase(struct crypto_key *out, const void *passphrase,
 			       size_t len, const struct crypto_scrypt *scrypt,
-			       struct crypto_error *err);
+			       struct agent_error *err);
 
 /* Wipe K (OPENSSL_cleanse of the whole struct). NULL is fine. */
 void crypto_key_dispose(struct crypto_key *k);
@@ -146,11 +138,11 @@ void crypto_key_dispose(struct crypto_key *k);
  * Generate a random key (RAND_bytes) and write it to PATH as 64 lowercase
  * hex digits and a newline, in a file created with O_EXCL and mode 0600,
  * then fsync'd. An existing PATH (a symlink included) is never touched:
- * CRYPTO_EEXIST. On any other failure the half-written file is removed.
+ * AGENT_EEXIST. On any other failure the half-written file is removed.
  * ID receives the new key's id.
  */
 int crypto_keygen(uint8_t id[CRYPTO_KEY_ID_LEN], const char *path,
-		  struct crypto_error *err);
+		  struct agent_error *err);
 
 /* ID as 16 lowercase hex digits, NUL-terminated. */
 void crypto_key_id_hex(char out[CRYPTO_KEY_ID_HEX_SIZE],

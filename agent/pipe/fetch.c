@@ -15,6 +15,7 @@
 #include "agent/ops/log.h"
 #include "agent/proc/source.h"
 #include "agent/pipe/stages.h"
+#include "agent/repo/storage.h"
 #include "common/clock.h"
 #include "retention/retention.h"
 
@@ -33,9 +34,7 @@ int fetch_resolve(char **key, s3_client *s3, const char *prefix,
 		if (trust_find_latest(key, s3, t, prefix, type, database,
 				      &serr) == S3_OK)
 			return AGENT_OK;
-		return agent_fail(
-			err, serr.code == S3_ENOMEM ? AGENT_ENOMEM : AGENT_EIO,
-			"%s", serr.msg);
+		return storage_error(err, &serr, NULL);
 	}
 	/* The key as `offsite list` shows it, or without the prefix. */
 	if (retention_key_parse(&k, prefix, target) == RETENTION_OK) {
@@ -85,8 +84,7 @@ static int no_manifest(s3_client *s3, const char *key, struct agent_error *err)
 	if (rc == S3_ENOTFOUND)
 		return agent_fail(err, AGENT_EIO, "no such backup");
 	if (rc != S3_OK)
-		return agent_fail(err, AGENT_EIO, "cannot read the backup: %s",
-				  serr.msg);
+		return storage_error(err, &serr, "cannot read the backup");
 	return agent_fail(err, AGENT_ECORRUPT,
 			  "no manifest: not a complete backup (its upload "
 			  "did not finish, or the manifest was deleted)");
@@ -129,9 +127,8 @@ static int check_header(struct fetch_backup *b, s3_client *s3,
 				"the backup object is empty (its manifest "
 				"covers a header)");
 	else if (src != S3_OK)
-		rc = agent_fail(err, AGENT_EIO,
-				"cannot read the backup's header: %s",
-				serr.msg);
+		rc = storage_error(err, &serr,
+				   "cannot read the backup's header");
 	else if (h.len != CRYPTO_HEADER_LEN ||
 		 memcmp(h.buf, b->m.header, CRYPTO_HEADER_LEN) != 0)
 		rc = agent_fail(err, AGENT_EAUTH,
@@ -174,8 +171,7 @@ int fetch_open(struct fetch_backup *b, s3_client *s3, const char *key,
 		goto out;
 	}
 	if (src != S3_OK) {
-		rc = agent_fail(err, AGENT_EIO, "cannot read the manifest: %s",
-				serr.msg);
+		rc = storage_error(err, &serr, "cannot read the manifest");
 		goto out;
 	}
 	if (manifest_parse(&b->m, &b->store, text, len, why, sizeof(why))) {
@@ -492,7 +488,7 @@ static int get_failed(int src, const s3_error *serr, struct agent_error *err)
 				  "the backup changed after it was checked "
 				  "(another object under its key): %s",
 				  serr->msg);
-	return agent_fail(err, AGENT_EIO, "download failed: %s", serr->msg);
+	return storage_error(err, serr, "download failed");
 }
 
 /* One pass: RECORD for a check pass, MATCH for a load pass, or neither. */
@@ -667,22 +663,19 @@ int fetch_load(struct fetch_result *res, s3_client *s3,
 int fetch_load_key(struct crypto_key *key, bool *have, const conf *c,
 		   struct agent_error *err)
 {
-	struct crypto_error cerr = {{0}};
 	int rc;
 
 	*have = false;
 	if (c->encryption.key_file != NULL)
-		rc = crypto_key_load_file(key, c->encryption.key_file, &cerr);
+		rc = crypto_key_load_file(key, c->encryption.key_file, err);
 	else if (c->encryption.passphrase_file != NULL)
 		/* The scrypt cost is each file's; the default fills the key. */
 		rc = crypto_key_load_passphrase(
-			key, c->encryption.passphrase_file, NULL, &cerr);
+			key, c->encryption.passphrase_file, NULL, err);
 	else
 		return 0;
-	if (rc != CRYPTO_OK) {
-		agent_fail(err, AGENT_EIO, "%s", cerr.msg);
+	if (rc != AGENT_OK)
 		return -1;
-	}
 	*have = true;
 	return 0;
 }

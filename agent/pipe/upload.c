@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "agent/ops/log.h"
+#include "agent/repo/storage.h"
 
 /* ---- part sizes ---- */
 
@@ -168,7 +169,7 @@ static void *worker(void *arg)
 				 p->number, p->len);
 		} else if (!u->failed) {
 			u->failed = true;
-			agent_fail(u->base.err, AGENT_EIO, "%s", err.msg);
+			storage_error(u->base.err, &err, NULL);
 		}
 		u->in_flight--;
 		pthread_cond_broadcast(&u->cond);
@@ -183,7 +184,7 @@ static void *worker(void *arg)
 
 static int fail_s3(struct upload *u, const s3_error *err)
 {
-	return agent_fail(u->base.err, AGENT_EIO, "%s", err->msg);
+	return storage_error(u->base.err, err, NULL);
 }
 
 /* Create the multipart upload and start the workers. */
@@ -485,7 +486,7 @@ int upload_new(struct stream **out, struct agent_error *err,
 	if (o->client_new(&u->control, o->client_ctx, o->cancelled,
 			  o->cancelled_ctx, &serr) != S3_OK) {
 		upload_free(&u->base);
-		return agent_fail(err, AGENT_EIO, "%s", serr.msg);
+		return storage_error(err, &serr, NULL);
 	}
 	*out = &u->base;
 	return AGENT_OK;

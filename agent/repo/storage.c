@@ -4,6 +4,7 @@
  */
 #include "agent/repo/storage.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -122,4 +123,19 @@ int storage_open(s3_client **out, const conf *c, s3_error *err)
 		rc = storage_client(out, &st, NULL, NULL, err);
 	storage_dispose(&st);
 	return rc;
+}
+
+int storage_error(struct agent_error *err, const s3_error *serr,
+		  const char *fmt, ...)
+{
+	char context[AGENT_ERROR_MAX];
+	int code = serr->code == S3_ENOMEM ? AGENT_ENOMEM : AGENT_EIO;
+	va_list ap;
+
+	if (fmt == NULL)
+		return agent_fail(err, code, "%s", serr->msg);
+	va_start(ap, fmt);
+	vsnprintf(context, sizeof(context), fmt, ap);
+	va_end(ap);
+	return agent_fail(err, code, "%s: %s", context, serr->msg);
 }

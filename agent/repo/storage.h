@@ -4,6 +4,7 @@
 #ifndef OFFSITE_AGENT_STORAGE_H
 #define OFFSITE_AGENT_STORAGE_H
 
+#include "agent/error.h"
 #include "conf/conf.h"
 #include "s3/s3.h"
 
@@ -43,5 +44,17 @@ int storage_client(s3_client **out, struct storage *st,
 /* storage_init + storage_client + storage_dispose, for one client
  * (cancelled by stop_cancelled()). */
 int storage_open(s3_client **out, const conf *c, s3_error *err);
+
+/*
+ * The one place an s3 error becomes the agent's: ERR gets SERR's message
+ * whole, after the context FMT formats and ": " when FMT is not NULL
+ * ("cannot read the manifest: ..."). The code is AGENT_ENOMEM for
+ * S3_ENOMEM, else AGENT_EIO: a caller that gives a 404, a stop or a bad
+ * answer another meaning (a corrupt backup, a cancelled run) tests
+ * SERR->code first and says so itself. Returns the code; the first error
+ * wins, as with agent_fail().
+ */
+int storage_error(struct agent_error *err, const s3_error *serr,
+		  const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 #endif

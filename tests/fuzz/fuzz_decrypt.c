@@ -26,12 +26,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static const size_t steps[] = {1, 7, 64, 4096};
 	size_t step = steps[size % 4];
 	struct crypto_key key;
-	struct crypto_error cerr;
+	struct agent_error cerr = {0};
 	struct agent_error err = {0};
 	struct stream *sink = NULL, *dec = NULL;
 	int rc;
 
-	if (crypto_key_from_bytes(&key, vector_key, &cerr) != CRYPTO_OK)
+	if (crypto_key_from_bytes(&key, vector_key, &cerr) != AGENT_OK)
 		abort();
 	if (stage_hash_new(&sink, NULL, &err) != AGENT_OK ||
 	    stage_decrypt_new(&dec, sink, &err, &key) != AGENT_OK)

@@ -95,7 +95,7 @@ static int decrypt(const struct crypto_key *key, const uint8_t *file,
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct crypto_key key;
-	struct crypto_error cerr;
+	struct agent_error cerr = {0};
 	uint8_t *file = NULL;
 	size_t len, at;
 	uint8_t v;
@@ -104,7 +104,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size < HEAD)
 		return 0;
-	if (crypto_key_from_bytes(&key, vector_key, &cerr) != CRYPTO_OK)
+	if (crypto_key_from_bytes(&key, vector_key, &cerr) != AGENT_OK)
 		abort();
 	encrypt(&file, &len, &key, 1 + data[0] % 64, data + HEAD, size - HEAD);
 	at = ((size_t)data[2] << 8 | data[3]) % len;

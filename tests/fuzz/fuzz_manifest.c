@@ -24,7 +24,7 @@ static void same(const char *a, const char *b)
 static void check(const struct manifest *m)
 {
 	uint8_t raw[CRYPTO_KEY_LEN];
-	struct crypto_error cerr;
+	struct agent_error cerr = {0};
 	struct agent_error err = {0};
 	struct crypto_key k;
 	bool authentic = false;
@@ -32,7 +32,7 @@ static void check(const struct manifest *m)
 
 	for (int i = 0; i < CRYPTO_KEY_LEN; i++)
 		raw[i] = (uint8_t)i;
-	if (crypto_key_from_bytes(&k, raw, &cerr) != CRYPTO_OK)
+	if (crypto_key_from_bytes(&k, raw, &cerr) != AGENT_OK)
 		abort();
 	rc = manifest_check(m, m->key, &k, &authentic, &err);
 	if (authentic && (rc != AGENT_OK || !m->has_mac))

@@ -234,7 +234,7 @@ static void test_encrypted_put_signed(void **state)
 {
 	struct fixture *f = *state;
 	struct crypto_key key;
-	struct crypto_error kerr;
+	struct agent_error kerr = {0};
 	uint8_t raw[CRYPTO_KEY_LEN];
 	struct backup_options o = {0};
 	struct backup_result res;
@@ -245,7 +245,7 @@ static void test_encrypted_put_signed(void **state)
 	bool authentic = false;
 
 	memset(raw, 7, sizeof(raw));
-	assert_int_equal(crypto_key_from_bytes(&key, raw, &kerr), CRYPTO_OK);
+	assert_int_equal(crypto_key_from_bytes(&key, raw, &kerr), AGENT_OK);
 	o.crypto_key = &key;
 	o.key = KEY ".enc";
 	assert_int_equal(run(f, &o, &res, &err), AGENT_OK);

@@ -162,27 +162,35 @@ static int feed(struct stream *stage, const uint8_t *data, size_t len,
 	return stream_finish(stage);
 }
 
+/* ERR, cleared for the next call: the first error of a run wins. */
+static struct agent_error *fresh(struct agent_error *err)
+{
+	memset(err, 0, sizeof(*err));
+	return err;
+}
+
 static struct crypto_key raw_key(uint8_t first)
 {
-	struct crypto_error cerr = {{0}};
+	struct agent_error cerr = {0};
 	struct crypto_key k = {0};
 	uint8_t bytes[CRYPTO_KEY_LEN];
 	int i;
 
 	for (i = 0; i < CRYPTO_KEY_LEN; i++)
 		bytes[i] = (uint8_t)(first + i);
-	assert_int_equal(crypto_key_from_bytes(&k, bytes, &cerr), CRYPTO_OK);
+	assert_int_equal(crypto_key_from_bytes(&k, bytes, fresh(&cerr)),
+			 AGENT_OK);
 	return k;
 }
 
 static struct crypto_key pass_key(const char *pass)
 {
-	struct crypto_error cerr = {{0}};
+	struct agent_error cerr = {0};
 	struct crypto_key k = {0};
 
 	assert_int_equal(crypto_key_from_passphrase(&k, pass, strlen(pass),
-						    &test_cost, &cerr),
-			 CRYPTO_OK);
+						    &test_cost, fresh(&cerr)),
+			 AGENT_OK);
 	return k;
 }
 
@@ -857,7 +865,7 @@ static void test_scrypt_check(void **state)
 				   CRYPTO_SCRYPT_DEFAULT_R,
 				   CRYPTO_SCRYPT_DEFAULT_P};
 	struct crypto_scrypt big = {19, 8, 1};
-	struct crypto_error cerr = {{0}};
+	struct agent_error cerr = {0};
 	struct crypto_key k;
 	char why[256];
 
@@ -867,8 +875,9 @@ static void test_scrypt_check(void **state)
 	assert_string_equal(why, "scrypt cost N=2^19, r=8 needs 512 MiB of "
 				 "memory; at most 256 MiB");
 	/* The writer keeps to the reader's limits. */
-	assert_int_equal(crypto_key_from_passphrase(&k, "x", 1, &big, &cerr),
-			 CRYPTO_EKEY);
+	assert_int_equal(
+		crypto_key_from_passphrase(&k, "x", 1, &big, fresh(&cerr)),
+		AGENT_EKEY);
 	assert_string_equal(cerr.msg, why);
 }
 
@@ -979,14 +988,14 @@ static const char *write_file(const char *name, const void *data, size_t len,
  * error. */
 static void expect_key_file(const char *name, const char *text, int code)
 {
-	struct crypto_error cerr = {{0}};
+	struct agent_error cerr = {0};
 	struct crypto_key k;
 	const char *path;
 	char msg[1024];
 
 	path = write_file(name, text, strlen(text), 0600);
-	assert_int_equal(crypto_key_load_file(&k, path, &cerr), code);
-	if (code == CRYPTO_OK) {
+	assert_int_equal(crypto_key_load_file(&k, path, fresh(&cerr)), code);
+	if (code == AGENT_OK) {
 		struct crypto_key want = raw_key(0x00);
 
 		assert_int_equal(k.source, CRYPTO_SOURCE_KEY);
@@ -1008,36 +1017,36 @@ static void test_key_file(void **state)
 	uint8_t raw[32] = {0};
 
 	(void)state;
-	expect_key_file("k1", V1_KEY_HEX, CRYPTO_OK);
-	expect_key_file("k2", V1_KEY_HEX "\n", CRYPTO_OK);
-	expect_key_file("k3", V1_KEY_HEX "\r\n", CRYPTO_OK);
+	expect_key_file("k1", V1_KEY_HEX, AGENT_OK);
+	expect_key_file("k2", V1_KEY_HEX "\n", AGENT_OK);
+	expect_key_file("k3", V1_KEY_HEX "\r\n", AGENT_OK);
 	expect_key_file("k4",
 			"000102030405060708090A0B0C0D0E0F"
 			"101112131415161718191A1B1C1D1E1F\n",
-			CRYPTO_OK);
-	expect_key_file("k5", V1_KEY_HEX "\n\n", CRYPTO_EKEY);
-	expect_key_file("k6", V1_KEY_HEX "00", CRYPTO_EKEY);
-	expect_key_file("k7", "0001", CRYPTO_EKEY);
-	expect_key_file("k8", "", CRYPTO_EKEY);
+			AGENT_OK);
+	expect_key_file("k5", V1_KEY_HEX "\n\n", AGENT_EKEY);
+	expect_key_file("k6", V1_KEY_HEX "00", AGENT_EKEY);
+	expect_key_file("k7", "0001", AGENT_EKEY);
+	expect_key_file("k8", "", AGENT_EKEY);
 	expect_key_file("k9",
 			"g00102030405060708090a0b0c0d0e0f"
 			"101112131415161718191a1b1c1d1e1",
-			CRYPTO_EKEY);
-	expect_key_file("k10", " " V1_KEY_HEX, CRYPTO_EKEY);
+			AGENT_EKEY);
+	expect_key_file("k10", " " V1_KEY_HEX, AGENT_EKEY);
 	/* 32 raw bytes are not a key file. */
 	{
-		struct crypto_error cerr = {{0}};
+		struct agent_error cerr = {0};
 		struct crypto_key k;
 		const char *path = write_file("raw", raw, sizeof(raw), 0600);
 
-		assert_int_equal(crypto_key_load_file(&k, path, &cerr),
-				 CRYPTO_EKEY);
+		assert_int_equal(crypto_key_load_file(&k, path, fresh(&cerr)),
+				 AGENT_EKEY);
 	}
 }
 
 static void test_key_file_mode(void **state)
 {
-	struct crypto_error cerr = {{0}};
+	struct agent_error cerr = {0};
 	struct crypto_key k;
 	const char *path;
 	char msg[1024];
@@ -1045,31 +1054,36 @@ static void test_key_file_mode(void **state)
 	(void)state;
 	path = write_file("open", V1_KEY_HEX "\n", strlen(V1_KEY_HEX) + 1,
 			  0644);
-	assert_int_equal(crypto_key_load_file(&k, path, &cerr), CRYPTO_EKEY);
+	assert_int_equal(crypto_key_load_file(&k, path, fresh(&cerr)),
+			 AGENT_EKEY);
 	snprintf(msg, sizeof(msg),
 		 "key file '%s': permissions 0644 are too open; it must be "
 		 "readable by its owner only (chmod 600 %s)",
 		 path, path);
 	assert_string_equal(cerr.msg, msg);
 	assert_int_equal(chmod(path, 0640), 0);
-	assert_int_equal(crypto_key_load_file(&k, path, &cerr), CRYPTO_EKEY);
+	assert_int_equal(crypto_key_load_file(&k, path, fresh(&cerr)),
+			 AGENT_EKEY);
 	assert_int_equal(chmod(path, 0400), 0);
-	assert_int_equal(crypto_key_load_file(&k, path, &cerr), CRYPTO_OK);
+	assert_int_equal(crypto_key_load_file(&k, path, fresh(&cerr)),
+			 AGENT_OK);
 	crypto_key_dispose(&k);
 
-	assert_int_equal(crypto_key_load_file(&k, tmpdir, &cerr), CRYPTO_EKEY);
+	assert_int_equal(crypto_key_load_file(&k, tmpdir, fresh(&cerr)),
+			 AGENT_EKEY);
 	snprintf(msg, sizeof(msg), "key file '%s' is not a regular file",
 		 tmpdir);
 	assert_string_equal(cerr.msg, msg);
 
 	snprintf(msg, sizeof(msg), "%s/missing", tmpdir);
-	assert_int_equal(crypto_key_load_file(&k, msg, &cerr), CRYPTO_EIO);
+	assert_int_equal(crypto_key_load_file(&k, msg, fresh(&cerr)),
+			 AGENT_EKEY);
 	assert_non_null(strstr(cerr.msg, "No such file or directory"));
 }
 
 static void test_passphrase_file(void **state)
 {
-	struct crypto_error cerr = {{0}};
+	struct agent_error cerr = {0};
 	struct crypto_key k;
 	const char *path;
 	char big[CRYPTO_PASSPHRASE_MAX + 2];
@@ -1077,8 +1091,9 @@ static void test_passphrase_file(void **state)
 
 	(void)state;
 	path = write_file("p1", "a b c \n", 7, 0600);
-	assert_int_equal(crypto_key_load_passphrase(&k, path, NULL, &cerr),
-			 CRYPTO_OK);
+	assert_int_equal(
+		crypto_key_load_passphrase(&k, path, NULL, fresh(&cerr)),
+		AGENT_OK);
 	assert_int_equal(k.source, CRYPTO_SOURCE_PASSPHRASE);
 	assert_int_equal(k.passphrase_len, 6); /* blanks kept, "\n" cut */
 	assert_memory_equal(k.passphrase, "a b c ", 6);
@@ -1088,31 +1103,35 @@ static void test_passphrase_file(void **state)
 
 	path = write_file("p2", "pw\r\n", 4, 0600);
 	assert_int_equal(
-		crypto_key_load_passphrase(&k, path, &test_cost, &cerr),
-		CRYPTO_OK);
+		crypto_key_load_passphrase(&k, path, &test_cost, fresh(&cerr)),
+		AGENT_OK);
 	assert_int_equal(k.passphrase_len, 2);
 	assert_int_equal(k.scrypt.log2_n, 10);
 
 	path = write_file("p3", "\n", 1, 0600);
-	assert_int_equal(crypto_key_load_passphrase(&k, path, NULL, &cerr),
-			 CRYPTO_EKEY);
+	assert_int_equal(
+		crypto_key_load_passphrase(&k, path, NULL, fresh(&cerr)),
+		AGENT_EKEY);
 	snprintf(msg, sizeof(msg), "passphrase file '%s' is empty", path);
 	assert_string_equal(cerr.msg, msg);
 
 	memset(big, 'x', sizeof(big));
 	path = write_file("p4", big, CRYPTO_PASSPHRASE_MAX, 0600);
-	assert_int_equal(crypto_key_load_passphrase(&k, path, NULL, &cerr),
-			 CRYPTO_OK);
+	assert_int_equal(
+		crypto_key_load_passphrase(&k, path, NULL, fresh(&cerr)),
+		AGENT_OK);
 	path = write_file("p5", big, CRYPTO_PASSPHRASE_MAX + 1, 0600);
-	assert_int_equal(crypto_key_load_passphrase(&k, path, NULL, &cerr),
-			 CRYPTO_EKEY);
+	assert_int_equal(
+		crypto_key_load_passphrase(&k, path, NULL, fresh(&cerr)),
+		AGENT_EKEY);
 	snprintf(msg, sizeof(msg),
 		 "passphrase file '%s' is longer than 1024 bytes", path);
 	assert_string_equal(cerr.msg, msg);
 
 	path = write_file("p6", "pw\n", 3, 0604);
-	assert_int_equal(crypto_key_load_passphrase(&k, path, NULL, &cerr),
-			 CRYPTO_EKEY);
+	assert_int_equal(
+		crypto_key_load_passphrase(&k, path, NULL, fresh(&cerr)),
+		AGENT_EKEY);
 	snprintf(msg, sizeof(msg),
 		 "passphrase file '%s': permissions 0604 are too open; it "
 		 "must be readable by its owner only (chmod 600 %s)",
@@ -1123,7 +1142,7 @@ static void test_passphrase_file(void **state)
 
 static void test_keygen(void **state)
 {
-	struct crypto_error cerr = {{0}};
+	struct agent_error cerr = {0};
 	struct crypto_key k, k2;
 	uint8_t id[CRYPTO_KEY_ID_LEN], id2[CRYPTO_KEY_ID_LEN];
 	char path[512], path2[512], text[100], msg[1024];
@@ -1135,7 +1154,7 @@ static void test_keygen(void **state)
 	(void)state;
 	snprintf(path, sizeof(path), "%s/new.key", tmpdir);
 	old = umask(0); /* 0600 even when the umask would allow more */
-	assert_int_equal(crypto_keygen(id, path, &cerr), CRYPTO_OK);
+	assert_int_equal(crypto_keygen(id, path, fresh(&cerr)), AGENT_OK);
 	umask(old);
 	assert_int_equal(stat(path, &st), 0);
 	assert_int_equal(st.st_mode & 07777, 0600);
@@ -1146,32 +1165,34 @@ static void test_keygen(void **state)
 	assert_int_equal(n, 65);
 	assert_int_equal(text[64], '\n');
 	assert_int_equal(strspn(text, "0123456789abcdef"), 64);
-	assert_int_equal(crypto_key_load_file(&k, path, &cerr), CRYPTO_OK);
+	assert_int_equal(crypto_key_load_file(&k, path, fresh(&cerr)),
+			 AGENT_OK);
 	assert_memory_equal(k.id, id, CRYPTO_KEY_ID_LEN);
 
 	/* Never overwritten. */
-	assert_int_equal(crypto_keygen(id2, path, &cerr), CRYPTO_EEXIST);
+	assert_int_equal(crypto_keygen(id2, path, fresh(&cerr)), AGENT_EEXIST);
 	snprintf(msg, sizeof(msg),
 		 "key file '%s' already exists; not overwriting it", path);
 	assert_string_equal(cerr.msg, msg);
-	assert_int_equal(crypto_key_load_file(&k2, path, &cerr), CRYPTO_OK);
+	assert_int_equal(crypto_key_load_file(&k2, path, fresh(&cerr)),
+			 AGENT_OK);
 	assert_memory_equal(k2.key, k.key, CRYPTO_KEY_LEN);
 
 	/* Nor through a dangling symlink. */
 	snprintf(path2, sizeof(path2), "%s/link.key", tmpdir);
 	snprintf(msg, sizeof(msg), "%s/target.key", tmpdir);
 	assert_int_equal(symlink(msg, path2), 0);
-	assert_int_equal(crypto_keygen(id2, path2, &cerr), CRYPTO_EEXIST);
+	assert_int_equal(crypto_keygen(id2, path2, fresh(&cerr)), AGENT_EEXIST);
 	assert_int_equal(access(msg, F_OK), -1);
 
 	/* Two keys differ. */
 	snprintf(path2, sizeof(path2), "%s/other.key", tmpdir);
-	assert_int_equal(crypto_keygen(id2, path2, &cerr), CRYPTO_OK);
+	assert_int_equal(crypto_keygen(id2, path2, fresh(&cerr)), AGENT_OK);
 	assert_memory_not_equal(id, id2, CRYPTO_KEY_ID_LEN);
 
 	/* A directory that is not there. */
 	snprintf(path2, sizeof(path2), "%s/no/such.key", tmpdir);
-	assert_int_equal(crypto_keygen(id2, path2, &cerr), CRYPTO_EIO);
+	assert_int_equal(crypto_keygen(id2, path2, fresh(&cerr)), AGENT_EIO);
 	snprintf(msg, sizeof(msg),
 		 "cannot create key file '%s': No such file or directory",
 		 path2);

@@ -86,12 +86,12 @@ static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
 	uint8_t raw[CRYPTO_KEY_LEN];
-	struct crypto_error cerr;
+	struct agent_error cerr = {0};
 
 	if (f == NULL)
 		return -1;
 	memset(raw, 0x5a, sizeof(raw));
-	if (crypto_key_from_bytes(&f->key, raw, &cerr) != CRYPTO_OK)
+	if (crypto_key_from_bytes(&f->key, raw, &cerr) != AGENT_OK)
 		return -1;
 	log_setup(LOG_ERROR, LOG_FORMAT_TEXT, NULL);
 	*state = f;

@@ -43,12 +43,12 @@ static int teardown(void **state)
 
 static void want_error(const char *name, const char *msg)
 {
-	struct lock_error err = {{0}};
+	struct agent_error err = {0};
 	char path[256];
 	int fd = -2;
 
 	assert_int_equal(lock_acquire(&fd, path, sizeof(path), name, &err),
-			 LOCK_EIO);
+			 AGENT_EIO);
 	assert_int_equal(fd, -1);
 	if (strcmp(err.msg, msg) != 0)
 		fail_msg("got  \"%s\"\nwant \"%s\"", err.msg, msg);
@@ -58,7 +58,7 @@ static void want_error(const char *name, const char *msg)
  * the file is ours alone. */
 static void test_take_and_held(void **state)
 {
-	struct lock_error err = {{0}};
+	struct agent_error err = {0};
 	char path[256], want[256], env[160];
 	struct stat st;
 	int fd, fd2;
@@ -67,21 +67,21 @@ static void test_take_and_held(void **state)
 	snprintf(env, sizeof(env), "%s:/nonexistent", dir);
 	setenv("RUNTIME_DIRECTORY", env, 1);
 	assert_int_equal(lock_acquire(&fd, path, sizeof(path), "app", &err),
-			 LOCK_OK);
+			 AGENT_OK);
 	snprintf(want, sizeof(want), "%s/offsite-app.lock", dir);
 	assert_string_equal(path, want);
 	assert_int_equal(stat(path, &st), 0);
 	assert_int_equal(st.st_mode & 07777, 0600);
 	assert_int_equal(lock_acquire(&fd2, path, sizeof(path), "app", &err),
-			 LOCK_HELD);
+			 AGENT_ELOCKED);
 	assert_int_equal(fd2, -1);
 	assert_int_equal(
 		lock_acquire_file(&fd2, path, sizeof(path), "x.lock", 50, &err),
-		LOCK_OK);
+		AGENT_OK);
 	lock_release(fd2);
 	lock_release(fd);
 	assert_int_equal(lock_acquire(&fd, path, sizeof(path), "app", &err),
-			 LOCK_OK);
+			 AGENT_OK);
 	lock_release(fd);
 }
 
@@ -130,7 +130,7 @@ static void test_bad_directory(void **state)
  * never a shared one. */
 static void test_no_directory(void **state)
 {
-	struct lock_error err = {{0}};
+	struct agent_error err = {0};
 	struct stat st;
 	char path[256];
 	int fd;
@@ -140,12 +140,12 @@ static void test_no_directory(void **state)
 		skip(); /* this machine has one */
 	unsetenv("RUNTIME_DIRECTORY");
 	assert_int_equal(lock_acquire(&fd, path, sizeof(path), "app", &err),
-			 LOCK_EIO);
+			 AGENT_EIO);
 	assert_non_null(strstr(err.msg, "no directory for the lock"));
 	assert_non_null(strstr(err.msg, "/tmp is never used"));
 	setenv("XDG_RUNTIME_DIR", dir, 1);
 	assert_int_equal(lock_acquire(&fd, path, sizeof(path), "app", &err),
-			 LOCK_OK);
+			 AGENT_OK);
 	assert_int_equal(strncmp(path, dir, strlen(dir)), 0);
 	lock_release(fd);
 	unsetenv("XDG_RUNTIME_DIR");

@@ -62,11 +62,11 @@ static void tohex(char *out, const uint8_t *p, size_t len)
 static void vector_key(struct crypto_key *k)
 {
 	uint8_t raw[CRYPTO_KEY_LEN];
-	struct crypto_error cerr;
+	struct agent_error cerr = {0};
 
 	for (int i = 0; i < CRYPTO_KEY_LEN; i++)
 		raw[i] = (uint8_t)i;
-	assert_int_equal(crypto_key_from_bytes(k, raw, &cerr), CRYPTO_OK);
+	assert_int_equal(crypto_key_from_bytes(k, raw, &cerr), AGENT_OK);
 }
 
 /* The vector's manifest, without its MAC. */
@@ -199,13 +199,13 @@ static void test_refusals(void **state)
 	struct crypto_key k, other;
 	struct manifest base, m;
 	uint8_t raw[CRYPTO_KEY_LEN] = {0};
-	struct crypto_error cerr;
+	struct agent_error cerr = {0};
 	struct agent_error err;
 	bool authentic = true;
 
 	(void)state;
 	vector_key(&k);
-	assert_int_equal(crypto_key_from_bytes(&other, raw, &cerr), CRYPTO_OK);
+	assert_int_equal(crypto_key_from_bytes(&other, raw, &cerr), AGENT_OK);
 	vector_manifest(&base);
 	unhex(base.mac, CRYPTO_MAC_LEN, vmac);
 	base.has_mac = true;
@@ -330,7 +330,7 @@ static void test_backup_signs(void **state)
 {
 	static const struct crypto_scrypt cost = {10, 8, 1};
 	struct crypto_key k;
-	struct crypto_error cerr;
+	struct agent_error cerr = {0};
 
 	(void)state;
 	vector_key(&k);
@@ -339,7 +339,7 @@ static void test_backup_signs(void **state)
 	/* A passphrase: the MAC key comes from the file's own scrypt. */
 	assert_int_equal(
 		crypto_key_from_passphrase(&k, "hunter2", 7, &cost, &cerr),
-		CRYPTO_OK);
+		AGENT_OK);
 	sign_and_check(&k);
 	crypto_key_dispose(&k);
 }

@@ -210,7 +210,7 @@ static void test_only_uploads_no_run_writes_are_aborted(void **state)
 	     text[512], got[512], lock_path[4096];
 	struct fake_server *srv = NULL;
 	struct world w = {.dead_pid = gone_pid()};
-	struct lock_error lerr;
+	struct agent_error lerr = {0};
 	int port, busy = -1, dead = -1;
 	FILE *f;
 
@@ -221,10 +221,10 @@ static void test_only_uploads_no_run_writes_are_aborted(void **state)
 	/* Runs of "busy" and "dead" in progress on this host. */
 	assert_int_equal(lock_acquire(&busy, lock_path, sizeof(lock_path),
 				      "busy", &lerr),
-			 LOCK_OK);
+			 AGENT_OK);
 	assert_int_equal(lock_acquire(&dead, lock_path, sizeof(lock_path),
 				      "dead", &lerr),
-			 LOCK_OK);
+			 AGENT_OK);
 	assert_int_equal(fake_server_start(&srv, &port, handler, &w), 0);
 	snprintf(path, sizeof(path), "%s/offsite.ini", dir);
 	snprintf(out, sizeof(out), "%s/out", dir);

@@ -349,7 +349,7 @@ static void test_host_token(void **state)
 static void test_lock_probe(void **state)
 {
 	char dir[] = "/tmp/offsite-stale-XXXXXX", path[256];
-	struct lock_error lerr;
+	struct agent_error lerr = {0};
 	bool held = true;
 	int fd = -1, other;
 
@@ -357,18 +357,18 @@ static void test_lock_probe(void **state)
 	assert_non_null(mkdtemp(dir));
 	setenv("RUNTIME_DIRECTORY", dir, 1);
 	/* No lock file: no run. */
-	assert_int_equal(lock_probe("app", &held), LOCK_OK);
+	assert_int_equal(lock_probe("app", &held), AGENT_OK);
 	assert_false(held);
 	assert_int_equal(lock_acquire(&fd, path, sizeof(path), "app", &lerr),
-			 LOCK_OK);
-	assert_int_equal(lock_probe("app", &held), LOCK_OK);
+			 AGENT_OK);
+	assert_int_equal(lock_probe("app", &held), AGENT_OK);
 	assert_true(held);
 	/* The probe let go: the lock is still the holder's, once. */
 	other = open(path, O_RDONLY);
 	assert_true(other >= 0);
 	assert_int_not_equal(flock(other, LOCK_EX | LOCK_NB), 0);
 	lock_release(fd);
-	assert_int_equal(lock_probe("app", &held), LOCK_OK);
+	assert_int_equal(lock_probe("app", &held), AGENT_OK);
 	assert_false(held);
 	/* ... and the probe does not keep it either. */
 	assert_int_equal(flock(other, LOCK_EX | LOCK_NB), 0);
@@ -376,7 +376,7 @@ static void test_lock_probe(void **state)
 	/* Something else in its place: not told, so not "free". */
 	unlink(path);
 	assert_int_equal(mkfifo(path, 0600), 0);
-	assert_int_equal(lock_probe("app", &held), LOCK_EIO);
+	assert_int_equal(lock_probe("app", &held), AGENT_EIO);
 	unlink(path);
 	rmdir(dir);
 	unsetenv("RUNTIME_DIRECTORY");

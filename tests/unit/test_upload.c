@@ -20,7 +20,8 @@
 #define MiB (1024u * 1024)
 
 struct fake_s3 {
-	unsigned fail_part; /* 0: none */
+	unsigned fail_part;  /* 0: none */
+	const char *message; /* the failed part's <Message>, or none */
 	char endpoint[64];
 };
 
@@ -30,7 +31,7 @@ static void handler(void *ctx, const struct fake_request *req,
 	struct fake_s3 *f = ctx;
 	const char *body;
 	unsigned part = 0;
-	char etag[64];
+	char etag[64], error[1024];
 	const char *pn = strstr(req->target, "partNumber=");
 
 	if (strcmp(req->method, "POST") == 0 &&
@@ -44,7 +45,13 @@ static void handler(void *ctx, const struct fake_request *req,
 	if (strcmp(req->method, "PUT") == 0 && pn) {
 		part = (unsigned)atoi(pn + strlen("partNumber="));
 		if (part == f->fail_part) {
-			body = "<Error><Code>InternalError</Code></Error>";
+			snprintf(error, sizeof(error),
+				 "<Error><Code>InternalError</Code>"
+				 "<Message>%s</Message></Error>",
+				 f->message ? f->message : "");
+			body = f->message ? error
+					  : "<Error><Code>InternalError</Code>"
+					    "</Error>";
 			fake_reply(conn, 500, NULL, body, strlen(body));
 			return;
 		}
@@ -194,6 +201,31 @@ static void test_failed_part_aborts(void **state)
 	fake_server_stop(server);
 }
 
+/* A long S3 message reaches the agent's error whole: the server's own
+ * words, and what the client put after them, with nothing cut. */
+static void test_long_message_whole(void **state)
+{
+	char message[501];
+	struct fake_s3 f = {.fail_part = 2, .message = message};
+	struct fake_server *server;
+	struct agent_error err;
+	struct upload_result res;
+	const char *at;
+	int wrc, frc;
+
+	(void)state;
+	memset(message, 'm', sizeof(message) - 1);
+	message[sizeof(message) - 1] = '\0';
+	run(&f, &server, 30 * MiB, 64 * 1024, &wrc, &frc, &err, &res);
+	assert_true(wrc != AGENT_OK || frc != AGENT_OK);
+	assert_int_equal(err.code, AGENT_EIO);
+	at = strstr(err.msg, message);
+	assert_non_null(at);
+	assert_string_equal(at + strlen(message), " (after 2 attempts)");
+	assert_true(strlen(err.msg) > 512);
+	fake_server_stop(server);
+}
+
 static void test_small_is_one_put(void **state)
 {
 	struct fake_s3 f = {0};
@@ -279,6 +311,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parts_in_parallel),
 		cmocka_unit_test(test_failed_part_aborts),
+		cmocka_unit_test(test_long_message_whole),
 		cmocka_unit_test(test_small_is_one_put),
 		cmocka_unit_test(test_empty_is_one_put),
 		cmocka_unit_test(test_part_sizes),
