@@ -109,6 +109,7 @@ static void test_exit_for(void **state)
 		int code;
 		int exit;
 	} map[] = {
+		{AGENT_OK, EXIT_OK},
 		{AGENT_EIO, EXIT_FAILED},
 		{AGENT_ENOMEM, EXIT_FAILED},
 		{AGENT_EFORMAT, EXIT_INTEGRITY},
