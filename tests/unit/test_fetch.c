@@ -443,7 +443,7 @@ static void test_load_key(void **state)
 	assert_int_equal(chmod(path, 0644), 0);
 	assert_int_equal(fetch_load_key(&key, &have, c, &err), -1);
 	assert_false(have);
-	want_error(&err, AGENT_EIO, "chmod 600");
+	want_error(&err, AGENT_EKEY, "chmod 600");
 	memset(&err, 0, sizeof(err));
 	assert_int_equal(chmod(path, 0600), 0);
 	assert_int_equal(fetch_load_key(&key, &have, c, &err), 0);
