@@ -207,12 +207,34 @@ static int add_change(struct retention_plan *p, enum retention_change_op op,
 	return RETENTION_OK;
 }
 
-/* Either prefix is a prefix of the other: some key matches both. */
-static bool overlap(const char *a, const char *b)
+enum retention_reach retention_rule_reach(const struct s3_lifecycle_rule *r,
+					  const char *prefix,
+					  char type[RETENTION_NAME_MAX])
 {
-	size_t la = strlen(a), lb = strlen(b);
+	size_t plen = strlen(prefix), rlen, tlen;
+	const char *rest;
 
-	return strncmp(a, b, la < lb ? la : lb) == 0;
+	type[0] = '\0';
+	if (!r->enabled || r->expiration_days == 0 || r->prefix == NULL)
+		return RETENTION_REACH_NONE;
+	rlen = strlen(r->prefix);
+	if (rlen <= plen)
+		return strncmp(prefix, r->prefix, rlen) == 0
+			       ? RETENTION_REACH_ALL
+			       : RETENTION_REACH_NONE;
+	if (strncmp(r->prefix, prefix, plen) != 0)
+		return RETENTION_REACH_NONE;
+	/* "<prefix><type>/" exactly: one rule per type (DESIGN.md). */
+	rest = r->prefix + plen;
+	tlen = rlen - plen - 1;
+	if (tlen == 0 || rest[tlen] != '/' || tlen >= RETENTION_NAME_MAX)
+		return RETENTION_REACH_PART;
+	memcpy(type, rest, tlen);
+	type[tlen] = '\0';
+	if (retention_type_valid(type))
+		return RETENTION_REACH_TYPE;
+	type[0] = '\0';
+	return RETENTION_REACH_PART;
 }
 
 /* Warn about a foreign rule F that expires a wanted type's backups first. */
@@ -220,6 +242,7 @@ static int check_foreign(struct retention_plan *p,
 			 const struct s3_lifecycle_rule *f,
 			 const struct s3_lifecycle *wanted)
 {
+	char type[RETENTION_NAME_MAX];
 	size_t i;
 
 	if (!f->enabled || !f->expiration_days || !f->prefix || !wanted)
@@ -227,7 +250,9 @@ static int check_foreign(struct retention_plan *p,
 	for (i = 0; i < wanted->nrules; i++) {
 		const struct s3_lifecycle_rule *w = &wanted->rules[i];
 		char **grown, *msg;
-		if (!w->expiration_days || !overlap(f->prefix, w->prefix) ||
+		if (!w->expiration_days ||
+		    retention_rule_reach(f, w->prefix, type) ==
+			    RETENTION_REACH_NONE ||
 		    f->expiration_days >= w->expiration_days)
 			continue;
 		if (asprintf(&msg,

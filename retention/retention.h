@@ -215,6 +215,25 @@ int retention_rule_id(char **out, const char *prefix, const char *type);
 bool retention_rule_ours(const struct s3_lifecycle_rule *r, const char *prefix,
 			 char type[RETENTION_NAME_MAX]);
 
+/* How much of the keys under a prefix a rule expires. */
+enum retention_reach {
+	RETENTION_REACH_NONE = 0, /* none: another prefix, or the rule does
+				     not expire (disabled, no expiration
+				     days, a filter other than a prefix) */
+	RETENTION_REACH_ALL,	  /* every one: its prefix starts PREFIX */
+	RETENTION_REACH_TYPE,	  /* one backup type's: "<PREFIX><type>/" */
+	RETENTION_REACH_PART,	  /* some, not along a type */
+};
+
+/*
+ * Which keys under PREFIX the rule R expires; TYPE is the backup type for
+ * RETENTION_REACH_TYPE, "" otherwise. Any answer but RETENTION_REACH_NONE
+ * means some key under PREFIX matches R.
+ */
+enum retention_reach retention_rule_reach(const struct s3_lifecycle_rule *r,
+					  const char *prefix,
+					  char type[RETENTION_NAME_MAX]);
+
 /*
  * The rules the configuration wants under C's prefix: the abort rule
  * ([retention] abort_incomplete_days), then one Expiration rule per type

@@ -315,35 +315,6 @@ out:
 	free(got);
 }
 
-/* Does RULE expire objects under PREFIX: all of them (*WHOLE), or those
- * of one backup type (its name in TYPE)? */
-static bool rule_covers(const struct s3_lifecycle_rule *rule,
-			const char *prefix, bool *whole, char *type,
-			size_t size)
-{
-	size_t plen = strlen(prefix), rlen;
-	const char *rest;
-
-	*whole = false;
-	if (!rule->enabled || rule->expiration_days == 0 ||
-	    rule->prefix == NULL)
-		return false;
-	rlen = strlen(rule->prefix);
-	if (rlen <= plen && strncmp(prefix, rule->prefix, rlen) == 0) {
-		*whole = true;
-		return true;
-	}
-	if (strncmp(rule->prefix, prefix, plen) != 0)
-		return false;
-	/* "<prefix><type>/" exactly: one rule per type (DESIGN.md). */
-	rest = rule->prefix + plen;
-	if (rlen - plen < 2 || rest[rlen - plen - 1] != '/' ||
-	    rlen - plen > size)
-		return false;
-	snprintf(type, size, "%.*s", (int)(rlen - plen - 1), rest);
-	return retention_type_valid(type);
-}
-
 static void check_lifecycle(struct report *rep, const struct place *p,
 			    s3_client *s3)
 {
@@ -361,13 +332,14 @@ static void check_lifecycle(struct report *rep, const struct place *p,
 	}
 	for (size_t i = 0; i < lc.nrules; i++) {
 		const struct s3_lifecycle_rule *r = &lc.rules[i];
-		bool whole;
+		enum retention_reach reach;
 		int w;
 
-		if (!rule_covers(r, p->c->storage.prefix, &whole, type,
-				 sizeof(type)))
+		reach = retention_rule_reach(r, p->c->storage.prefix, type);
+		if (reach != RETENTION_REACH_ALL &&
+		    reach != RETENTION_REACH_TYPE)
 			continue;
-		if (whole) {
+		if (reach == RETENTION_REACH_ALL) {
 			/* The rule that fires first is the one that counts. */
 			if (whole_days == 0 || r->expiration_days < whole_days)
 				whole_days = r->expiration_days;

@@ -90,6 +90,73 @@ static void test_rule_ids(void **state)
 	free(id);
 }
 
+/* What a rule reaches under "pfx/": check and apply judge by it. */
+static void test_rule_reach(void **state)
+{
+	struct s3_lifecycle_rule r = {0};
+	char type[RETENTION_NAME_MAX], p[160];
+	static const struct {
+		const char *prefix;
+		enum retention_reach reach;
+		const char *type;
+	} cases[] = {
+		{"", RETENTION_REACH_ALL, ""},
+		{"pf", RETENTION_REACH_ALL, ""},
+		{"pfx/", RETENTION_REACH_ALL, ""},
+		{"pfx/daily/", RETENTION_REACH_TYPE, "daily"},
+		{"pfx/daily", RETENTION_REACH_PART, ""},
+		{"pfx/da", RETENTION_REACH_PART, ""},
+		{"pfx//", RETENTION_REACH_PART, ""},
+		{"pfx/Daily/", RETENTION_REACH_PART, ""},
+		{"pfx/daily/app/", RETENTION_REACH_PART, ""},
+		{"pfx/abort-incomplete/", RETENTION_REACH_PART, ""},
+		{"other/", RETENTION_REACH_NONE, ""},
+		{"pfy", RETENTION_REACH_NONE, ""},
+		{"pfx.daily/", RETENTION_REACH_NONE, ""},
+	};
+
+	(void)state;
+	r.enabled = true;
+	r.expiration_days = 7;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(p, sizeof(p), "%s", cases[i].prefix);
+		r.prefix = p;
+		memset(type, 'x', sizeof(type));
+		assert_int_equal(retention_rule_reach(&r, "pfx/", type),
+				 cases[i].reach);
+		assert_string_equal(type, cases[i].type);
+	}
+	/* A type name as long as the buffer is none. */
+	memset(p, 'a', sizeof(p));
+	memcpy(p, "pfx/", 4);
+	p[4 + RETENTION_NAME_MAX] = '/';
+	p[5 + RETENTION_NAME_MAX] = '\0';
+	assert_int_equal(retention_rule_reach(&r, "pfx/", type),
+			 RETENTION_REACH_PART);
+	/* Rules that expire nothing reach nothing. */
+	r.prefix = p;
+	snprintf(p, sizeof(p), "pfx/daily/");
+	r.expiration_days = 0;
+	assert_int_equal(retention_rule_reach(&r, "pfx/", type),
+			 RETENTION_REACH_NONE);
+	r.expiration_days = 7;
+	r.enabled = false;
+	assert_int_equal(retention_rule_reach(&r, "pfx/", type),
+			 RETENTION_REACH_NONE);
+	r.enabled = true;
+	r.prefix = NULL; /* a filter other than a prefix */
+	assert_int_equal(retention_rule_reach(&r, "pfx/", type),
+			 RETENTION_REACH_NONE);
+	/* With no prefix of ours, every rule reaches some of our keys. */
+	r.prefix = p;
+	assert_int_equal(retention_rule_reach(&r, "", type),
+			 RETENTION_REACH_PART);
+	snprintf(p, sizeof(p), "weekly/");
+	assert_int_equal(retention_rule_reach(&r, "", type),
+			 RETENTION_REACH_TYPE);
+	assert_string_equal(type, "weekly");
+}
+
 static void test_wanted(void **state)
 {
 	const char *types[] = {"weekly", "daily", "Bad Type", "daily",
@@ -533,6 +600,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_rule_ids),
+		cmocka_unit_test(test_rule_reach),
 		cmocka_unit_test(test_wanted),
 		cmocka_unit_test(test_merge_keeps_foreign_rules),
 		cmocka_unit_test(test_foreign_rule_that_expires_sooner),
