@@ -386,7 +386,7 @@ static void check_duration(struct report *rep, const struct place *p,
 	char *key = NULL, took[CONF_FORMAT_MAX], may[CONF_FORMAT_MAX];
 	const char *why = c->database.timeout ? "[database] timeout + 1h"
 					      : "without a [database] timeout";
-	s3_error err = {0};
+	struct retention_error err;
 	struct trust t;
 	int rc;
 
@@ -401,14 +401,15 @@ static void check_duration(struct report *rep, const struct place *p,
 		trust_dispose(&t);
 		return;
 	}
-	rc = trust_find_latest(&key, s3, &t, c->storage.prefix, NULL, db, &err);
-	if (rc == S3_ENOTFOUND) {
+	rc = trust_resolve(&key, s3, &t, c->storage.prefix, RETENTION_LATEST,
+			   NULL, db, &err);
+	if (rc == RETENTION_ENOTFOUND) {
 		say(rep, CHECK_SKIP, "duration", "no complete backup of %s yet",
 		    db);
 		trust_dispose(&t);
 		return;
 	}
-	if (rc != S3_OK) {
+	if (rc != RETENTION_OK) {
 		say(rep, CHECK_FAIL, "duration",
 		    "cannot find the last backup of %s: %s", db, err.msg);
 		trust_dispose(&t);

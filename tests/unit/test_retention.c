@@ -544,7 +544,7 @@ struct fake_check {
 };
 
 static int fake_check(void *ctx, s3_client *c, struct retention_backup *b,
-		      s3_error *err)
+		      struct retention_error *err)
 {
 	struct fake_check *f = ctx;
 	size_t i = (size_t)(b - f->b->items);
@@ -554,7 +554,7 @@ static int fake_check(void *ctx, s3_client *c, struct retention_backup *b,
 	f->calls |= 1u << i;
 	b->verdict = f->accept & (1u << i) ? RETENTION_ACCEPTED
 					   : RETENTION_UNVERIFIED;
-	return S3_OK;
+	return RETENTION_OK;
 }
 
 /* latest judges lazily, newest first: never a future key, never one
@@ -572,7 +572,7 @@ static void test_latest_lazy(void **state)
 	struct retention_backups b;
 	const struct retention_backup *latest = NULL;
 	struct fake_check fc = {0};
-	s3_error err;
+	struct retention_error err;
 
 	(void)state;
 	make_judged(&b, f, sizeof(f) / sizeof(f[0]));
@@ -582,7 +582,8 @@ static void test_latest_lazy(void **state)
 	o.check = fake_check;
 	o.check_ctx = &fc;
 	o.lazy = true;
-	assert_int_equal(retention_latest(&latest, &b, NULL, &o, &err), S3_OK);
+	assert_int_equal(retention_latest(&latest, &b, NULL, &o, &err),
+			 RETENTION_OK);
 	assert_ptr_equal(latest, &b.items[3]);
 	assert_int_equal(fc.calls, 1u << 2 | 1u << 3);
 	assert_true(b.items[3].complete);
@@ -591,9 +592,75 @@ static void test_latest_lazy(void **state)
 	/* Nothing accepted: none, and no error. */
 	fc.accept = 0;
 	b.items[3].verdict = b.items[4].verdict = RETENTION_UNCHECKED;
-	assert_int_equal(retention_latest(&latest, &b, NULL, &o, &err), S3_OK);
+	assert_int_equal(retention_latest(&latest, &b, NULL, &o, &err),
+			 RETENTION_OK);
 	assert_null(latest);
 	retention_backups_dispose(&b);
+}
+
+/* The key forms every command that takes a backup accepts. */
+static void test_resolve_key(void **state)
+{
+	const char *k = "daily/app/app-daily-20261123T093000Z.sql.gz";
+	struct retention_error err;
+	char full[128], *key = NULL;
+
+	(void)state;
+	snprintf(full, sizeof(full), "pfx/%s", k);
+	/* As `offsite list` shows it, and without the prefix. */
+	assert_int_equal(retention_resolve_key(&key, "pfx/", full, &err),
+			 RETENTION_OK);
+	assert_string_equal(key, full);
+	free(key);
+	assert_int_equal(retention_resolve_key(&key, "pfx/", k, &err),
+			 RETENTION_OK);
+	assert_string_equal(key, full);
+	free(key);
+	assert_int_equal(retention_resolve_key(&key, "", k, &err),
+			 RETENTION_OK);
+	assert_string_equal(key, k);
+	free(key);
+	/* Encrypted keys too. */
+	assert_int_equal(
+		retention_resolve_key(
+			&key, "pfx/",
+			"weekly/db/db-weekly-20261123T093000Z.sql.gz.enc",
+			&err),
+		RETENTION_OK);
+	assert_string_equal(
+		key, "pfx/weekly/db/db-weekly-20261123T093000Z.sql.gz.enc");
+	free(key);
+
+	/* Not a backup: a foreign object, another prefix, "latest" itself. */
+	assert_int_equal(
+		retention_resolve_key(&key, "pfx/", "pfx/notes.txt", &err),
+		RETENTION_EINVAL);
+	assert_null(key);
+	assert_int_equal(err.code, RETENTION_EINVAL);
+	assert_string_equal(err.msg,
+			    "'pfx/notes.txt' is not a backup key (pfx/TYPE/DB/"
+			    "DB-TYPE-YYYYMMDDTHHMMSSZ.sql.gz[.enc])");
+	snprintf(full, sizeof(full), "other/%s", k);
+	assert_int_equal(retention_resolve_key(&key, "pfx/", full, &err),
+			 RETENTION_EINVAL);
+	assert_int_equal(retention_resolve_key(&key, "", full, &err),
+			 RETENTION_EINVAL);
+	assert_int_equal(
+		retention_resolve_key(&key, "pfx/", RETENTION_LATEST, &err),
+		RETENTION_EINVAL);
+	assert_int_equal(retention_resolve_key(&key, "", "", &err),
+			 RETENTION_EINVAL);
+	assert_null(key);
+
+	/* A manifest, in either form: name its backup. */
+	snprintf(full, sizeof(full), "%s.manifest", k);
+	assert_int_equal(retention_resolve_key(&key, "pfx/", full, &err),
+			 RETENTION_EMANIFEST);
+	assert_null(key);
+	assert_non_null(strstr(err.msg, "is a manifest: name its backup"));
+	snprintf(full, sizeof(full), "pfx/%s.manifest", k);
+	assert_int_equal(retention_resolve_key(&key, "pfx/", full, &err),
+			 RETENTION_EMANIFEST);
 }
 
 int main(void)
@@ -611,6 +678,7 @@ int main(void)
 		cmocka_unit_test(test_prune_planted),
 		cmocka_unit_test(test_prune_refuses_future),
 		cmocka_unit_test(test_latest_lazy),
+		cmocka_unit_test(test_resolve_key),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
