@@ -26,6 +26,11 @@ static bool host_char(char ch)
 	       (ch >= '0' && ch <= '9') || ch == '.' || ch == '-';
 }
 
+uint64_t retention_stale_after(const conf *c)
+{
+	return (uint64_t)c->retention.abort_incomplete_days * 86400;
+}
+
 void retention_host_token(char out[RETENTION_HOST_MAX], const char *host)
 {
 	size_t i;

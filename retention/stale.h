@@ -31,6 +31,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "conf/conf.h"
 #include "retention/retention.h"
 #include "s3/s3.h"
 
@@ -48,6 +49,13 @@ struct retention_marker {
 	time_t started;		       /* UTC, informative */
 	uint64_t longest_run; /* seconds, 1..RETENTION_LONGEST_RUN_CAP */
 };
+
+/*
+ * The age, in seconds, from which an unfinished upload may be aborted:
+ * [retention] abort_incomplete_days, the same days the bucket's abort
+ * rule waits (retention_rules_wanted), for backup and prune alike.
+ */
+uint64_t retention_stale_after(const conf *c);
 
 /* HOST as it goes in a marker: at most 63 characters, every one outside
  * [A-Za-z0-9.-] replaced by '-', "host" when empty. */

@@ -33,7 +33,7 @@ uint64_t stale_longest_run(const conf *c)
 
 uint64_t stale_after(const conf *c)
 {
-	return lowered((uint64_t)c->retention.abort_incomplete_days * 86400);
+	return lowered(retention_stale_after(c));
 }
 
 void stale_host(char out[RETENTION_HOST_MAX])
