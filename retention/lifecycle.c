@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "retention/retention_internal.h"
+
 #define DAY_WORD(n) ((n) == 1 ? "day" : "days")
 
 int retention_rule_id(char **out, const char *prefix, const char *type)
@@ -208,12 +210,34 @@ static int add_change(struct retention_plan *p, enum retention_change_op op,
 	return RETENTION_OK;
 }
 
-/* Either prefix is a prefix of the other: some key matches both. */
-static bool overlap(const char *a, const char *b)
+enum retention_reach retention_rule_reach(const struct s3_lifecycle_rule *r,
+					  const char *prefix,
+					  char type[RETENTION_NAME_MAX])
 {
-	size_t la = strlen(a), lb = strlen(b);
+	size_t plen = strlen(prefix), rlen, tlen;
+	const char *rest;
 
-	return strncmp(a, b, la < lb ? la : lb) == 0;
+	type[0] = '\0';
+	if (!r->enabled || r->expiration_days == 0 || r->prefix == NULL)
+		return RETENTION_REACH_NONE;
+	rlen = strlen(r->prefix);
+	if (rlen <= plen)
+		return strncmp(prefix, r->prefix, rlen) == 0
+			       ? RETENTION_REACH_ALL
+			       : RETENTION_REACH_NONE;
+	if (strncmp(r->prefix, prefix, plen) != 0)
+		return RETENTION_REACH_NONE;
+	/* "<prefix><type>/" exactly: one rule per type (DESIGN.md). */
+	rest = r->prefix + plen;
+	tlen = rlen - plen - 1;
+	if (tlen == 0 || rest[tlen] != '/' || tlen >= RETENTION_NAME_MAX)
+		return RETENTION_REACH_PART;
+	memcpy(type, rest, tlen);
+	type[tlen] = '\0';
+	if (retention_type_valid(type))
+		return RETENTION_REACH_TYPE;
+	type[0] = '\0';
+	return RETENTION_REACH_PART;
 }
 
 /* Warn about a foreign rule F that expires a wanted type's backups first. */
@@ -221,6 +245,7 @@ static int check_foreign(struct retention_plan *p,
 			 const struct s3_lifecycle_rule *f,
 			 const struct s3_lifecycle *wanted)
 {
+	char type[RETENTION_NAME_MAX];
 	size_t i;
 
 	if (!f->enabled || !f->expiration_days || !f->prefix || !wanted)
@@ -228,7 +253,9 @@ static int check_foreign(struct retention_plan *p,
 	for (i = 0; i < wanted->nrules; i++) {
 		const struct s3_lifecycle_rule *w = &wanted->rules[i];
 		char **grown, *msg;
-		if (!w->expiration_days || !overlap(f->prefix, w->prefix) ||
+		if (!w->expiration_days ||
+		    retention_rule_reach(f, w->prefix, type) ==
+			    RETENTION_REACH_NONE ||
 		    f->expiration_days >= w->expiration_days)
 			continue;
 		if (asprintf(&msg,
@@ -354,29 +381,22 @@ static int add_type(char ***types, size_t *n, const char *type)
 	return RETENTION_OK;
 }
 
-static int fail(s3_error *err, int code, const char *msg)
-{
-	memset(err, 0, sizeof(*err));
-	err->code = code;
-	snprintf(err->msg, sizeof(err->msg), "%s", msg);
-	return code;
-}
-
 /* The types that have objects under PREFIX: "<prefix><type>/". */
 static int bucket_types(char ***types, size_t *n, s3_client *s3,
-			const char *prefix, s3_error *err)
+			const char *prefix, struct retention_error *err)
 {
 	const struct s3_list_entry *e;
 	s3_list *it = NULL;
 	size_t plen = strlen(prefix);
-	int rc;
+	s3_error serr;
+	int rc = RETENTION_OK, src;
 
-	rc = s3_list_new(&it, s3, prefix, "/", err);
-	while (rc == S3_OK && (rc = s3_list_next(&e, it, err)) == 1) {
+	src = s3_list_new(&it, s3, prefix, "/", &serr);
+	while (src == S3_OK && (src = s3_list_next(&e, it, &serr)) == 1) {
 		char type[RETENTION_NAME_MAX];
 		size_t len;
 
-		rc = S3_OK;
+		src = S3_OK;
 		if (!e->is_prefix || strncmp(e->key, prefix, plen) != 0)
 			continue;
 		len = strlen(e->key + plen);
@@ -384,32 +404,38 @@ static int bucket_types(char ***types, size_t *n, s3_client *s3,
 			continue;
 		memcpy(type, e->key + plen, len - 1); /* drop the '/' */
 		type[len - 1] = '\0';
-		if (add_type(types, n, type))
-			rc = fail(err, S3_ENOMEM, "out of memory");
+		if (add_type(types, n, type)) {
+			rc = retention_fail(err, RETENTION_ENOMEM,
+					    "out of memory");
+			break;
+		}
 	}
+	if (rc == RETENTION_OK && src != S3_OK)
+		rc = retention_from_s3(err, &serr);
 	s3_list_free(it);
-	return rc < 0 ? -rc : rc;
+	return rc;
 }
 
 int retention_apply(struct retention_plan *plan, s3_client *s3, const conf *c,
 		    const char *extra_type, bool remove, bool dry_run,
-		    s3_error *err)
+		    struct retention_error *err)
 {
 	const char *prefix = c->storage.prefix ? c->storage.prefix : "";
 	struct s3_lifecycle current = {0}, wanted = {0};
 	char **types = NULL, type[RETENTION_NAME_MAX];
 	size_t ntypes = 0, i;
+	s3_error serr;
 	int rc;
 
 	memset(plan, 0, sizeof(*plan));
-	rc = s3_lifecycle_get(&current, s3, err);
-	if (rc != S3_OK)
+	if (s3_lifecycle_get(&current, s3, &serr) != S3_OK) {
+		rc = retention_from_s3(err, &serr);
 		goto out;
+	}
 	if (!remove) {
 		rc = bucket_types(&types, &ntypes, s3, prefix, err);
-		if (rc != S3_OK)
+		if (rc != RETENTION_OK)
 			goto out;
-		rc = S3_ENOMEM;
 		if (add_type(&types, &ntypes, "manual") ||
 		    (extra_type && add_type(&types, &ntypes, extra_type)))
 			goto nomem;
@@ -429,18 +455,18 @@ int retention_apply(struct retention_plan *plan, s3_client *s3, const conf *c,
 	if (retention_plan_make(plan, &current, remove ? NULL : &wanted, prefix,
 				remove))
 		goto nomem;
-	rc = S3_OK;
+	rc = RETENTION_OK;
 	if (dry_run || !plan->changed)
 		goto out;
-	if (plan->result.nrules == 0)
-		rc = s3_lifecycle_delete(s3, err);
-	else
-		rc = s3_lifecycle_put(s3, &plan->result, err);
+	if ((plan->result.nrules == 0
+		     ? s3_lifecycle_delete(s3, &serr)
+		     : s3_lifecycle_put(s3, &plan->result, &serr)) != S3_OK)
+		rc = retention_from_s3(err, &serr);
 	goto out;
 nomem:
-	rc = fail(err, S3_ENOMEM, "out of memory");
+	rc = retention_fail(err, RETENTION_ENOMEM, "out of memory");
 out:
-	if (rc != S3_OK)
+	if (rc != RETENTION_OK)
 		retention_plan_dispose(plan);
 	for (i = 0; i < ntypes; i++)
 		free(types[i]);

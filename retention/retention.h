@@ -22,11 +22,31 @@
 #include "conf/conf.h"
 #include "s3/s3.h"
 
+/*
+ * Every public function of retention that can fail returns one of these
+ * (0 is success); those that talk to the bucket also fill a struct
+ * retention_error. An s3 failure is RETENTION_ES3 (RETENTION_ENOMEM for
+ * s3's out of memory) with the s3 message whole.
+ */
 enum retention_code {
 	RETENTION_OK = 0,
 	RETENTION_EINVAL, /* a name or key that does not fit the layout */
 	RETENTION_ENOMEM,
 	RETENTION_EFUTURE, /* prune: a complete backup is dated in the future */
+	RETENTION_ENOTFOUND, /* resolve: no backup counts as latest */
+	RETENTION_EMANIFEST, /* resolve: a manifest's key, not a backup's */
+	RETENTION_ES3,	     /* the bucket could not be read or written */
+	RETENTION_ENOTSUP,   /* the store does not implement the request
+			      (HTTP 501, NotImplemented) */
+	RETENTION_ECHECK,    /* the caller's check could not judge a backup */
+};
+
+/* Room for an s3 message whole (S3_ERROR_MSG_MAX) and some context. */
+#define RETENTION_ERROR_MAX (S3_ERROR_MSG_MAX + 256)
+
+struct retention_error {
+	int code; /* enum retention_code */
+	char msg[RETENTION_ERROR_MAX];
 };
 
 #define RETENTION_NAME_MAX	  128
@@ -110,12 +130,14 @@ struct retention_backups {
  * The caller's judgement of backup B, whose manifest is listed: read the
  * manifest and set B->verdict (RETENTION_ACCEPTED, RETENTION_UNVERIFIED,
  * RETENTION_UNENCRYPTED, or RETENTION_NO_MANIFEST when it is gone) and
- * B->encrypted. Returns S3_OK, or an s3 code with ERR set when the
- * manifest could not be read: the scan fails then, rather than count a
- * good backup as incomplete.
+ * B->encrypted. Returns RETENTION_OK, or a retention code with ERR set
+ * (RETENTION_ES3: the manifest could not be read; RETENTION_ECHECK: it
+ * could not be judged): the scan fails then, rather than count a good
+ * backup as incomplete.
  */
 typedef int (*retention_check_fn)(void *ctx, s3_client *c,
-				  struct retention_backup *b, s3_error *err);
+				  struct retention_backup *b,
+				  struct retention_error *err);
 
 /* Keys dated later than now plus this are not trusted (DESIGN.md). */
 #define RETENTION_FUTURE_TOLERANCE 3600
@@ -146,30 +168,77 @@ bool retention_is_future(time_t created, time_t now, uint64_t tolerance);
  * first, from one (paged) listing. Objects that do not follow the layout
  * are skipped: they are not ours. Each is marked future or not, and, when
  * the scan is not lazy, judged by O->check (one GET of its manifest
- * each). Returns an s3 code with ERR set.
+ * each). Returns a retention code with ERR set.
  */
 int retention_scan(struct retention_backups *out, s3_client *c,
 		   const char *prefix, const struct retention_scan_options *o,
-		   s3_error *err);
+		   struct retention_error *err);
 void retention_backups_dispose(struct retention_backups *b);
 
 /* Judge B with O->check if it was not yet; sets B->complete. */
 int retention_judge(struct retention_backup *b, s3_client *c,
-		    const struct retention_scan_options *o, s3_error *err);
+		    const struct retention_scan_options *o,
+		    struct retention_error *err);
 
 /*
  * The newest complete backup of B in *OUT (NULL: none), judging backups
  * newest first until one counts; future ones are passed over unjudged.
- * Returns an s3 code with ERR set.
+ * Returns a retention code with ERR set.
  */
 int retention_latest(const struct retention_backup **out,
 		     struct retention_backups *b, s3_client *c,
-		     const struct retention_scan_options *o, s3_error *err);
+		     const struct retention_scan_options *o,
+		     struct retention_error *err);
 
 /* The first backup of B dated in the future whose manifest was accepted,
  * or NULL. */
 const struct retention_backup *
 retention_future_accepted(const struct retention_backups *b);
+
+/* ==== resolving KEY|latest (resolve.c) ====
+ *
+ * What every command that takes a backup (restore, verify, delete,
+ * presign) accepts: a key of the layout under the prefix, as `offsite
+ * list` shows it or without the prefix, never a manifest's; or "latest",
+ * the newest backup of a type and database that counts: complete by the
+ * caller's check, not dated in the future.
+ */
+#define RETENTION_LATEST "latest"
+
+/*
+ * The key TARGET names under PREFIX, without asking the bucket: *KEY is a
+ * new string. RETENTION_EINVAL (TARGET is not a key of the layout, nor
+ * one without PREFIX; "latest" included) or RETENTION_EMANIFEST, with the
+ * message in ERR.
+ */
+int retention_resolve_key(char **key, const char *prefix, const char *target,
+			  struct retention_error *err);
+
+struct retention_resolve_options {
+	/* Latest: of which type and database (NULL: any), at which time,
+	 * judged how. Judged lazily, newest first, whatever scan.lazy says. */
+	struct retention_scan_options scan;
+	bool encrypted_only; /* the check counts only encrypted backups (the
+				message says "no complete encrypted backup") */
+	/* Latest: shown the scan before the newest is chosen (to warn about
+	 * keys dated in the future); may be NULL. */
+	void (*scanned)(void *ctx, const struct retention_backups *b,
+			const struct retention_scan_options *o);
+	void *scanned_ctx;
+};
+
+/*
+ * The backup TARGET names under PREFIX: retention_resolve_key, or for
+ * "latest" the newest backup that counts by O (one listing, then
+ * manifests read newest first until one is accepted). *KEY is a new
+ * string. Errors, with ERR set: retention_resolve_key's,
+ * RETENTION_ENOTFOUND when no backup counts (the message says what was
+ * looked for), the scan's and the check's.
+ */
+int retention_resolve(char **key, s3_client *c, const char *prefix,
+		      const char *target,
+		      const struct retention_resolve_options *o,
+		      struct retention_error *err);
 
 /* An unfinished multipart upload of a backup: space used, no backup. */
 struct retention_upload {
@@ -186,12 +255,12 @@ struct retention_uploads {
 /*
  * Every multipart upload in progress under PREFIX whose key follows the
  * layout, of TYPE and DATABASE when not NULL, oldest first. Uploads of
- * other keys are not ours and are skipped. Returns an s3 code with ERR
- * set.
+ * other keys are not ours and are skipped. Returns a retention code with
+ * ERR set.
  */
 int retention_pending(struct retention_uploads *out, s3_client *c,
 		      const char *prefix, const char *type,
-		      const char *database, s3_error *err);
+		      const char *database, struct retention_error *err);
 void retention_uploads_dispose(struct retention_uploads *u);
 
 /* ==== lifecycle rules (lifecycle.c) ====
@@ -214,6 +283,25 @@ int retention_rule_id(char **out, const char *prefix, const char *type);
  */
 bool retention_rule_ours(const struct s3_lifecycle_rule *r, const char *prefix,
 			 char type[RETENTION_NAME_MAX]);
+
+/* How much of the keys under a prefix a rule expires. */
+enum retention_reach {
+	RETENTION_REACH_NONE = 0, /* none: another prefix, or the rule does
+				     not expire (disabled, no expiration
+				     days, a filter other than a prefix) */
+	RETENTION_REACH_ALL,	  /* every one: its prefix starts PREFIX */
+	RETENTION_REACH_TYPE,	  /* one backup type's: "<PREFIX><type>/" */
+	RETENTION_REACH_PART,	  /* some, not along a type */
+};
+
+/*
+ * Which keys under PREFIX the rule R expires; TYPE is the backup type for
+ * RETENTION_REACH_TYPE, "" otherwise. Any answer but RETENTION_REACH_NONE
+ * means some key under PREFIX matches R.
+ */
+enum retention_reach retention_rule_reach(const struct s3_lifecycle_rule *r,
+					  const char *prefix,
+					  char type[RETENTION_NAME_MAX]);
 
 /*
  * The rules the configuration wants under C's prefix: the abort rule
@@ -264,11 +352,11 @@ void retention_plan_dispose(struct retention_plan *p);
  * has backups, or already has a rule of ours, plus "manual" and EXTRA_TYPE
  * (may be NULL), and write the result when it changed, unless DRY_RUN.
  * With REMOVE, take ours out (an empty result deletes the configuration).
- * Returns an s3 code with ERR set; *plan is filled on success.
+ * Returns a retention code with ERR set; *plan is filled on success.
  */
 int retention_apply(struct retention_plan *plan, s3_client *s3, const conf *c,
 		    const char *extra_type, bool remove, bool dry_run,
-		    s3_error *err);
+		    struct retention_error *err);
 
 /* ==== pruning (prune.c) ==== */
 

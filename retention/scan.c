@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "retention/retention_internal.h"
+
 void retention_backups_dispose(struct retention_backups *b)
 {
 	size_t i;
@@ -46,13 +48,14 @@ static void set_complete(struct retention_backup *b)
 }
 
 int retention_judge(struct retention_backup *b, s3_client *c,
-		    const struct retention_scan_options *o, s3_error *err)
+		    const struct retention_scan_options *o,
+		    struct retention_error *err)
 {
-	int rc = S3_OK;
+	int rc = RETENTION_OK;
 
 	if (b->verdict == RETENTION_UNCHECKED && o->check != NULL) {
 		rc = o->check(o->check_ctx, c, b, err);
-		if (rc == S3_OK && b->verdict == RETENTION_UNCHECKED)
+		if (rc == RETENTION_OK && b->verdict == RETENTION_UNCHECKED)
 			b->verdict = RETENTION_UNVERIFIED; /* undecided */
 	}
 	set_complete(b);
@@ -61,7 +64,7 @@ int retention_judge(struct retention_backup *b, s3_client *c,
 
 int retention_scan(struct retention_backups *out, s3_client *c,
 		   const char *prefix, const struct retention_scan_options *o,
-		   s3_error *err)
+		   struct retention_error *err)
 {
 	const char *type = o->type, *database = o->database;
 	struct retention_backup *all = NULL, *grown;
@@ -69,7 +72,8 @@ int retention_scan(struct retention_backups *out, s3_client *c,
 	size_t n = 0, cap = 0, i, kept = 0;
 	char *list_prefix = NULL;
 	s3_list *it = NULL;
-	int rc;
+	s3_error serr;
+	int rc, src;
 
 	memset(out, 0, sizeof(*out));
 	if (type && database)
@@ -78,16 +82,14 @@ int retention_scan(struct retention_backups *out, s3_client *c,
 		rc = asprintf(&list_prefix, "%s%s/", prefix, type);
 	else
 		rc = asprintf(&list_prefix, "%s", prefix);
-	if (rc < 0) {
-		snprintf(err->msg, sizeof(err->msg), "out of memory");
-		err->code = S3_ENOMEM;
-		return S3_ENOMEM;
-	}
-	rc = s3_list_new(&it, c, list_prefix, NULL, err);
-	while (rc == S3_OK && (rc = s3_list_next(&e, it, err)) == 1) {
+	if (rc < 0)
+		return retention_fail(err, RETENTION_ENOMEM, "out of memory");
+	rc = RETENTION_OK;
+	src = s3_list_new(&it, c, list_prefix, NULL, &serr);
+	while (src == S3_OK && (src = s3_list_next(&e, it, &serr)) == 1) {
 		struct retention_key k;
 
-		rc = S3_OK;
+		src = S3_OK;
 		if (retention_key_parse(&k, prefix, e->key) != RETENTION_OK)
 			continue; /* not ours */
 		if (database && strcmp(k.database, database) != 0)
@@ -96,10 +98,8 @@ int retention_scan(struct retention_backups *out, s3_client *c,
 			cap = cap ? cap * 2 : 64;
 			grown = realloc(all, cap * sizeof(*all));
 			if (!grown) {
-				rc = S3_ENOMEM;
-				snprintf(err->msg, sizeof(err->msg),
-					 "out of memory");
-				err->code = rc;
+				rc = retention_fail(err, RETENTION_ENOMEM,
+						    "out of memory");
 				break;
 			}
 			all = grown;
@@ -107,9 +107,8 @@ int retention_scan(struct retention_backups *out, s3_client *c,
 		memset(&all[n], 0, sizeof(all[n]));
 		all[n].key = strdup(e->key);
 		if (!all[n].key) {
-			rc = S3_ENOMEM;
-			snprintf(err->msg, sizeof(err->msg), "out of memory");
-			err->code = rc;
+			rc = retention_fail(err, RETENTION_ENOMEM,
+					    "out of memory");
 			break;
 		}
 		all[n].parsed = k;
@@ -120,12 +119,14 @@ int retention_scan(struct retention_backups *out, s3_client *c,
 						    o->future_tolerance);
 		n++;
 	}
-	if (rc < 0)
-		rc = -rc;
+	if (src < 0)
+		src = -src;
+	if (rc == RETENTION_OK && src != S3_OK)
+		rc = retention_from_s3(err, &serr);
 	s3_list_free(it);
 	free(list_prefix);
 
-	if (rc == S3_OK && n > 0) {
+	if (rc == RETENTION_OK && n > 0) {
 		/* A backup has a manifest to judge when one is listed. */
 		qsort(all, n, sizeof(*all), by_key);
 		for (i = 0; i < n; i++) {
@@ -134,10 +135,8 @@ int retention_scan(struct retention_backups *out, s3_client *c,
 				continue;
 			if (asprintf(&probe.key, "%s%s", all[i].key,
 				     RETENTION_MANIFEST_SUFFIX) < 0) {
-				rc = S3_ENOMEM;
-				snprintf(err->msg, sizeof(err->msg),
-					 "out of memory");
-				err->code = rc;
+				rc = retention_fail(err, RETENTION_ENOMEM,
+						    "out of memory");
 				break;
 			}
 			m = bsearch(&probe, all, n, sizeof(*all), by_key);
@@ -155,9 +154,9 @@ int retention_scan(struct retention_backups *out, s3_client *c,
 		n = kept;
 		qsort(all, n, sizeof(*all), newest_first);
 	}
-	for (i = 0; rc == S3_OK && i < n && !o->lazy; i++)
+	for (i = 0; rc == RETENTION_OK && i < n && !o->lazy; i++)
 		rc = retention_judge(&all[i], c, o, err);
-	if (rc != S3_OK) {
+	if (rc != RETENTION_OK) {
 		out->items = all;
 		out->n = n;
 		retention_backups_dispose(out);
@@ -165,12 +164,13 @@ int retention_scan(struct retention_backups *out, s3_client *c,
 	}
 	out->items = all;
 	out->n = n;
-	return S3_OK;
+	return RETENTION_OK;
 }
 
 int retention_latest(const struct retention_backup **out,
 		     struct retention_backups *b, s3_client *c,
-		     const struct retention_scan_options *o, s3_error *err)
+		     const struct retention_scan_options *o,
+		     struct retention_error *err)
 {
 	size_t i;
 	int rc;
@@ -182,14 +182,14 @@ int retention_latest(const struct retention_backup **out,
 		if (x->future || x->verdict == RETENTION_NO_MANIFEST)
 			continue;
 		rc = retention_judge(x, c, o, err);
-		if (rc != S3_OK)
+		if (rc != RETENTION_OK)
 			return rc;
 		if (x->complete) {
 			*out = x;
 			break;
 		}
 	}
-	return S3_OK;
+	return RETENTION_OK;
 }
 
 const struct retention_backup *
@@ -225,22 +225,21 @@ static int oldest_first(const void *a, const void *b)
 
 int retention_pending(struct retention_uploads *out, s3_client *c,
 		      const char *prefix, const char *type,
-		      const char *database, s3_error *err)
+		      const char *database, struct retention_error *err)
 {
 	struct s3_upload *all = NULL;
 	size_t n = 0, i, kept = 0;
-	int rc;
+	s3_error serr;
+	int rc = RETENTION_OK;
 
 	memset(out, 0, sizeof(*out));
-	rc = s3_multipart_list(&all, &n, c, prefix, err);
-	if (rc != S3_OK)
-		return rc;
+	if (s3_multipart_list(&all, &n, c, prefix, &serr) != S3_OK)
+		return retention_from_s3(err, &serr);
 	if (n > 0) {
 		out->items = calloc(n, sizeof(*out->items));
 		if (!out->items) {
-			rc = S3_ENOMEM;
-			snprintf(err->msg, sizeof(err->msg), "out of memory");
-			err->code = rc;
+			rc = retention_fail(err, RETENTION_ENOMEM,
+					    "out of memory");
 			goto out;
 		}
 	}
@@ -264,7 +263,7 @@ int retention_pending(struct retention_uploads *out, s3_client *c,
 		qsort(out->items, out->n, sizeof(*out->items), oldest_first);
 out:
 	s3_uploads_free(all, n);
-	if (rc != S3_OK)
+	if (rc != RETENTION_OK)
 		retention_uploads_dispose(out);
 	return rc;
 }

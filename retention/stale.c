@@ -11,20 +11,24 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "retention/retention_internal.h"
+
 #define MARKER_MAGIC "offsite-upload 1"
 
-static int no_memory(s3_error *err)
+static int no_memory(struct retention_error *err)
 {
-	memset(err, 0, sizeof(*err));
-	err->code = S3_ENOMEM;
-	snprintf(err->msg, sizeof(err->msg), "out of memory");
-	return S3_ENOMEM;
+	return retention_fail(err, RETENTION_ENOMEM, "out of memory");
 }
 
 static bool host_char(char ch)
 {
 	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
 	       (ch >= '0' && ch <= '9') || ch == '.' || ch == '-';
+}
+
+uint64_t retention_stale_after(const conf *c)
+{
+	return (uint64_t)c->retention.abort_incomplete_days * 86400;
 }
 
 void retention_host_token(char out[RETENTION_HOST_MAX], const char *host)
@@ -165,34 +169,37 @@ int retention_marker_parse(struct retention_marker *m, const char *text,
 }
 
 int retention_marker_put(s3_client *c, const char *key,
-			 const struct retention_marker *m, s3_error *err)
+			 const struct retention_marker *m,
+			 struct retention_error *err)
 {
 	struct s3_put_options po = {.content_type = "text/plain"};
 	char *mkey = NULL, *text = NULL;
-	int rc;
+	s3_error serr;
+	int rc = RETENTION_OK;
 
 	if (retention_marker_key(&mkey, key) ||
-	    retention_marker_format(&text, m)) {
+	    retention_marker_format(&text, m))
 		rc = no_memory(err);
-		goto out;
-	}
-	rc = s3_put_object(c, mkey, text, strlen(text), &po, err);
-out:
+	else if (s3_put_object(c, mkey, text, strlen(text), &po, &serr) !=
+		 S3_OK)
+		rc = retention_from_s3(err, &serr);
 	free(mkey);
 	free(text);
 	return rc;
 }
 
-int retention_marker_delete(s3_client *c, const char *key, s3_error *err)
+int retention_marker_delete(s3_client *c, const char *key,
+			    struct retention_error *err)
 {
 	char *mkey = NULL;
-	int rc;
+	s3_error serr;
+	int rc = RETENTION_OK, src;
 
 	if (retention_marker_key(&mkey, key))
 		return no_memory(err);
-	rc = s3_delete_object(c, mkey, err);
-	if (rc == S3_ENOTFOUND)
-		rc = S3_OK;
+	src = s3_delete_object(c, mkey, &serr);
+	if (src != S3_OK && src != S3_ENOTFOUND)
+		rc = retention_from_s3(err, &serr);
 	free(mkey);
 	return rc;
 }
@@ -288,18 +295,17 @@ void retention_old_uploads_free(struct retention_old_upload *u, size_t n)
 
 int retention_old_uploads(struct retention_old_upload **out, size_t *n,
 			  s3_client *c, const struct retention_stale_options *o,
-			  s3_error *err)
+			  struct retention_error *err)
 {
 	struct s3_upload *ups = NULL;
 	struct retention_old_upload *old = NULL;
 	size_t nups = 0, i, count = 0;
-	int rc;
+	s3_error serr;
 
 	*out = NULL;
 	*n = 0;
-	rc = s3_multipart_list(&ups, &nups, c, o->prefix, err);
-	if (rc != S3_OK)
-		return rc;
+	if (s3_multipart_list(&ups, &nups, c, o->prefix, &serr) != S3_OK)
+		return retention_from_s3(err, &serr);
 	if (nups > 0 && !(old = calloc(nups, sizeof(*old)))) {
 		s3_uploads_free(ups, nups);
 		return no_memory(err);
@@ -326,24 +332,24 @@ int retention_old_uploads(struct retention_old_upload **out, size_t *n,
 	s3_uploads_free(ups, nups);
 	if (count == 0) {
 		free(old);
-		return S3_OK;
+		return RETENTION_OK;
 	}
 	qsort(old, count, sizeof(*old), oldest_first);
 	*out = old;
 	*n = count;
-	return S3_OK;
+	return RETENTION_OK;
 }
 
 int retention_stale_abort(s3_client *c, const struct s3_upload *u,
-			  s3_error *err)
+			  struct retention_error *err)
 {
-	s3_error merr;
-	int rc;
+	struct retention_error merr;
+	s3_error serr;
+	int src;
 
-	rc = s3_multipart_abort(c, u->key, u->upload_id, err);
-	if (rc == S3_ENOTFOUND)
-		rc = S3_OK; /* gone already: what we wanted */
-	if (rc == S3_OK)
-		(void)retention_marker_delete(c, u->key, &merr);
-	return rc;
+	src = s3_multipart_abort(c, u->key, u->upload_id, &serr);
+	if (src != S3_OK && src != S3_ENOTFOUND) /* gone already: fine */
+		return retention_from_s3(err, &serr);
+	(void)retention_marker_delete(c, u->key, &merr);
+	return RETENTION_OK;
 }

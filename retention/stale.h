@@ -31,6 +31,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "conf/conf.h"
 #include "retention/retention.h"
 #include "s3/s3.h"
 
@@ -48,6 +49,13 @@ struct retention_marker {
 	time_t started;		       /* UTC, informative */
 	uint64_t longest_run; /* seconds, 1..RETENTION_LONGEST_RUN_CAP */
 };
+
+/*
+ * The age, in seconds, from which an unfinished upload may be aborted:
+ * [retention] abort_incomplete_days, the same days the bucket's abort
+ * rule waits (retention_rules_wanted), for backup and prune alike.
+ */
+uint64_t retention_stale_after(const conf *c);
 
 /* HOST as it goes in a marker: at most 63 characters, every one outside
  * [A-Za-z0-9.-] replaced by '-', "host" when empty. */
@@ -73,11 +81,13 @@ int retention_marker_format(char **out, const struct retention_marker *m);
 int retention_marker_parse(struct retention_marker *m, const char *text,
 			   size_t len);
 
-/* Write KEY's marker; delete it (a missing one is not an error). s3
- * codes, with ERR set. */
+/* Write KEY's marker; delete it (a missing one is not an error).
+ * Retention codes, with ERR set. */
 int retention_marker_put(s3_client *c, const char *key,
-			 const struct retention_marker *m, s3_error *err);
-int retention_marker_delete(s3_client *c, const char *key, s3_error *err);
+			 const struct retention_marker *m,
+			 struct retention_error *err);
+int retention_marker_delete(s3_client *c, const char *key,
+			    struct retention_error *err);
 
 /* Whether a run of a database is going on this host. */
 enum retention_run {
@@ -142,19 +152,19 @@ struct retention_old_upload {
  * List the unfinished uploads under O->prefix and judge every one of
  * ours at least O->after old, reading its marker (at most
  * RETENTION_MARKER_MAX bytes). *out (oldest first, *n of them) holds
- * each with its verdict; free it with retention_old_uploads_free. An s3
- * code, with ERR set, when the listing fails; a marker that cannot be
- * read makes its upload RETENTION_UNSURE, not an error.
+ * each with its verdict; free it with retention_old_uploads_free. A
+ * retention code, with ERR set, when the listing fails; a marker that
+ * cannot be read makes its upload RETENTION_UNSURE, not an error.
  */
 int retention_old_uploads(struct retention_old_upload **out, size_t *n,
 			  s3_client *c, const struct retention_stale_options *o,
-			  s3_error *err);
+			  struct retention_error *err);
 void retention_old_uploads_free(struct retention_old_upload *u, size_t n);
 
 /* Abort a stale upload (one already gone is not an error), then delete
  * its marker (best effort: a marker left behind keeps nothing alive,
- * since its upload is gone). An s3 code, with ERR set. */
+ * since its upload is gone). A retention code, with ERR set. */
 int retention_stale_abort(s3_client *c, const struct s3_upload *u,
-			  s3_error *err);
+			  struct retention_error *err);
 
 #endif

@@ -76,6 +76,7 @@ static void ensure_lifecycle(s3_client *s3, const conf *c, const char *type)
 	struct retention_plan plan;
 	char *id = NULL, have[RETENTION_NAME_MAX];
 	bool found = false;
+	struct retention_error rerr;
 	s3_error err;
 	size_t i;
 
@@ -93,11 +94,11 @@ static void ensure_lifecycle(s3_client *s3, const conf *c, const char *type)
 	s3_lifecycle_dispose(&lc);
 	if (found)
 		return;
-	if (retention_apply(&plan, s3, c, type, false, false, &err) != S3_OK) {
+	if (retention_apply(&plan, s3, c, type, false, false, &rerr)) {
 		log_event(LOG_WARN,
 			  "cannot install the lifecycle rules: backups will "
 			  "not expire by themselves",
-			  "error", err.msg, NULL);
+			  "error", rerr.msg, NULL);
 		return;
 	}
 	if (retention_rule_id(&id, c->storage.prefix, type) == RETENTION_OK)

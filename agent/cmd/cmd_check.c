@@ -316,35 +316,6 @@ out:
 	free(got);
 }
 
-/* Does RULE expire objects under PREFIX: all of them (*WHOLE), or those
- * of one backup type (its name in TYPE)? */
-static bool rule_covers(const struct s3_lifecycle_rule *rule,
-			const char *prefix, bool *whole, char *type,
-			size_t size)
-{
-	size_t plen = strlen(prefix), rlen;
-	const char *rest;
-
-	*whole = false;
-	if (!rule->enabled || rule->expiration_days == 0 ||
-	    rule->prefix == NULL)
-		return false;
-	rlen = strlen(rule->prefix);
-	if (rlen <= plen && strncmp(prefix, rule->prefix, rlen) == 0) {
-		*whole = true;
-		return true;
-	}
-	if (strncmp(rule->prefix, prefix, plen) != 0)
-		return false;
-	/* "<prefix><type>/" exactly: one rule per type (DESIGN.md). */
-	rest = rule->prefix + plen;
-	if (rlen - plen < 2 || rest[rlen - plen - 1] != '/' ||
-	    rlen - plen > size)
-		return false;
-	snprintf(type, size, "%.*s", (int)(rlen - plen - 1), rest);
-	return retention_type_valid(type);
-}
-
 static void check_lifecycle(struct report *rep, const struct place *p,
 			    s3_client *s3)
 {
@@ -362,13 +333,14 @@ static void check_lifecycle(struct report *rep, const struct place *p,
 	}
 	for (size_t i = 0; i < lc.nrules; i++) {
 		const struct s3_lifecycle_rule *r = &lc.rules[i];
-		bool whole;
+		enum retention_reach reach;
 		int w;
 
-		if (!rule_covers(r, p->c->storage.prefix, &whole, type,
-				 sizeof(type)))
+		reach = retention_rule_reach(r, p->c->storage.prefix, type);
+		if (reach != RETENTION_REACH_ALL &&
+		    reach != RETENTION_REACH_TYPE)
 			continue;
-		if (whole) {
+		if (reach == RETENTION_REACH_ALL) {
 			/* The rule that fires first is the one that counts. */
 			if (whole_days == 0 || r->expiration_days < whole_days)
 				whole_days = r->expiration_days;
@@ -415,7 +387,7 @@ static void check_duration(struct report *rep, const struct place *p,
 	char *key = NULL, took[CONF_FORMAT_MAX], may[CONF_FORMAT_MAX];
 	const char *why = c->database.timeout ? "[database] timeout + 1h"
 					      : "without a [database] timeout";
-	s3_error err = {0};
+	struct retention_error err;
 	struct trust t;
 	int rc;
 
@@ -430,14 +402,15 @@ static void check_duration(struct report *rep, const struct place *p,
 		trust_dispose(&t);
 		return;
 	}
-	rc = trust_find_latest(&key, s3, &t, c->storage.prefix, NULL, db, &err);
-	if (rc == S3_ENOTFOUND) {
+	rc = trust_resolve(&key, s3, &t, c->storage.prefix, RETENTION_LATEST,
+			   NULL, db, &err);
+	if (rc == RETENTION_ENOTFOUND) {
 		say(rep, CHECK_SKIP, "duration", "no complete backup of %s yet",
 		    db);
 		trust_dispose(&t);
 		return;
 	}
-	if (rc != S3_OK) {
+	if (rc != RETENTION_OK) {
 		say(rep, CHECK_FAIL, "duration",
 		    "cannot find the last backup of %s: %s", db, err.msg);
 		trust_dispose(&t);

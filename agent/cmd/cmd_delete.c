@@ -32,8 +32,8 @@ static int find_latest(char **key, s3_client *s3, const conf *c,
 		       const char *type)
 {
 	struct agent_error terr = {0};
+	struct retention_error err;
 	struct trust t;
-	s3_error err;
 	int rc;
 
 	if (trust_init(&t, c, false, &terr) != 0) {
@@ -42,14 +42,14 @@ static int find_latest(char **key, s3_client *s3, const conf *c,
 			  NULL);
 		return EXIT_FAILED;
 	}
-	rc = trust_find_latest(key, s3, &t, c->storage.prefix, type,
-			       c->database.name, &err);
+	rc = trust_resolve(key, s3, &t, c->storage.prefix, RETENTION_LATEST,
+			   type, c->database.name, &err);
 	trust_dispose(&t);
-	if (rc == S3_OK)
+	if (rc == RETENTION_OK)
 		return EXIT_OK;
 	log_event(LOG_ERROR,
-		  err.code == S3_ENOTFOUND ? "no complete backup found"
-					   : "cannot list backups",
+		  rc == RETENTION_ENOTFOUND ? "no complete backup found"
+					    : "cannot list backups",
 		  "error", err.msg, NULL);
 	return EXIT_FAILED;
 }
@@ -103,8 +103,8 @@ int cmd_delete(const struct cli_globals *g, const conf *c, int argc,
 {
 	const char *type = NULL, *target;
 	char *key = NULL, *manifest = NULL;
-	struct retention_key parsed;
-	bool force = false, has_object, has_manifest;
+	struct retention_error rerr;
+	bool force = false, latest, has_object, has_manifest;
 	s3_client *s3 = NULL;
 	s3_error err;
 	int ch, rc = EXIT_FAILED;
@@ -134,23 +134,32 @@ int cmd_delete(const struct cli_globals *g, const conf *c, int argc,
 							: "which backup? give "
 							  "a KEY or latest");
 	target = argv[optind];
-	if (strcmp(target, "latest") == 0) {
+	latest = strcmp(target, RETENTION_LATEST) == 0;
+	if (latest) {
 		if (!force)
 			return cli_usage_error(argv[0],
 					       "deleting the latest backup "
 					       "needs --force");
 	} else {
-		if (retention_key_parse(&parsed, c->storage.prefix, target) !=
-		    RETENTION_OK)
-			return cli_usage_error(argv[0],
-					       "'%s' is not a backup key under "
-					       "prefix '%s'",
-					       target, c->storage.prefix);
-		if (parsed.manifest)
+		/* A key as restore takes it: with or without the prefix. */
+		switch (retention_resolve_key(&key, c->storage.prefix, target,
+					      &rerr)) {
+		case RETENTION_OK:
+			break;
+		case RETENTION_EMANIFEST:
 			return cli_usage_error(argv[0],
 					       "'%s' is a manifest: give the "
 					       "key of its backup",
 					       target);
+		case RETENTION_ENOMEM:
+			log_event(LOG_ERROR, "out of memory", NULL);
+			return EXIT_FAILED;
+		default:
+			return cli_usage_error(argv[0],
+					       "'%s' is not a backup key under "
+					       "prefix '%s'",
+					       target, c->storage.prefix);
+		}
 		if (type)
 			log_event(LOG_WARN, "--type applies to latest only",
 				  NULL);
@@ -161,14 +170,8 @@ int cmd_delete(const struct cli_globals *g, const conf *c, int argc,
 			  NULL);
 		goto out;
 	}
-	if (strcmp(target, "latest") == 0) {
-		if (find_latest(&key, s3, c, type) != EXIT_OK)
-			goto out;
-	} else {
-		key = strdup(target);
-		if (!key)
-			goto out;
-	}
+	if (latest && find_latest(&key, s3, c, type) != EXIT_OK)
+		goto out;
 	if (asprintf(&manifest, "%s%s", key, RETENTION_MANIFEST_SUFFIX) < 0) {
 		manifest = NULL;
 		goto out;

@@ -99,6 +99,7 @@ int cmd_list(const struct cli_globals *g, const conf *c, int argc, char **argv)
 	struct trust t = {0};
 	s3_client *s3 = NULL;
 	bool json = false;
+	struct retention_error rerr;
 	s3_error err;
 	int ch, rc = EXIT_FAILED;
 
@@ -139,9 +140,10 @@ int cmd_list(const struct cli_globals *g, const conf *c, int argc, char **argv)
 		goto out;
 	}
 	trust_scan_options(&o, &t, s3, type, database, false);
-	if (retention_scan(&b, s3, c->storage.prefix, &o, &err) != S3_OK) {
+	if (retention_scan(&b, s3, c->storage.prefix, &o, &rerr) !=
+	    RETENTION_OK) {
 		log_event(LOG_ERROR, "cannot list backups", "bucket",
-			  c->storage.bucket, "error", err.msg, NULL);
+			  c->storage.bucket, "error", rerr.msg, NULL);
 		goto out;
 	}
 	trust_warn_future(&b, &o);

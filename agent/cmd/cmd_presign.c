@@ -112,39 +112,38 @@ static int disposition(char **out, const char *name)
 		       : 0;
 }
 
-/* The newest backup of the configured database (of TYPE) that counts. */
-static int find_latest(char **key, s3_client *s3, const conf *c,
-		       struct trust *t, const char *type)
-{
-	s3_error err;
-
-	if (trust_find_latest(key, s3, t, c->storage.prefix, type,
-			      c->database.name, &err) == S3_OK)
-		return EXIT_OK;
-	log_event(LOG_ERROR,
-		  err.code == S3_ENOTFOUND ? "no complete backup found"
-					   : "cannot list backups",
-		  "error", err.msg, NULL);
-	return EXIT_FAILED;
-}
-
-/* TARGET, a key as `offsite list` shows it or without the prefix, when
- * it names a backup of ours that counts by T: its full key in *KEY. */
+/*
+ * The backup TARGET names (agent/trust.h: a key as restore takes it, or
+ * latest, the newest backup of the configured database, of TYPE, that
+ * counts by T): its full key in *KEY. A key must name a backup that
+ * counts, too.
+ */
 static int find_backup(char **key, s3_client *s3, const conf *c,
-		       const struct trust *t, const char *target)
+		       struct trust *t, const char *target, const char *type)
 {
 	struct agent_error err = {0};
+	struct retention_error rerr;
 	struct fetch_backup b;
+	bool latest = strcmp(target, RETENTION_LATEST) == 0;
 	int rc;
 
-	rc = fetch_resolve(key, s3, c->storage.prefix, target, NULL, NULL, NULL,
-			   &err);
-	if (rc != AGENT_OK) {
+	rc = trust_resolve(key, s3, t, c->storage.prefix, target, type,
+			   c->database.name, &rerr);
+	if (rc != RETENTION_OK && latest) {
+		log_event(LOG_ERROR,
+			  rc == RETENTION_ENOTFOUND ? "no complete backup found"
+						    : "cannot list backups",
+			  "error", rerr.msg, NULL);
+		return EXIT_FAILED;
+	}
+	if (rc != RETENTION_OK) {
 		log_event(LOG_ERROR, "not signing: not a backup", "error",
-			  err.msg, "hint",
+			  rerr.msg, "hint",
 			  "--any-key signs any object of the bucket", NULL);
 		return EXIT_FAILED;
 	}
+	if (latest)
+		return EXIT_OK; /* judged by T already */
 	rc = fetch_open(&b, s3, *key, t, &err);
 	if (rc == AGENT_OK) {
 		fetch_backup_dispose(&b);
@@ -283,23 +282,15 @@ int cmd_presign(const struct cli_globals *g, const conf *c, int argc,
 			  NULL);
 		goto out;
 	}
-	if (strcmp(target, "latest") == 0) {
-		rc = find_latest(&key, s3, c, &trust, type);
+	if (type && strcmp(target, RETENTION_LATEST) != 0)
+		log_event(LOG_WARN, "--type applies to latest only", NULL);
+	if (!any_key) {
+		rc = find_backup(&key, s3, c, &trust, target, type);
 		if (rc != EXIT_OK)
 			goto out;
 		rc = EXIT_FAILED;
-	} else {
-		if (type)
-			log_event(LOG_WARN, "--type applies to latest only",
-				  NULL);
-		if (!any_key) {
-			rc = find_backup(&key, s3, c, &trust, target);
-			if (rc != EXIT_OK)
-				goto out;
-			rc = EXIT_FAILED;
-		} else if (!(key = strdup(target))) {
-			goto out;
-		}
+	} else if (!(key = strdup(target))) {
+		goto out;
 	}
 	/* A URL to a 404 helps nobody: the key must exist now. */
 	if (s3_head_object(&info, s3, key, &err) != S3_OK) {

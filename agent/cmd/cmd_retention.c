@@ -52,19 +52,18 @@ static const char *verb(enum action a, enum retention_change_op op,
 static int rules(s3_client *s3, const conf *c, enum action a, bool dry_run)
 {
 	struct retention_plan plan;
-	s3_error err;
+	struct retention_error err;
 	size_t i;
 	int rc;
 
 	rc = retention_apply(&plan, s3, c, NULL, a == REMOVE,
 			     a == SHOW || dry_run, &err);
-	if (rc != S3_OK) {
+	if (rc != RETENTION_OK) {
 		log_event(LOG_ERROR,
 			  a == SHOW ? "cannot read the lifecycle rules"
 				    : "cannot update the lifecycle rules",
 			  "bucket", c->storage.bucket, "error", err.msg, NULL);
-		if (err.http_status == 501 ||
-		    strcmp(err.s3_code, "NotImplemented") == 0)
+		if (rc == RETENTION_ENOTSUP)
 			log_event(LOG_ERROR,
 				  "this store has no lifecycle rules: run "
 				  "`offsite retention prune` from a timer "
@@ -188,7 +187,7 @@ static int prune(s3_client *s3, const conf *c, bool dry_run)
 	time_t now;
 	unsigned aborted = 0;
 	size_t n = 0, i, deleted = 0;
-	s3_error err;
+	struct retention_error err;
 	int rc = EXIT_FAILED, prc;
 
 	/* keep_last counts only backups that count: with a key, only those

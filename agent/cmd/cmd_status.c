@@ -180,6 +180,7 @@ int cmd_status(const struct cli_globals *g, const conf *c, int argc,
 	struct report_status s = {0};
 	s3_client *s3 = NULL;
 	bool json = false;
+	struct retention_error rerr;
 	s3_error err;
 	size_t i;
 	int ch, rc = EXIT_FAILED;
@@ -231,15 +232,16 @@ int cmd_status(const struct cli_globals *g, const conf *c, int argc,
 		goto out;
 	}
 	trust_scan_options(&so, &t, s3, ro.type, ro.database, false);
-	if (retention_scan(&b, s3, c->storage.prefix, &so, &err) != S3_OK) {
+	if (retention_scan(&b, s3, c->storage.prefix, &so, &rerr) !=
+	    RETENTION_OK) {
 		log_event(LOG_ERROR, "cannot list backups", "bucket",
-			  c->storage.bucket, "error", err.msg, NULL);
+			  c->storage.bucket, "error", rerr.msg, NULL);
 		goto out;
 	}
 	if (retention_pending(&u, s3, c->storage.prefix, ro.type, ro.database,
-			      &err) != S3_OK) {
+			      &rerr) != RETENTION_OK) {
 		log_event(LOG_ERROR, "cannot list unfinished uploads", "bucket",
-			  c->storage.bucket, "error", err.msg, NULL);
+			  c->storage.bucket, "error", rerr.msg, NULL);
 		goto out;
 	}
 	trust_warn_future(&b, &so);

@@ -117,11 +117,11 @@ static void verify_all(struct verify *v, const char *type, const char *database)
 {
 	struct retention_scan_options o;
 	struct retention_backups all;
-	s3_error err;
+	struct retention_error err;
 
 	trust_scan_options(&o, &v->trust, v->s3, type, database, true);
 	if (retention_scan(&all, v->s3, v->c->storage.prefix, &o, &err) !=
-	    S3_OK) {
+	    RETENTION_OK) {
 		log_event(LOG_ERROR, "cannot list backups", "error", err.msg,
 			  NULL);
 		v->errors++;

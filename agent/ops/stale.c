@@ -33,7 +33,7 @@ uint64_t stale_longest_run(const conf *c)
 
 uint64_t stale_after(const conf *c)
 {
-	return lowered((uint64_t)c->retention.abort_incomplete_days * 86400);
+	return lowered(retention_stale_after(c));
 }
 
 void stale_host(char out[RETENTION_HOST_MAX])
@@ -68,7 +68,7 @@ bool stale_marker_put(s3_client *s3, const conf *c, const char *key,
 {
 	struct retention_marker m = {0};
 	uint64_t longest = stale_longest_run(c);
-	s3_error err;
+	struct retention_error err;
 
 	stale_host(m.host);
 	m.pid = (long)getpid();
@@ -77,7 +77,7 @@ bool stale_marker_put(s3_client *s3, const conf *c, const char *key,
 			: longest > RETENTION_LONGEST_RUN_CAP
 				? RETENTION_LONGEST_RUN_CAP
 				: longest;
-	if (retention_marker_put(s3, key, &m, &err) == S3_OK)
+	if (retention_marker_put(s3, key, &m, &err) == RETENTION_OK)
 		return true;
 	log_event(LOG_WARN,
 		  "cannot write the upload's marker: another host may take "
@@ -88,9 +88,9 @@ bool stale_marker_put(s3_client *s3, const conf *c, const char *key,
 
 void stale_marker_delete(s3_client *s3, const char *key)
 {
-	s3_error err;
+	struct retention_error err;
 
-	if (retention_marker_delete(s3, key, &err) != S3_OK)
+	if (retention_marker_delete(s3, key, &err) != RETENTION_OK)
 		log_event(LOG_WARN, "cannot delete the upload's marker", "key",
 			  key, "error", err.msg, NULL);
 }
@@ -113,7 +113,7 @@ int stale_uploads_abort(s3_client *s3, const conf *c, const char *own_database,
 	char host[RETENTION_HOST_MAX], started[17];
 	char shown[4 * RETENTION_HOST_MAX];
 	size_t n = 0, i;
-	s3_error err;
+	struct retention_error err;
 	int rc = 0;
 
 	*aborted = 0;
@@ -124,7 +124,7 @@ int stale_uploads_abort(s3_client *s3, const conf *c, const char *own_database,
 	o.host = host;
 	o.own_database = own_database;
 	o.probe = probe;
-	if (retention_old_uploads(&old, &n, s3, &o, &err) != S3_OK) {
+	if (retention_old_uploads(&old, &n, s3, &o, &err) != RETENTION_OK) {
 		log_event(fail_level, "cannot list incomplete uploads", "error",
 			  err.msg, NULL);
 		return -1;
@@ -169,7 +169,7 @@ int stale_uploads_abort(s3_client *s3, const conf *c, const char *own_database,
 		(*aborted)++;
 		if (dry_run)
 			continue;
-		if (retention_stale_abort(s3, &u->u, &err) != S3_OK) {
+		if (retention_stale_abort(s3, &u->u, &err) != RETENTION_OK) {
 			log_event(fail_level,
 				  "cannot abort a stale incomplete upload",
 				  "key", u->u.key, "error", err.msg, NULL);

@@ -32,7 +32,8 @@
 uint64_t stale_longest_run(const conf *c);
 
 /* Uploads younger than this, in seconds, are never aborted by offsite:
- * [retention] abort_incomplete_days. */
+ * retention_stale_after (abort_incomplete_days), lowered only by the
+ * test knob above. */
 uint64_t stale_after(const conf *c);
 
 /* This host's name, as markers carry it. */

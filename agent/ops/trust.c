@@ -86,7 +86,7 @@ static bool costly(const struct trust *t, const struct manifest *m)
 
 /* retention_check_fn: read B's manifest and judge it by T. */
 static int check_manifest(void *ctx, s3_client *c, struct retention_backup *b,
-			  s3_error *err)
+			  struct retention_error *err)
 {
 	const struct trust *t = ctx;
 	struct agent_error serr = {0};
@@ -94,33 +94,39 @@ static int check_manifest(void *ctx, s3_client *c, struct retention_backup *b,
 	struct manifest_store *store = NULL;
 	char *mkey = NULL, *text = NULL, why[256];
 	size_t len = 0;
-	int src, rc, out = S3_OK;
+	s3_error gerr;
+	int src, rc, out = RETENTION_OK;
 
 	if (asprintf(&mkey, "%s%s", b->key, RETENTION_MANIFEST_SUFFIX) < 0) {
+		memset(err, 0, sizeof(*err));
 		snprintf(err->msg, sizeof(err->msg), "out of memory");
-		return err->code = S3_ENOMEM;
+		return err->code = RETENTION_ENOMEM;
 	}
-	src = s3_get_object_buf(&text, &len, c, mkey, MANIFEST_MAX, err);
+	src = s3_get_object_buf(&text, &len, c, mkey, MANIFEST_MAX, &gerr);
 	free(mkey);
 	if (src == S3_ENOTFOUND) {
 		b->verdict = RETENTION_NO_MANIFEST; /* gone since the listing */
-		return S3_OK;
+		return RETENTION_OK;
 	}
 	if (src == S3_EPROTO) {
 		b->verdict = RETENTION_UNVERIFIED;
 		log_event(LOG_WARN, "backup not counted: unreadable manifest",
-			  "key", b->key, "error", err->msg, NULL);
-		memset(err, 0, sizeof(*err));
-		return S3_OK;
+			  "key", b->key, "error", gerr.msg, NULL);
+		return RETENTION_OK;
 	}
-	if (src != S3_OK)
-		return src;
+	if (src != S3_OK) {
+		/* The bucket: the s3 message whole. */
+		memset(err, 0, sizeof(*err));
+		snprintf(err->msg, sizeof(err->msg), "%s", gerr.msg);
+		return err->code = src == S3_ENOMEM ? RETENTION_ENOMEM
+						    : RETENTION_ES3;
+	}
 	if (manifest_parse(&m, &store, text, len, why, sizeof(why)) != 0) {
 		b->verdict = RETENTION_UNVERIFIED;
 		log_event(LOG_WARN, "backup not counted: invalid manifest",
 			  "key", b->key, "error", why, NULL);
 		free(text);
-		return S3_OK;
+		return RETENTION_OK;
 	}
 	if (costly(t, &m)) {
 		b->verdict = RETENTION_UNVERIFIED;
@@ -130,7 +136,7 @@ static int check_manifest(void *ctx, s3_client *c, struct retention_backup *b,
 			  "key", b->key, NULL);
 		manifest_store_free(store);
 		free(text);
-		return S3_OK;
+		return RETENTION_OK;
 	}
 	rc = trust_check(t, &m, b->key, NULL, &serr);
 	if (rc == AGENT_OK) {
@@ -146,7 +152,8 @@ static int check_manifest(void *ctx, s3_client *c, struct retention_backup *b,
 	} else {
 		/* OpenSSL or memory: no verdict on the backup. */
 		memset(err, 0, sizeof(*err));
-		err->code = out = rc == AGENT_ENOMEM ? S3_ENOMEM : S3_EINVAL;
+		err->code = out = rc == AGENT_ENOMEM ? RETENTION_ENOMEM
+						     : RETENTION_ECHECK;
 		snprintf(err->msg, sizeof(err->msg), "checking %s: %.600s",
 			 b->key, serr.msg);
 	}
@@ -197,36 +204,24 @@ size_t trust_warn_future(const struct retention_backups *b,
 	return n;
 }
 
-int trust_find_latest(char **key, s3_client *s3, struct trust *t,
-		      const char *prefix, const char *type,
-		      const char *database, s3_error *err)
+static void warn_future(void *ctx, const struct retention_backups *b,
+			const struct retention_scan_options *o)
 {
-	struct retention_scan_options o;
-	struct retention_backups b;
-	const struct retention_backup *latest = NULL;
-	int rc;
+	(void)ctx;
+	trust_warn_future(b, o);
+}
+
+int trust_resolve(char **key, s3_client *s3, struct trust *t,
+		  const char *prefix, const char *target, const char *type,
+		  const char *database, struct retention_error *err)
+{
+	struct retention_resolve_options o = {0};
 
 	*key = NULL;
-	trust_scan_options(&o, t, s3, type, database, true);
-	rc = retention_scan(&b, s3, prefix, &o, err);
-	if (rc != S3_OK)
-		return rc;
-	trust_warn_future(&b, &o);
-	rc = retention_latest(&latest, &b, s3, &o, err);
-	if (rc == S3_OK && !latest) {
-		memset(err, 0, sizeof(*err));
-		err->code = rc = S3_ENOTFOUND;
-		snprintf(err->msg, sizeof(err->msg),
-			 "no complete %sbackup of type %s and database %s "
-			 "under prefix '%s'",
-			 t->encrypted_only ? "encrypted " : "",
-			 type ? type : "any", database ? database : "any",
-			 prefix);
-	} else if (rc == S3_OK && !(*key = strdup(latest->key))) {
-		memset(err, 0, sizeof(*err));
-		err->code = rc = S3_ENOMEM;
-		snprintf(err->msg, sizeof(err->msg), "out of memory");
-	}
-	retention_backups_dispose(&b);
-	return rc;
+	if (t == NULL) /* a key: no manifest is read */
+		return retention_resolve_key(key, prefix, target, err);
+	trust_scan_options(&o.scan, t, s3, type, database, true);
+	o.encrypted_only = t->encrypted_only;
+	o.scanned = warn_future;
+	return retention_resolve(key, s3, prefix, target, &o, err);
 }

@@ -61,14 +61,18 @@ size_t trust_warn_future(const struct retention_backups *b,
 			 const struct retention_scan_options *o);
 
 /*
- * The key of the newest backup under PREFIX of TYPE and DATABASE (NULL:
- * any) that counts by T, in *KEY (malloc'd). S3_ENOTFOUND, with a message
- * naming what was looked for, when none does; other s3 codes when the
- * bucket could not be read.
+ * The backup TARGET names under PREFIX (retention_resolve: a key, with
+ * or without PREFIX, or "latest", the newest backup of TYPE and DATABASE,
+ * NULL: any, that counts by T), in *KEY (malloc'd). Backups dated in the
+ * future are passed over with a warning (trust_warn_future). T may be
+ * NULL when TARGET is not "latest". Retention codes with ERR set:
+ * RETENTION_EINVAL or RETENTION_EMANIFEST for a TARGET that names no
+ * backup, RETENTION_ENOTFOUND when none counts as latest, others when
+ * the bucket could not be read.
  */
-int trust_find_latest(char **key, s3_client *s3, struct trust *t,
-		      const char *prefix, const char *type,
-		      const char *database, s3_error *err);
+int trust_resolve(char **key, s3_client *s3, struct trust *t,
+		  const char *prefix, const char *target, const char *type,
+		  const char *database, struct retention_error *err);
 
 /*
  * Whether the backup KEY, whose manifest is M, counts by T: 0, or the

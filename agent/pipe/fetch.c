@@ -25,42 +25,15 @@ int fetch_resolve(char **key, s3_client *s3, const char *prefix,
 		  const char *target, const char *type, const char *database,
 		  struct trust *t, struct agent_error *err)
 {
-	struct retention_key k;
-	char *full = NULL;
+	struct retention_error rerr;
+	int rc;
 
-	*key = NULL;
-	if (strcmp(target, "latest") == 0) {
-		s3_error serr;
-		if (trust_find_latest(key, s3, t, prefix, type, database,
-				      &serr) == S3_OK)
-			return AGENT_OK;
-		return storage_error(err, &serr, NULL);
-	}
-	/* The key as `offsite list` shows it, or without the prefix. */
-	if (retention_key_parse(&k, prefix, target) == RETENTION_OK) {
-		full = strdup(target);
-	} else if (prefix[0] != '\0' &&
-		   asprintf(&full, "%s%s", prefix, target) < 0) {
-		full = NULL;
-	} else if (prefix[0] == '\0' ||
-		   retention_key_parse(&k, prefix, full) != RETENTION_OK) {
-		free(full);
-		return agent_fail(err, AGENT_EIO,
-				  "'%s' is not a backup key (%sTYPE/DB/"
-				  "DB-TYPE-YYYYMMDDTHHMMSSZ.sql.gz[.enc])",
-				  target, prefix);
-	}
-	if (full == NULL)
-		return agent_fail(err, AGENT_ENOMEM, "out of memory");
-	if (k.manifest) {
-		free(full);
-		return agent_fail(err, AGENT_EIO,
-				  "'%s' is a manifest: name its backup, "
-				  "without %s",
-				  target, RETENTION_MANIFEST_SUFFIX);
-	}
-	*key = full;
-	return AGENT_OK;
+	rc = trust_resolve(key, s3, t, prefix, target, type, database, &rerr);
+	if (rc == RETENTION_OK)
+		return AGENT_OK;
+	return agent_fail(err,
+			  rc == RETENTION_ENOMEM ? AGENT_ENOMEM : AGENT_EIO,
+			  "%s", rerr.msg);
 }
 
 /* ---- the manifest ---- */

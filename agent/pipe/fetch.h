@@ -44,13 +44,11 @@ struct fetch_backup {
 };
 
 /*
- * Find the backup: TARGET is a key (with or without PREFIX) or "latest",
- * the newest backup of TYPE and DATABASE (NULL: any) that counts by T
- * (agent/trust.h: complete, authenticated where a key is configured,
- * encrypted where encryption is, not dated in the future). *KEY is a new
- * string; T may be NULL unless TARGET is latest. Errors, all AGENT_EIO:
- * no such backup, the listing failed, a key that does not follow the
- * layout, or a manifest's (nothing of ours).
+ * Find the backup: trust_resolve (agent/trust.h, the key forms and the
+ * meaning of latest are retention's), its error as the pipeline's.
+ * *KEY is a new string; T may be NULL unless TARGET is latest. Errors,
+ * all AGENT_EIO but out of memory: no such backup, the listing failed, a
+ * key that does not follow the layout, or a manifest's.
  */
 int fetch_resolve(char **key, s3_client *s3, const char *prefix,
 		  const char *target, const char *type, const char *database,

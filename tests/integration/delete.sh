@@ -1,7 +1,8 @@
 #!/bin/bash
 # offsite delete against radosgw: a backup goes with its manifest; keys
 # that are not backups of our layout under the prefix are refused before
-# anything is touched; latest needs --force and is the newest complete
+# anything is touched; a key is taken as restore takes it, with or
+# without the prefix; latest needs --force and is the newest complete
 # backup of the configured database; a missing backup is an error, and
 # an orphan manifest is removed all the same.
 source "$TESTS/lib.sh"
@@ -71,6 +72,25 @@ t_nogrep "and its manifest" "^$real\.manifest\$" <(keys)
 t_grep "an audit line names the key and who" \
 	"level=info msg=\"backup deleted\" key=$real manifest=yes uid=[0-9]+ user=[^ ]+ host=[^ ]+" "$T_ERR"
 t_ok "other backups are still there" has "$k2.manifest"
+
+# ---- the key forms restore and verify take ----
+echo "short" | "$OFFSITE" -c offsite.ini -q backup --stdin --name app --type daily
+short=$(keys | grep '^db01/daily/app/' | grep '\.sql\.gz$' | sort | tail -n 1)
+t_ok "a second real backup is complete" has "$short.manifest"
+t_run "$OFFSITE" -c offsite.ini verify "${short#db01/}"
+t_eq "verify takes a key without the prefix" 0 "$T_RC"
+t_run "$OFFSITE" -c offsite.ini delete "${short#db01/}"
+t_eq "and so does delete: exit 0" 0 "$T_RC"
+t_eq "it names the full key" "deleted $short" "$(cat "$T_OUT")"
+t_nogrep "that backup is gone with its manifest" "^$short(\.manifest)?\$" <(keys)
+t_run "$OFFSITE" -c offsite.ini delete "${k1#db01/}.manifest"
+t_eq "a manifest without the prefix: exit 2" 2 "$T_RC"
+t_grep "says it is a manifest, too" "is a manifest: give the key of its backup" "$T_ERR"
+t_run "$OFFSITE" -c offsite.ini delete notes.txt
+t_eq "an object without the prefix that is no backup: exit 2" 2 "$T_RC"
+t_grep "is not a backup key either" "'notes.txt' is not a backup key under prefix 'db01/'" "$T_ERR"
+t_ok "the backups that were named are still there" has "$k1.manifest"
+t_ok "and the object too" has db01/notes.txt
 
 # ---- refusals: nothing is touched ----
 before=$(keys | sort)

@@ -60,6 +60,14 @@ t_nogrep "the log never holds the secret" "$RGW_SECRET_KEY" log
 t_run "$OFFSITE" -c offsite.ini presign latest --type manual
 t_grep "latest of a type" 'app-manual-20261119T010000Z\.sql\.gz\?' "$T_OUT"
 
+t_run "$OFFSITE" -c offsite.ini presign daily/app/app-daily-20261120T010000Z.sql.gz
+t_eq "a key without the prefix, as restore takes it: exit 0" 0 "$T_RC"
+t_grep "signs the full key" '/db01/daily/app/app-daily-20261120T010000Z\.sql\.gz\?' "$T_OUT"
+t_run "$OFFSITE" -c offsite.ini presign daily/app/app-daily-20261120T010000Z.sql.gz.manifest
+t_eq "a manifest without the prefix: exit 1" 1 "$T_RC"
+t_grep "is not signed" 'msg="not signing: not a backup" error="'"'"'daily/app/app-daily-20261120T010000Z.sql.gz.manifest'"'"' is a manifest' "$T_ERR"
+t_eq "no URL for a manifest" "" "$(cat "$T_OUT")"
+
 t_run "$OFFSITE" -c offsite.ini presign latest --type weekly
 t_eq "no backup of a type: exit 1" 1 "$T_RC"
 t_grep "and says so" 'no complete backup found' "$T_ERR"

@@ -259,7 +259,8 @@ struct run {
 	int rc;
 	char log[65536]; /* what offsite logged */
 	double secs;
-	size_t data_size; /* 0: DATA_SIZE */
+	size_t data_size;      /* 0: DATA_SIZE */
+	const char *retention; /* more [retention] lines, or NULL */
 	struct timespec ended;
 	bool term_left; /* a SIGTERM was still pending after the run */
 };
@@ -350,8 +351,8 @@ static void backup(struct run *r)
 		"bucket = backups\nprefix = p/\npart_size = 5MiB\n"
 		"concurrency = 2\n"
 		"[database]\ndriver = stdin\n"
-		"[retention]\napply_on_backup = false\n",
-		port);
+		"[retention]\napply_on_backup = false\n%s",
+		port, r->retention ? r->retention : "");
 	fclose(f);
 	setenv("AWS_ACCESS_KEY_ID", "AKIDFAKEFAKEFAKE0001", 1);
 	setenv("AWS_SECRET_ACCESS_KEY", SECRET, 1);
@@ -592,6 +593,22 @@ static void test_stale_upload_aborted(void **state)
 		   "msg=\"aborted a stale incomplete upload\" key=" STALE_KEY);
 }
 
+/* The age from which backup aborts is [retention] abort_incomplete_days,
+ * as prune's: with 3, the upload begun two days ago is left alone. */
+static void test_stale_upload_follows_abort_days(void **state)
+{
+	struct run *r = *state;
+
+	r->sc.stale_upload = true;
+	r->retention = "abort_incomplete_days = 3\n";
+	backup(r);
+	assert_stored(r);
+	assert_int_equal(count(r, "DELETE", "uploadId=stale1"), 0);
+	assert_int_equal(count(r, "GET", STALE_KEY ".uploading"), 0);
+	if (strstr(r->log, "aborted a stale incomplete upload"))
+		fail_msg("aborted a young upload:\n%s", r->log);
+}
+
 /* ---- SIGTERM while the run waits on a server that does not answer ---- */
 
 /* The run stopped within 10 s of SIGTERM (systemd waits 90 s), exit 1,
@@ -728,6 +745,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_stale_upload_aborted,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_stale_upload_follows_abort_days, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sigterm_during_single_put,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sigterm_during_last_part,

@@ -131,12 +131,12 @@ static void test_apply_then_remove(void **state)
 {
 	struct fixture *f = *state;
 	struct retention_plan p;
-	s3_error err;
+	struct retention_error err;
 
 	/* A dry run changes nothing. */
 	assert_int_equal(retention_apply(&p, f->client, f->c, "hourly", false,
 					 true, &err),
-			 S3_OK);
+			 RETENTION_OK);
 	assert_true(p.changed);
 	assert_true(p.nchanges > 0);
 	retention_plan_dispose(&p);
@@ -146,7 +146,7 @@ static void test_apply_then_remove(void **state)
 	 * the extra one. */
 	assert_int_equal(retention_apply(&p, f->client, f->c, "hourly", false,
 					 false, &err),
-			 S3_OK);
+			 RETENTION_OK);
 	assert_true(p.changed);
 	retention_plan_dispose(&p);
 	assert_int_equal(f->b.puts, 1);
@@ -160,7 +160,7 @@ static void test_apply_then_remove(void **state)
 	/* Again: the bucket already says so. */
 	assert_int_equal(retention_apply(&p, f->client, f->c, "hourly", false,
 					 false, &err),
-			 S3_OK);
+			 RETENTION_OK);
 	assert_false(p.changed);
 	retention_plan_dispose(&p);
 	assert_int_equal(f->b.puts, 1);
@@ -168,7 +168,7 @@ static void test_apply_then_remove(void **state)
 	/* Remove: only ours were there, so the configuration goes. */
 	assert_int_equal(
 		retention_apply(&p, f->client, f->c, NULL, true, false, &err),
-		S3_OK);
+		RETENTION_OK);
 	assert_true(p.changed);
 	assert_int_equal(p.result.nrules, 0);
 	retention_plan_dispose(&p);

@@ -90,6 +90,73 @@ static void test_rule_ids(void **state)
 	free(id);
 }
 
+/* What a rule reaches under "pfx/": check and apply judge by it. */
+static void test_rule_reach(void **state)
+{
+	struct s3_lifecycle_rule r = {0};
+	char type[RETENTION_NAME_MAX], p[160];
+	static const struct {
+		const char *prefix;
+		enum retention_reach reach;
+		const char *type;
+	} cases[] = {
+		{"", RETENTION_REACH_ALL, ""},
+		{"pf", RETENTION_REACH_ALL, ""},
+		{"pfx/", RETENTION_REACH_ALL, ""},
+		{"pfx/daily/", RETENTION_REACH_TYPE, "daily"},
+		{"pfx/daily", RETENTION_REACH_PART, ""},
+		{"pfx/da", RETENTION_REACH_PART, ""},
+		{"pfx//", RETENTION_REACH_PART, ""},
+		{"pfx/Daily/", RETENTION_REACH_PART, ""},
+		{"pfx/daily/app/", RETENTION_REACH_PART, ""},
+		{"pfx/abort-incomplete/", RETENTION_REACH_PART, ""},
+		{"other/", RETENTION_REACH_NONE, ""},
+		{"pfy", RETENTION_REACH_NONE, ""},
+		{"pfx.daily/", RETENTION_REACH_NONE, ""},
+	};
+
+	(void)state;
+	r.enabled = true;
+	r.expiration_days = 7;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(p, sizeof(p), "%s", cases[i].prefix);
+		r.prefix = p;
+		memset(type, 'x', sizeof(type));
+		assert_int_equal(retention_rule_reach(&r, "pfx/", type),
+				 cases[i].reach);
+		assert_string_equal(type, cases[i].type);
+	}
+	/* A type name as long as the buffer is none. */
+	memset(p, 'a', sizeof(p));
+	memcpy(p, "pfx/", 4);
+	p[4 + RETENTION_NAME_MAX] = '/';
+	p[5 + RETENTION_NAME_MAX] = '\0';
+	assert_int_equal(retention_rule_reach(&r, "pfx/", type),
+			 RETENTION_REACH_PART);
+	/* Rules that expire nothing reach nothing. */
+	r.prefix = p;
+	snprintf(p, sizeof(p), "pfx/daily/");
+	r.expiration_days = 0;
+	assert_int_equal(retention_rule_reach(&r, "pfx/", type),
+			 RETENTION_REACH_NONE);
+	r.expiration_days = 7;
+	r.enabled = false;
+	assert_int_equal(retention_rule_reach(&r, "pfx/", type),
+			 RETENTION_REACH_NONE);
+	r.enabled = true;
+	r.prefix = NULL; /* a filter other than a prefix */
+	assert_int_equal(retention_rule_reach(&r, "pfx/", type),
+			 RETENTION_REACH_NONE);
+	/* With no prefix of ours, every rule reaches some of our keys. */
+	r.prefix = p;
+	assert_int_equal(retention_rule_reach(&r, "", type),
+			 RETENTION_REACH_PART);
+	snprintf(p, sizeof(p), "weekly/");
+	assert_int_equal(retention_rule_reach(&r, "", type),
+			 RETENTION_REACH_TYPE);
+	assert_string_equal(type, "weekly");
+}
+
 static void test_wanted(void **state)
 {
 	const char *types[] = {"weekly", "daily", "Bad Type", "daily",
@@ -477,7 +544,7 @@ struct fake_check {
 };
 
 static int fake_check(void *ctx, s3_client *c, struct retention_backup *b,
-		      s3_error *err)
+		      struct retention_error *err)
 {
 	struct fake_check *f = ctx;
 	size_t i = (size_t)(b - f->b->items);
@@ -487,7 +554,7 @@ static int fake_check(void *ctx, s3_client *c, struct retention_backup *b,
 	f->calls |= 1u << i;
 	b->verdict = f->accept & (1u << i) ? RETENTION_ACCEPTED
 					   : RETENTION_UNVERIFIED;
-	return S3_OK;
+	return RETENTION_OK;
 }
 
 /* latest judges lazily, newest first: never a future key, never one
@@ -505,7 +572,7 @@ static void test_latest_lazy(void **state)
 	struct retention_backups b;
 	const struct retention_backup *latest = NULL;
 	struct fake_check fc = {0};
-	s3_error err;
+	struct retention_error err;
 
 	(void)state;
 	make_judged(&b, f, sizeof(f) / sizeof(f[0]));
@@ -515,7 +582,8 @@ static void test_latest_lazy(void **state)
 	o.check = fake_check;
 	o.check_ctx = &fc;
 	o.lazy = true;
-	assert_int_equal(retention_latest(&latest, &b, NULL, &o, &err), S3_OK);
+	assert_int_equal(retention_latest(&latest, &b, NULL, &o, &err),
+			 RETENTION_OK);
 	assert_ptr_equal(latest, &b.items[3]);
 	assert_int_equal(fc.calls, 1u << 2 | 1u << 3);
 	assert_true(b.items[3].complete);
@@ -524,15 +592,82 @@ static void test_latest_lazy(void **state)
 	/* Nothing accepted: none, and no error. */
 	fc.accept = 0;
 	b.items[3].verdict = b.items[4].verdict = RETENTION_UNCHECKED;
-	assert_int_equal(retention_latest(&latest, &b, NULL, &o, &err), S3_OK);
+	assert_int_equal(retention_latest(&latest, &b, NULL, &o, &err),
+			 RETENTION_OK);
 	assert_null(latest);
 	retention_backups_dispose(&b);
+}
+
+/* The key forms every command that takes a backup accepts. */
+static void test_resolve_key(void **state)
+{
+	const char *k = "daily/app/app-daily-20261123T093000Z.sql.gz";
+	struct retention_error err;
+	char full[128], *key = NULL;
+
+	(void)state;
+	snprintf(full, sizeof(full), "pfx/%s", k);
+	/* As `offsite list` shows it, and without the prefix. */
+	assert_int_equal(retention_resolve_key(&key, "pfx/", full, &err),
+			 RETENTION_OK);
+	assert_string_equal(key, full);
+	free(key);
+	assert_int_equal(retention_resolve_key(&key, "pfx/", k, &err),
+			 RETENTION_OK);
+	assert_string_equal(key, full);
+	free(key);
+	assert_int_equal(retention_resolve_key(&key, "", k, &err),
+			 RETENTION_OK);
+	assert_string_equal(key, k);
+	free(key);
+	/* Encrypted keys too. */
+	assert_int_equal(
+		retention_resolve_key(
+			&key, "pfx/",
+			"weekly/db/db-weekly-20261123T093000Z.sql.gz.enc",
+			&err),
+		RETENTION_OK);
+	assert_string_equal(
+		key, "pfx/weekly/db/db-weekly-20261123T093000Z.sql.gz.enc");
+	free(key);
+
+	/* Not a backup: a foreign object, another prefix, "latest" itself. */
+	assert_int_equal(
+		retention_resolve_key(&key, "pfx/", "pfx/notes.txt", &err),
+		RETENTION_EINVAL);
+	assert_null(key);
+	assert_int_equal(err.code, RETENTION_EINVAL);
+	assert_string_equal(err.msg,
+			    "'pfx/notes.txt' is not a backup key (pfx/TYPE/DB/"
+			    "DB-TYPE-YYYYMMDDTHHMMSSZ.sql.gz[.enc])");
+	snprintf(full, sizeof(full), "other/%s", k);
+	assert_int_equal(retention_resolve_key(&key, "pfx/", full, &err),
+			 RETENTION_EINVAL);
+	assert_int_equal(retention_resolve_key(&key, "", full, &err),
+			 RETENTION_EINVAL);
+	assert_int_equal(
+		retention_resolve_key(&key, "pfx/", RETENTION_LATEST, &err),
+		RETENTION_EINVAL);
+	assert_int_equal(retention_resolve_key(&key, "", "", &err),
+			 RETENTION_EINVAL);
+	assert_null(key);
+
+	/* A manifest, in either form: name its backup. */
+	snprintf(full, sizeof(full), "%s.manifest", k);
+	assert_int_equal(retention_resolve_key(&key, "pfx/", full, &err),
+			 RETENTION_EMANIFEST);
+	assert_null(key);
+	assert_non_null(strstr(err.msg, "is a manifest: name its backup"));
+	snprintf(full, sizeof(full), "pfx/%s.manifest", k);
+	assert_int_equal(retention_resolve_key(&key, "pfx/", full, &err),
+			 RETENTION_EMANIFEST);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_rule_ids),
+		cmocka_unit_test(test_rule_reach),
 		cmocka_unit_test(test_wanted),
 		cmocka_unit_test(test_merge_keeps_foreign_rules),
 		cmocka_unit_test(test_foreign_rule_that_expires_sooner),
@@ -543,6 +678,7 @@ int main(void)
 		cmocka_unit_test(test_prune_planted),
 		cmocka_unit_test(test_prune_refuses_future),
 		cmocka_unit_test(test_latest_lazy),
+		cmocka_unit_test(test_resolve_key),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

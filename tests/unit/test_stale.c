@@ -396,6 +396,7 @@ static void test_knob_only_lowers(void **state)
 				    &err),
 			 CONF_OK);
 	unsetenv(STALE_TEST_ENV);
+	assert_int_equal(retention_stale_after(c), 3 * DAY);
 	assert_int_equal(stale_longest_run(c), 2 * DAY);
 	assert_int_equal(stale_after(c), 3 * DAY);
 	setenv(STALE_TEST_ENV, "5s", 1);
@@ -403,6 +404,8 @@ static void test_knob_only_lowers(void **state)
 	assert_int_equal(stale_after(c), 5);
 	setenv(STALE_TEST_ENV, "0s", 1);
 	assert_int_equal(stale_after(c), 0);
+	/* The knob is the agent's: retention's days stay the configured. */
+	assert_int_equal(retention_stale_after(c), 3 * DAY);
 	setenv(STALE_TEST_ENV, "30d", 1);
 	assert_int_equal(stale_longest_run(c), 2 * DAY);
 	assert_int_equal(stale_after(c), 3 * DAY);
