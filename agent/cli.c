@@ -24,266 +24,33 @@
 #include <string.h>
 #include <zlib.h>
 
-/* Each usage text starts with its synopsis and ends with a newline. */
-static const char usage_backup[] =
-	"usage: offsite backup [--type TYPE] [--stdin --name NAME] "
-	"[--dry-run]\n"
-	"                      [--progress|--no-progress]\n"
-	"\n"
-	"Dump the configured database, compress the dump, encrypt it if\n"
-	"encryption is enabled, and upload it as one backup. Nothing is\n"
-	"stored unless the whole dump made it: on any failure the upload\n"
-	"is aborted and the exit status is non-zero.\n"
-	"\n"
-	"  --type TYPE    the backup type (manual, daily, weekly, ...):\n"
-	"                 the first element of the key, and the lifecycle\n"
-	"                 rule that expires the backup (default: manual)\n"
-	"  --stdin        back up standard input instead of running the\n"
-	"                 dump tool, e.g. pg_dumpall | offsite backup ...\n"
-	"  --name NAME    the database name in the key (needed with --stdin)\n"
-	"  --dry-run      check the config, the dump tool and the bucket;\n"
-	"                 upload nothing\n"
-	"  --progress     show a live progress line on standard error even\n"
-	"                 when it is not a terminal\n"
-	"  --no-progress  no progress line, even on a terminal\n"
-	"\n"
-	"After the run, [metrics] textfile is rewritten and [notify]\n"
-	"webhook is called (on failure, or always with on_success); neither\n"
-	"changes the exit status.\n";
-
-static const char usage_restore[] =
-	"usage: offsite restore KEY|latest [--type TYPE]\n"
-	"                       [--to CONNINFO | -o FILE|-] [--force]\n"
-	"                       [--allow-unencrypted] [--trust-backup]\n"
-	"\n"
-	"Download a backup, decrypt and decompress it, and load it into a\n"
-	"database or write the plain dump, checking it as it streams and\n"
-	"against its manifest at the end (sizes, SHA-256 of the stored and\n"
-	"the plain bytes, the end of a pg_dump). A restore that fails\n"
-	"leaves nothing behind. Exit status 4: the backup is not intact.\n"
-	"\n"
-	"  KEY            a backup's key, as `offsite list` shows it\n"
-	"  latest         the newest complete backup of the configured\n"
-	"                 database (its manifest authenticated, encrypted\n"
-	"                 when encryption is configured, not dated in the\n"
-	"                 future)\n"
-	"  --type TYPE    with latest: the newest backup of this type\n"
-	"  --to CONNINFO  the database to restore into (default: the\n"
-	"                 configured one), which must be empty. PostgreSQL:\n"
-	"                 a libpq conninfo or URI; psql (plain dumps) or\n"
-	"                 pg_restore (custom, tar) load it in one\n"
-	"                 transaction, rolled back on any failure. MySQL:\n"
-	"                 mysql://user@host:port/db; the whole backup is\n"
-	"                 checked before mysql loads it, since MySQL cannot\n"
-	"                 roll a restore back. No password here: other\n"
-	"                 users see the command line (PGPASSFILE,\n"
-	"                 ~/.pgpass; MySQL: password_file). Nothing in the\n"
-	"                 dump runs a program here: psql runs restricted\n"
-	"                 under offsite's own key, mysql with --sandbox\n"
-	"  -o FILE        write the plain dump to FILE (mode 600); it\n"
-	"                 appears only once every check passed\n"
-	"  -o -           write it to standard output (not a terminal):\n"
-	"                 the exit status is then the only verdict\n"
-	"  --force        restore into a database that is not empty, or\n"
-	"                 replace FILE (without it: exit 1)\n"
-	"  --allow-unencrypted\n"
-	"                 with encryption configured, accept a backup that\n"
-	"                 is not encrypted (anyone who can write to the\n"
-	"                 bucket can write one)\n"
-	"  --trust-backup load a plain dump with a psql too old to run\n"
-	"                 restricted (before 13.22, 14.19, 15.14, 16.10,\n"
-	"                 17.6): the dump could run shell commands\n";
-
-static const char usage_list[] =
-	"usage: offsite list [--type TYPE] [--database DB] [--json]\n"
-	"\n"
-	"List the backups under the prefix, of every database, newest\n"
-	"first: time of creation (UTC), type, database, stored size,\n"
-	"whether encrypted, whether complete, and key. A backup without\n"
-	"its manifest is listed as not complete (no); one whose manifest\n"
-	"does not authenticate as unverified; one that is not encrypted\n"
-	"where encryption is configured as unencrypted; one dated later\n"
-	"than now plus [retention] future_tolerance as future.\n"
-	"\n"
-	"  --type TYPE      only backups of this type\n"
-	"  --database DB    only backups of this database\n"
-	"  --json           print one JSON document: bucket, prefix and\n"
-	"                   the list of backups\n";
-
-static const char usage_status[] =
-	"usage: offsite status [--type TYPE] [--database DB]\n"
-	"                      [--max-age DURATION] [--json]\n"
-	"\n"
-	"Show the number and size of the backups per type, the newest and\n"
-	"oldest backup, the newest complete backup of each type and\n"
-	"database with its age, and the unfinished uploads. The exit\n"
-	"status is 1, with one line per problem, when a newest complete\n"
-	"backup is older than its maximum age or a type that has one has\n"
-	"no complete backup, or when backups are dated in the future, so\n"
-	"a monitoring check can run it as is.\n"
-	"\n"
-	"  --type TYPE          only backups of this type\n"
-	"  --database DB        only backups of this database\n"
-	"  --max-age DURATION   the maximum age for every type, e.g. 26h\n"
-	"                       or 8d (default: max_age.TYPE, else max_age\n"
-	"                       in [retention]; none: not checked)\n"
-	"  --json               print one JSON document\n";
-
-static const char usage_verify[] =
-	"usage: offsite verify KEY|latest|--all [--type TYPE] [--database DB]\n"
-	"                      [--allow-unencrypted]\n"
-	"\n"
-	"Read backups back from the bucket and check them end to end,\n"
-	"writing nothing: every encrypted segment's authentication, the\n"
-	"gzip CRCs and lengths, the sizes and SHA-256 of the stored and the\n"
-	"plain bytes against the manifest, and the end-of-dump marker of a\n"
-	"plain pg_dump. One line per backup on standard output:\n"
-	"\n"
-	"  ok KEY (plain N bytes, stored N bytes)\n"
-	"  FAILED KEY: WHY     the backup is not intact\n"
-	"  ERROR KEY: WHY      it could not be checked (network, key...)\n"
-	"  skipped KEY: WHY    --all: no manifest, dated in the future, or\n"
-	"                      not encrypted where encryption is configured\n"
-	"\n"
-	"The exit status is 4 when a backup failed, else 1 after an error.\n"
-	"\n"
-	"  KEY            the backup with this key\n"
-	"  latest         the newest complete backup of the configured\n"
-	"                 database\n"
-	"  --all          every backup under the prefix\n"
-	"  --type TYPE    with latest or --all: of this type only\n"
-	"  --database DB  with latest or --all: of this database only\n"
-	"  --allow-unencrypted\n"
-	"                 with encryption configured, check backups that\n"
-	"                 are not encrypted too\n";
-
-static const char usage_presign[] =
-	"usage: offsite presign KEY|latest [--type TYPE] [--expires DURATION]\n"
-	"                       [--filename NAME] [--at TIME]\n"
-	"                       [--allow-unencrypted] [--any-key]\n"
-	"\n"
-	"Print a presigned URL that downloads a backup without\n"
-	"credentials. The URL is itself a credential: anyone who has it\n"
-	"can download the backup until it expires.\n"
-	"\n"
-	"  KEY                 the backup with this key\n"
-	"  latest              the newest complete backup\n"
-	"  --type TYPE         with latest: the newest backup of this type\n"
-	"  --expires DURATION  how long the URL is valid, e.g. 30m, 1h, 2d\n"
-	"                      (default: expires in [presign], 1h; at most "
-	"7d)\n"
-	"  --filename NAME     the file name a browser saves the download\n"
-	"                      as (default: the key's last element)\n"
-	"  --at TIME           sign as of TIME, e.g. 2026-11-23T09:30:00Z,\n"
-	"                      instead of now\n"
-	"  --allow-unencrypted with encryption configured, sign a backup\n"
-	"                      that is not encrypted\n"
-	"  --any-key           sign KEY as it is, whatever it is; without\n"
-	"                      it only a complete backup of the layout\n"
-	"                      under the prefix is signed\n";
-
-static const char usage_delete[] =
-	"usage: offsite delete KEY|latest [--type TYPE] [--force]\n"
-	"\n"
-	"Delete a backup and its manifest, the manifest first. Only keys\n"
-	"of offsite's layout under the prefix are deleted. Nothing is\n"
-	"asked: the command is meant for scripts too.\n"
-	"\n"
-	"  KEY           the backup with this key, as offsite list shows it\n"
-	"  latest        the newest complete backup of the database\n"
-	"  --type TYPE   with latest: the newest backup of this type\n"
-	"  --force       needed to delete latest\n";
-
-static const char usage_check[] =
-	"usage: offsite check\n"
-	"\n"
-	"Check, without taking a backup, that a backup can be taken and\n"
-	"restored: the configuration, the encryption key, the dump tool\n"
-	"and the database connection, the endpoint, the credentials and\n"
-	"the bucket (a small object is written under the prefix, read\n"
-	"back and deleted), the lifecycle rules that expire backups, and\n"
-	"the catalog. Prints one line per check: ok, FAIL with what to\n"
-	"fix, or skip with why. The exit status is 1 when a check fails.\n";
-
-static const char usage_retention[] =
-	"usage: offsite retention show|apply|remove|prune [--dry-run]\n"
-	"\n"
-	"Manage how long backups are kept. The bucket's lifecycle rules\n"
-	"expire backups on the server: one rule per backup type\n"
-	"(offsite-TYPE, [retention] days.TYPE or days), and one that\n"
-	"aborts uploads left unfinished. Rules that are not offsite's are\n"
-	"never changed. prune does the same work from this host, for\n"
-	"stores without lifecycle rules, and enforces keep_last.\n"
-	"\n"
-	"  show       the bucket's rules beside the configured ones\n"
-	"  apply      install or update offsite's rules, keeping the others\n"
-	"  remove     take offsite's rules out, keeping the others\n"
-	"  prune      delete backups past their type's days, or beyond\n"
-	"             keep_last, and abort old unfinished uploads; the\n"
-	"             newest complete backup of each type and database is\n"
-	"             always kept, and nothing is deleted while a complete\n"
-	"             backup is dated in the future\n"
-	"  --dry-run  print what would change; change nothing\n";
-
-static const char usage_keygen[] =
-	"usage: offsite keygen -o KEYFILE\n"
-	"\n"
-	"Generate a random 256-bit key and write it to KEYFILE, created\n"
-	"readable by its owner only. An existing file is never\n"
-	"overwritten. Keep a copy away from this host and the bucket:\n"
-	"without the key, no encrypted backup can be restored.\n"
-	"\n"
-	"  -o KEYFILE   the file to create\n";
-
-static const char usage_decrypt[] =
-	"usage: offsite decrypt [-k KEYFILE | -p PASSFILE] < IN > OUT\n"
-	"\n"
-	"Decrypt a backup (a .sql.gz.enc object, downloaded by any means)\n"
-	"from standard input to standard output, with nothing but the key:\n"
-	"no configuration, no network. The output is the gzip stream;\n"
-	"pipe it through gunzip. No byte is written before its segment is\n"
-	"authenticated, and altered, reordered, truncated or extended\n"
-	"input is an error.\n"
-	"\n"
-	"  -k KEYFILE    the key file written by offsite keygen\n"
-	"  -p PASSFILE   a file holding the passphrase\n";
-
-static const char usage_config[] =
-	"usage: offsite config [--describe]\n"
-	"\n"
-	"Load and validate the configuration and print it as INI, defaults\n"
-	"included, with every secret shown as <redacted> and a comment\n"
-	"where a value came from the environment.\n"
-	"\n"
-	"  --describe   print the reference of every key instead (a\n"
-	"               Markdown table); needs no config file\n";
-
 /* The commands, in the order --help lists them:
  * name, summary, usage, needs_config, run. */
 const struct cli_command cli_commands[] = {
-	{"backup", "take a dump of the database and upload it", usage_backup,
-	 true, cmd_backup},
+	{"backup", "take a dump of the database and upload it",
+	 cmd_backup_usage, true, cmd_backup},
 	{"restore", "download a backup and load it into a database or a file",
-	 usage_restore, true, cmd_restore},
-	{"list", "list the backups in the bucket, newest first", usage_list,
+	 cmd_restore_usage, true, cmd_restore},
+	{"list", "list the backups in the bucket, newest first", cmd_list_usage,
 	 true, cmd_list},
 	{"status", "totals, the newest backup of each type, and its health",
-	 usage_status, true, cmd_status},
+	 cmd_status_usage, true, cmd_status},
 	{"verify", "download a backup and check its integrity end to end",
-	 usage_verify, true, cmd_verify},
+	 cmd_verify_usage, true, cmd_verify},
 	{"presign", "print a temporary download URL for a backup",
-	 usage_presign, true, cmd_presign},
-	{"delete", "delete one backup", usage_delete, true, cmd_delete},
+	 cmd_presign_usage, true, cmd_presign},
+	{"delete", "delete one backup", cmd_delete_usage, true, cmd_delete},
 	{"check", "check the config, credentials, bucket, database and key",
-	 usage_check, false, cmd_check}, /* loads it: a bad one is a check */
+	 cmd_check_usage, false,
+	 cmd_check}, /* loads it: a bad one is a check */
 	{"retention",
 	 "show, apply or remove lifecycle rules; prune old backups",
-	 usage_retention, true, cmd_retention},
-	{"keygen", "generate a new encryption key file", usage_keygen, false,
-	 cmd_keygen},
+	 cmd_retention_usage, true, cmd_retention},
+	{"keygen", "generate a new encryption key file", cmd_keygen_usage,
+	 false, cmd_keygen},
 	{"decrypt", "decrypt an encrypted backup read from standard input",
-	 usage_decrypt, false, cmd_decrypt},
-	{"config", "print the effective configuration", usage_config, false,
+	 cmd_decrypt_usage, false, cmd_decrypt},
+	{"config", "print the effective configuration", cmd_config_usage, false,
 	 cmd_config}, /* loads it itself: --describe does not need it */
 	{NULL, NULL, NULL, false, NULL},
 };

@@ -36,6 +36,32 @@
 #include "common/clock.h"
 #include "retention/retention.h"
 
+const char cmd_backup_usage[] =
+	"usage: offsite backup [--type TYPE] [--stdin --name NAME] "
+	"[--dry-run]\n"
+	"                      [--progress|--no-progress]\n"
+	"\n"
+	"Dump the configured database, compress the dump, encrypt it if\n"
+	"encryption is enabled, and upload it as one backup. Nothing is\n"
+	"stored unless the whole dump made it: on any failure the upload\n"
+	"is aborted and the exit status is non-zero.\n"
+	"\n"
+	"  --type TYPE    the backup type (manual, daily, weekly, ...):\n"
+	"                 the first element of the key, and the lifecycle\n"
+	"                 rule that expires the backup (default: manual)\n"
+	"  --stdin        back up standard input instead of running the\n"
+	"                 dump tool, e.g. pg_dumpall | offsite backup ...\n"
+	"  --name NAME    the database name in the key (needed with --stdin)\n"
+	"  --dry-run      check the config, the dump tool and the bucket;\n"
+	"                 upload nothing\n"
+	"  --progress     show a live progress line on standard error even\n"
+	"                 when it is not a terminal\n"
+	"  --no-progress  no progress line, even on a terminal\n"
+	"\n"
+	"After the run, [metrics] textfile is rewritten and [notify]\n"
+	"webhook is called (on failure, or always with on_success); neither\n"
+	"changes the exit status.\n";
+
 enum {
 	OPT_TYPE = 256,
 	OPT_STDIN,

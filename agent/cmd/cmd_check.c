@@ -34,6 +34,17 @@
 #include "common/redact.h"
 #include "s3/s3.h"
 
+const char cmd_check_usage[] =
+	"usage: offsite check\n"
+	"\n"
+	"Check, without taking a backup, that a backup can be taken and\n"
+	"restored: the configuration, the encryption key, the dump tool\n"
+	"and the database connection, the endpoint, the credentials and\n"
+	"the bucket (a small object is written under the prefix, read\n"
+	"back and deleted), the lifecycle rules that expire backups, and\n"
+	"the catalog. Prints one line per check: ok, FAIL with what to\n"
+	"fix, or skip with why. The exit status is 1 when a check fails.\n";
+
 /* The checks, in the order they are printed. */
 static const char *const check_names[] = {
 	"config",      "encryption", "dump-tool", "database", "endpoint",

@@ -7,6 +7,16 @@
 #include <getopt.h>
 #include <stdio.h>
 
+const char cmd_config_usage[] =
+	"usage: offsite config [--describe]\n"
+	"\n"
+	"Load and validate the configuration and print it as INI, defaults\n"
+	"included, with every secret shown as <redacted> and a comment\n"
+	"where a value came from the environment.\n"
+	"\n"
+	"  --describe   print the reference of every key instead (a\n"
+	"               Markdown table); needs no config file\n";
+
 enum { OPT_DESCRIBE = 256 };
 
 static const struct option config_options[] = {

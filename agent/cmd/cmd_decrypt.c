@@ -15,6 +15,19 @@
 #include "agent/pipe/crypto.h"
 #include "agent/pipe/stages.h"
 
+const char cmd_decrypt_usage[] =
+	"usage: offsite decrypt [-k KEYFILE | -p PASSFILE] < IN > OUT\n"
+	"\n"
+	"Decrypt a backup (a .sql.gz.enc object, downloaded by any means)\n"
+	"from standard input to standard output, with nothing but the key:\n"
+	"no configuration, no network. The output is the gzip stream;\n"
+	"pipe it through gunzip. No byte is written before its segment is\n"
+	"authenticated, and altered, reordered, truncated or extended\n"
+	"input is an error.\n"
+	"\n"
+	"  -k KEYFILE    the key file written by offsite keygen\n"
+	"  -p PASSFILE   a file holding the passphrase\n";
+
 #define READ_SIZE (64 * 1024)
 
 static const struct option decrypt_options[] = {

@@ -18,6 +18,18 @@
 #include "agent/ops/trust.h"
 #include "retention/retention.h"
 
+const char cmd_delete_usage[] =
+	"usage: offsite delete KEY|latest [--type TYPE] [--force]\n"
+	"\n"
+	"Delete a backup and its manifest, the manifest first. Only keys\n"
+	"of offsite's layout under the prefix are deleted. Nothing is\n"
+	"asked: the command is meant for scripts too.\n"
+	"\n"
+	"  KEY           the backup with this key, as offsite list shows it\n"
+	"  latest        the newest complete backup of the database\n"
+	"  --type TYPE   with latest: the newest backup of this type\n"
+	"  --force       needed to delete latest\n";
+
 enum { OPT_TYPE = 256, OPT_FORCE };
 
 static const struct option delete_options[] = {

@@ -9,6 +9,16 @@
 
 #include "agent/pipe/crypto.h"
 
+const char cmd_keygen_usage[] =
+	"usage: offsite keygen -o KEYFILE\n"
+	"\n"
+	"Generate a random 256-bit key and write it to KEYFILE, created\n"
+	"readable by its owner only. An existing file is never\n"
+	"overwritten. Keep a copy away from this host and the bucket:\n"
+	"without the key, no encrypted backup can be restored.\n"
+	"\n"
+	"  -o KEYFILE   the file to create\n";
+
 static const struct option keygen_options[] = {
 	{"output", required_argument, NULL, 'o'},
 	{NULL, 0, NULL, 0},

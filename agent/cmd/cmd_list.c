@@ -17,6 +17,22 @@
 #include "agent/ops/trust.h"
 #include "retention/retention.h"
 
+const char cmd_list_usage[] =
+	"usage: offsite list [--type TYPE] [--database DB] [--json]\n"
+	"\n"
+	"List the backups under the prefix, of every database, newest\n"
+	"first: time of creation (UTC), type, database, stored size,\n"
+	"whether encrypted, whether complete, and key. A backup without\n"
+	"its manifest is listed as not complete (no); one whose manifest\n"
+	"does not authenticate as unverified; one that is not encrypted\n"
+	"where encryption is configured as unencrypted; one dated later\n"
+	"than now plus [retention] future_tolerance as future.\n"
+	"\n"
+	"  --type TYPE      only backups of this type\n"
+	"  --database DB    only backups of this database\n"
+	"  --json           print one JSON document: bucket, prefix and\n"
+	"                   the list of backups\n";
+
 enum { OPT_TYPE = 256, OPT_DATABASE, OPT_JSON };
 
 static const struct option list_options[] = {

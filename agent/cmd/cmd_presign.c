@@ -26,6 +26,31 @@
 #include "common/codec.h"
 #include "retention/retention.h"
 
+const char cmd_presign_usage[] =
+	"usage: offsite presign KEY|latest [--type TYPE] [--expires DURATION]\n"
+	"                       [--filename NAME] [--at TIME]\n"
+	"                       [--allow-unencrypted] [--any-key]\n"
+	"\n"
+	"Print a presigned URL that downloads a backup without\n"
+	"credentials. The URL is itself a credential: anyone who has it\n"
+	"can download the backup until it expires.\n"
+	"\n"
+	"  KEY                 the backup with this key\n"
+	"  latest              the newest complete backup\n"
+	"  --type TYPE         with latest: the newest backup of this type\n"
+	"  --expires DURATION  how long the URL is valid, e.g. 30m, 1h, 2d\n"
+	"                      (default: expires in [presign], 1h; at most "
+	"7d)\n"
+	"  --filename NAME     the file name a browser saves the download\n"
+	"                      as (default: the key's last element)\n"
+	"  --at TIME           sign as of TIME, e.g. 2026-11-23T09:30:00Z,\n"
+	"                      instead of now\n"
+	"  --allow-unencrypted with encryption configured, sign a backup\n"
+	"                      that is not encrypted\n"
+	"  --any-key           sign KEY as it is, whatever it is; without\n"
+	"                      it only a complete backup of the layout\n"
+	"                      under the prefix is signed\n";
+
 enum {
 	OPT_TYPE = 256,
 	OPT_EXPIRES,

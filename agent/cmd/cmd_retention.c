@@ -18,6 +18,26 @@
 #include "common/clock.h"
 #include "retention/retention.h"
 
+const char cmd_retention_usage[] =
+	"usage: offsite retention show|apply|remove|prune [--dry-run]\n"
+	"\n"
+	"Manage how long backups are kept. The bucket's lifecycle rules\n"
+	"expire backups on the server: one rule per backup type\n"
+	"(offsite-TYPE, [retention] days.TYPE or days), and one that\n"
+	"aborts uploads left unfinished. Rules that are not offsite's are\n"
+	"never changed. prune does the same work from this host, for\n"
+	"stores without lifecycle rules, and enforces keep_last.\n"
+	"\n"
+	"  show       the bucket's rules beside the configured ones\n"
+	"  apply      install or update offsite's rules, keeping the others\n"
+	"  remove     take offsite's rules out, keeping the others\n"
+	"  prune      delete backups past their type's days, or beyond\n"
+	"             keep_last, and abort old unfinished uploads; the\n"
+	"             newest complete backup of each type and database is\n"
+	"             always kept, and nothing is deleted while a complete\n"
+	"             backup is dated in the future\n"
+	"  --dry-run  print what would change; change nothing\n";
+
 enum { OPT_DRY_RUN = 256 };
 
 static const struct option retention_options[] = {

@@ -20,6 +20,25 @@
 #include "agent/ops/trust.h"
 #include "retention/retention.h"
 
+const char cmd_status_usage[] =
+	"usage: offsite status [--type TYPE] [--database DB]\n"
+	"                      [--max-age DURATION] [--json]\n"
+	"\n"
+	"Show the number and size of the backups per type, the newest and\n"
+	"oldest backup, the newest complete backup of each type and\n"
+	"database with its age, and the unfinished uploads. The exit\n"
+	"status is 1, with one line per problem, when a newest complete\n"
+	"backup is older than its maximum age or a type that has one has\n"
+	"no complete backup, or when backups are dated in the future, so\n"
+	"a monitoring check can run it as is.\n"
+	"\n"
+	"  --type TYPE          only backups of this type\n"
+	"  --database DB        only backups of this database\n"
+	"  --max-age DURATION   the maximum age for every type, e.g. 26h\n"
+	"                       or 8d (default: max_age.TYPE, else max_age\n"
+	"                       in [retention]; none: not checked)\n"
+	"  --json               print one JSON document\n";
+
 enum { OPT_TYPE = 256, OPT_DATABASE, OPT_MAX_AGE, OPT_JSON };
 
 static const struct option status_options[] = {

@@ -25,6 +25,34 @@
 #include "agent/repo/storage.h"
 #include "retention/retention.h"
 
+const char cmd_verify_usage[] =
+	"usage: offsite verify KEY|latest|--all [--type TYPE] [--database DB]\n"
+	"                      [--allow-unencrypted]\n"
+	"\n"
+	"Read backups back from the bucket and check them end to end,\n"
+	"writing nothing: every encrypted segment's authentication, the\n"
+	"gzip CRCs and lengths, the sizes and SHA-256 of the stored and the\n"
+	"plain bytes against the manifest, and the end-of-dump marker of a\n"
+	"plain pg_dump. One line per backup on standard output:\n"
+	"\n"
+	"  ok KEY (plain N bytes, stored N bytes)\n"
+	"  FAILED KEY: WHY     the backup is not intact\n"
+	"  ERROR KEY: WHY      it could not be checked (network, key...)\n"
+	"  skipped KEY: WHY    --all: no manifest, dated in the future, or\n"
+	"                      not encrypted where encryption is configured\n"
+	"\n"
+	"The exit status is 4 when a backup failed, else 1 after an error.\n"
+	"\n"
+	"  KEY            the backup with this key\n"
+	"  latest         the newest complete backup of the configured\n"
+	"                 database\n"
+	"  --all          every backup under the prefix\n"
+	"  --type TYPE    with latest or --all: of this type only\n"
+	"  --database DB  with latest or --all: of this database only\n"
+	"  --allow-unencrypted\n"
+	"                 with encryption configured, check backups that\n"
+	"                 are not encrypted too\n";
+
 enum { OPT_ALL = 256, OPT_TYPE, OPT_DATABASE, OPT_ALLOW_UNENCRYPTED };
 
 static const struct option verify_options[] = {
