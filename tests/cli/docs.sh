@@ -30,4 +30,38 @@ while read -r key; do
 done <"$T_DIR/keys"
 t_eq "the example configuration names every key" "" "$missing"
 
+# The maps match the tree: every source folder is in README's layout and
+# in docs/ARCHITECTURE.md, every folder they name exists, and every file
+# and function ARCHITECTURE.md names is there.
+layout=$(sed -n '/^## Layout of the source$/,/^## /p' "$root/README.md")
+rooms=$(cd "$root" && git ls-files '*.c' '*.h' | grep -v '^tests/' |
+	xargs -n 1 dirname | sort -u)
+absent=
+for room in $rooms; do
+	leaf=${room##*/}
+	grep -qE "^ +$leaf/ " <<<"$layout" || absent="$absent $room"
+	grep -qF "$room/" "$root/docs/ARCHITECTURE.md" || absent="$absent arch:$room"
+done
+t_eq "README's layout and ARCHITECTURE.md name every source folder" "" "$absent"
+named=$(grep -oE '^ +[a-z]+/ ' <<<"$layout" | tr -d ' /')
+gone=
+for leaf in $named; do
+	grep -qE "(^|/)$leaf\$" <<<"$rooms
+tests
+packaging
+docs" || gone="$gone $leaf"
+done
+t_eq "every folder README's layout names exists" "" "$gone"
+gone=
+for f in $(grep -oE '`[a-z]+(/[a-z_]+)+\.[ch]`' "$root/docs/ARCHITECTURE.md" |
+	tr -d '`' | sort -u); do
+	[ -f "$root/$f" ] || gone="$gone $f"
+done
+for fn in $(grep -oE '`[a-z_0-9]+\(\)`' "$root/docs/ARCHITECTURE.md" |
+	tr -d '`()' | sort -u); do
+	(cd "$root" && git grep -qE "^[a-z].*[ *]$fn\(" -- '*.c') ||
+		gone="$gone $fn()"
+done
+t_eq "every file and function ARCHITECTURE.md names exists" "" "$gone"
+
 t_done
