@@ -5,6 +5,7 @@
  * marked incomplete ("no"), unverified, unencrypted or future.
  */
 #include "agent/cmd/cmd.h"
+#include "agent/cmd/cmd_scan.h"
 
 #include <getopt.h>
 #include <inttypes.h>
@@ -13,8 +14,6 @@
 
 #include "agent/ops/log.h"
 #include "agent/ops/report.h"
-#include "agent/repo/storage.h"
-#include "agent/ops/trust.h"
 #include "retention/retention.h"
 
 const char cmd_list_usage[] =
@@ -109,15 +108,9 @@ static int print_json(const conf *c, const struct retention_backups *b)
 int cmd_list(const struct cli_globals *g, const conf *c, int argc, char **argv)
 {
 	const char *type = NULL, *database = NULL;
-	struct retention_scan_options o;
-	struct retention_backups b = {0};
-	struct agent_error terr = {0};
-	struct trust t = {0};
-	s3_client *s3 = NULL;
+	struct cmd_scan scan;
 	bool json = false;
-	struct retention_error rerr;
-	s3_error err;
-	int ch, rc = EXIT_FAILED;
+	int ch, rc;
 
 	(void)g;
 	opterr = 0;
@@ -145,36 +138,13 @@ int cmd_list(const struct cli_globals *g, const conf *c, int argc, char **argv)
 		return cli_usage_error(argv[0], "unexpected argument '%s'",
 				       argv[optind]);
 
-	if (trust_init(&t, c, false, &terr) != 0) {
-		cli_errorf("%s", terr.msg);
-		rc = EXIT_USAGE;
-		goto out;
+	rc = cmd_scan_open(&scan, c, type, database);
+	if (rc == EXIT_OK && !json) {
+		print_table(&scan.backups);
+	} else if (rc == EXIT_OK && print_json(c, &scan.backups) != 0) {
+		log_event(LOG_ERROR, "cannot write the listing", NULL);
+		rc = EXIT_FAILED;
 	}
-	if (storage_open(&s3, c, &err) != S3_OK) {
-		log_event(LOG_ERROR, "cannot reach storage", "error", err.msg,
-			  NULL);
-		goto out;
-	}
-	trust_scan_options(&o, &t, s3, type, database, false);
-	if (retention_scan(&b, s3, c->storage.prefix, &o, &rerr) !=
-	    RETENTION_OK) {
-		log_event(LOG_ERROR, "cannot list backups", "bucket",
-			  c->storage.bucket, "error", rerr.msg, NULL);
-		goto out;
-	}
-	trust_warn_future(&b, &o);
-	if (json) {
-		if (print_json(c, &b) != 0) {
-			log_event(LOG_ERROR, "cannot write the listing", NULL);
-			goto out;
-		}
-	} else {
-		print_table(&b);
-	}
-	rc = EXIT_OK;
-out:
-	retention_backups_dispose(&b);
-	s3_client_free(s3);
-	trust_dispose(&t);
+	cmd_scan_dispose(&scan);
 	return rc;
 }

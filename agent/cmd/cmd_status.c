@@ -7,6 +7,7 @@
  * (agent/trust.h) are complete.
  */
 #include "agent/cmd/cmd.h"
+#include "agent/cmd/cmd_scan.h"
 
 #include <getopt.h>
 #include <inttypes.h>
@@ -16,8 +17,6 @@
 
 #include "agent/ops/log.h"
 #include "agent/ops/report.h"
-#include "agent/repo/storage.h"
-#include "agent/ops/trust.h"
 #include "retention/retention.h"
 
 const char cmd_status_usage[] =
@@ -191,16 +190,11 @@ int cmd_status(const struct cli_globals *g, const conf *c, int argc,
 	       char **argv)
 {
 	struct report_status_options ro = {.c = c};
-	struct retention_scan_options so;
-	struct agent_error terr = {0};
-	struct trust t = {0};
-	struct retention_backups b = {0};
+	struct cmd_scan scan;
 	struct retention_uploads u = {0};
 	struct report_status s = {0};
-	s3_client *s3 = NULL;
 	bool json = false;
 	struct retention_error rerr;
-	s3_error err;
 	size_t i;
 	int ch, rc = EXIT_FAILED;
 
@@ -240,32 +234,18 @@ int cmd_status(const struct cli_globals *g, const conf *c, int argc,
 		return cli_usage_error(argv[0], "unexpected argument '%s'",
 				       argv[optind]);
 
-	if (trust_init(&t, c, false, &terr) != 0) {
-		cli_errorf("%s", terr.msg);
-		rc = EXIT_USAGE;
+	rc = cmd_scan_open(&scan, c, ro.type, ro.database);
+	if (rc != EXIT_OK)
 		goto out;
-	}
-	if (storage_open(&s3, c, &err) != S3_OK) {
-		log_event(LOG_ERROR, "cannot reach storage", "error", err.msg,
-			  NULL);
-		goto out;
-	}
-	trust_scan_options(&so, &t, s3, ro.type, ro.database, false);
-	if (retention_scan(&b, s3, c->storage.prefix, &so, &rerr) !=
-	    RETENTION_OK) {
-		log_event(LOG_ERROR, "cannot list backups", "bucket",
-			  c->storage.bucket, "error", rerr.msg, NULL);
-		goto out;
-	}
-	if (retention_pending(&u, s3, c->storage.prefix, ro.type, ro.database,
-			      &rerr) != RETENTION_OK) {
+	rc = EXIT_FAILED;
+	if (retention_pending(&u, scan.s3, c->storage.prefix, ro.type,
+			      ro.database, &rerr) != RETENTION_OK) {
 		log_event(LOG_ERROR, "cannot list unfinished uploads", "bucket",
 			  c->storage.bucket, "error", rerr.msg, NULL);
 		goto out;
 	}
-	trust_warn_future(&b, &so);
-	ro.now = so.now;
-	if (report_status_build(&s, &b, &u, &ro) != 0) {
+	ro.now = scan.opts.now;
+	if (report_status_build(&s, &scan.backups, &u, &ro) != 0) {
 		log_event(LOG_ERROR, "out of memory", NULL);
 		goto out;
 	}
@@ -293,8 +273,6 @@ int cmd_status(const struct cli_globals *g, const conf *c, int argc,
 out:
 	report_status_dispose(&s);
 	retention_uploads_dispose(&u);
-	retention_backups_dispose(&b);
-	s3_client_free(s3);
-	trust_dispose(&t);
+	cmd_scan_dispose(&scan);
 	return rc;
 }
