@@ -15,7 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "agent/ops/log.h"
 #include "retention/retention.h"
+#include "retention/stale.h"
 #include "tests/support/fake_server.h"
 
 #define T0 1735689600 /* 2025-01-01T00:00:00Z */
@@ -29,6 +31,7 @@ struct bucket {
 	unsigned fail_at; /* 0: never */
 	const char *uploads;
 	unsigned lists;
+	bool lifecycle_denied; /* else the bucket has none */
 };
 
 static void handler(void *ctx, const struct fake_request *req,
@@ -37,10 +40,26 @@ static void handler(void *ctx, const struct fake_request *req,
 	static const char denied[] =
 		"<Error><Code>AccessDenied</Code><Message>Access Denied"
 		"</Message></Error>";
+	static const char none[] =
+		"<Error><Code>NoSuchLifecycleConfiguration</Code><Message>The "
+		"lifecycle configuration does not exist</Message></Error>";
+	static const char gone[] = "<Error><Code>NoSuchUpload</Code>"
+				   "<Message>gone</Message></Error>";
 	struct bucket *b = ctx;
 	const char *body;
 	unsigned i;
 
+	if (strcmp(req->method, "DELETE") == 0) {
+		fake_reply(conn, 404, NULL, gone, strlen(gone));
+		return;
+	}
+	if (strstr(req->target, "lifecycle=") != NULL) {
+		if (b->lifecycle_denied)
+			fake_reply(conn, 403, NULL, denied, strlen(denied));
+		else
+			fake_reply(conn, 404, NULL, none, strlen(none));
+		return;
+	}
 	if (strstr(req->target, "uploads=") != NULL) {
 		body = b->uploads;
 	} else {
@@ -108,9 +127,10 @@ static const char uploads[] =
 		"pfx/daily/app/app-daily-20250103T000000Z.sql.gz",
 		"3") UPLOAD("pfx/daily/app/"
 			    "app-daily-20250101T000000Z.sql.gz",
-			    "1")
-		UPLOAD("pfx/daily/app/app-daily-20250101T000000Z.sql.gz."
-		       "manifest",
+			    "1") UPLOAD("pfx/daily/app/app-daily-20250101T000000Z.sql.gz."
+					"manifest",
+					"2")
+		UPLOAD("pfx/daily/app/app-daily-20250102T000000Z.sql.gz",
 		       "2") UPLOAD("pfx/weekly/app/"
 				   "app-weekly-20250102T000000Z.sql.gz.enc",
 				   "2")
@@ -130,17 +150,21 @@ static void test_pending(void **state)
 	assert_int_equal(
 		retention_pending(&u, f->client, "pfx/", NULL, NULL, &err),
 		S3_OK);
-	/* Every backup's upload, oldest first; not the manifest's, not a
-	 * key outside the layout. */
-	assert_int_equal(u.n, 4);
+	/* Every backup's upload, oldest first (by key at the same time);
+	 * not the manifest's, not a key outside the layout. */
+	assert_int_equal(u.n, 5);
 	assert_string_equal(u.items[0].key,
 			    "pfx/daily/app/app-daily-20250101T000000Z.sql.gz");
 	assert_int_equal(u.items[0].initiated, T0);
-	assert_string_equal(u.items[1].parsed.type, "weekly");
-	assert_true(u.items[1].parsed.encrypted);
-	assert_string_equal(u.items[2].key,
+	assert_string_equal(u.items[1].key,
+			    "pfx/daily/app/app-daily-20250102T000000Z.sql.gz");
+	assert_int_equal(u.items[1].initiated, T0 + 86400);
+	assert_string_equal(u.items[2].parsed.type, "weekly");
+	assert_int_equal(u.items[2].initiated, T0 + 86400);
+	assert_true(u.items[2].parsed.encrypted);
+	assert_string_equal(u.items[3].key,
 			    "pfx/daily/app/app-daily-20250103T000000Z.sql.gz");
-	assert_string_equal(u.items[3].parsed.database, "other");
+	assert_string_equal(u.items[4].parsed.database, "other");
 	retention_uploads_dispose(&u);
 	assert_null(u.items);
 	assert_int_equal(u.n, 0);
@@ -149,9 +173,9 @@ static void test_pending(void **state)
 	assert_int_equal(
 		retention_pending(&u, f->client, "pfx/", "daily", "app", &err),
 		S3_OK);
-	assert_int_equal(u.n, 2);
+	assert_int_equal(u.n, 3);
 	assert_int_equal(u.items[0].parsed.created, T0);
-	assert_int_equal(u.items[1].parsed.created, T0 + 2 * 86400);
+	assert_int_equal(u.items[2].parsed.created, T0 + 2 * 86400);
 	retention_uploads_dispose(&u);
 	assert_int_equal(
 		retention_pending(&u, f->client, "pfx/", "monthly", NULL, &err),
@@ -319,6 +343,121 @@ static void test_scan_listing_fails_midway(void **state)
 			       "continuation-token=t1"));
 }
 
+/* ---- markers and aborts of uploads that are gone ---- */
+
+static void test_gone_is_not_an_error(void **state)
+{
+	static const char bad_time[] = "offsite-upload 1\nhost=h\npid=1\n"
+				       "started=20250101T000000\n"
+				       "longest_run=60\n";
+	char key[] = "pfx/daily/app/app-daily-20250101T000000Z.sql.gz";
+	char id[] = "u1";
+	struct fixture *f = *state;
+	struct s3_upload u = {.key = key, .upload_id = id};
+	struct retention_marker m;
+	s3_error err;
+
+	start(f);
+	/* The server says 404 to every DELETE. */
+	assert_int_equal(retention_marker_delete(f->client, key, &err), S3_OK);
+	assert_int_equal(retention_stale_abort(f->client, &u, &err), S3_OK);
+	assert_int_equal(fake_server_count(f->server), 3);
+	assert_string_equal(fake_server_request(f->server, 1)->target,
+			    "/bkt/pfx/daily/app/"
+			    "app-daily-20250101T000000Z.sql.gz?uploadId=u1");
+
+	/* A marker whose time is not 16 characters. */
+	assert_int_equal(retention_marker_parse(&m, bad_time, strlen(bad_time)),
+			 RETENTION_EINVAL);
+}
+
+static void test_layout_refusals(void **state)
+{
+	struct retention_key k;
+	time_t t = 1;
+
+	(void)state;
+	assert_int_equal(retention_parse_time("2025-01-01", &t),
+			 RETENTION_EINVAL);
+	assert_int_equal(retention_parse_time("20250101T000000Z", &t),
+			 RETENTION_OK);
+	assert_int_equal(t, T0);
+	/* A suffix too long for any of ours. */
+	assert_int_equal(
+		retention_key_parse(&k, "pfx/",
+				    "pfx/daily/app/app-daily-20250101T000000Z."
+				    "sql.gz.enc.and.then.some.more.text"),
+		RETENTION_EINVAL);
+}
+
+/* ---- retention apply: where the types come from, and failures ---- */
+
+static const char folders[] =
+	"<ListBucketResult><Name>bkt</Name><IsTruncated>false</IsTruncated>"
+	"<CommonPrefixes><Prefix>pfx/x/</Prefix></CommonPrefixes>"
+	"<CommonPrefixes><Prefix>pfx//</Prefix></CommonPrefixes>"
+	"<CommonPrefixes><Prefix>other/</Prefix></CommonPrefixes>"
+	"<Contents><Key>pfx/readme</Key><LastModified>2025-01-05T00:00:00.000Z"
+	"</LastModified><ETag>\"e\"</ETag><Size>1</Size></Contents>"
+	"</ListBucketResult>";
+
+static bool has_rule(const struct retention_plan *p, const char *id)
+{
+	for (size_t i = 0; i < p->result.nrules; i++)
+		if (p->result.rules[i].id &&
+		    strcmp(p->result.rules[i].id, id) == 0)
+			return true;
+	return false;
+}
+
+static void test_apply_types_and_failures(void **state)
+{
+	struct fixture *f = *state;
+	conf_error cerr = {{0}};
+	struct retention_plan p;
+	conf *c = NULL;
+	s3_error err;
+
+	assert_int_equal(conf_parse(&c, "t.ini",
+				    "[storage]\nbucket = bkt\nprefix = pfx/\n"
+				    "[database]\ndriver = stdin\n"
+				    "[retention]\ndays = 30\n",
+				    &cerr),
+			 CONF_OK);
+	f->b.list[0] = folders;
+	f->b.nlist = 1;
+	start(f);
+	/* Folders of the prefix name types; nothing else does, and a name
+	 * that is not a type is left out. */
+	assert_int_equal(retention_apply(&p, f->client, c, "Not A Type", false,
+					 true, &err),
+			 S3_OK);
+	assert_true(p.changed);
+	assert_true(has_rule(&p, "offsite-pfx/x"));
+	assert_true(has_rule(&p, "offsite-pfx/manual"));
+	assert_true(has_rule(&p, "offsite-pfx/abort-incomplete"));
+	assert_int_equal(p.result.nrules, 3);
+	retention_plan_dispose(&p);
+
+	/* The folders cannot be listed. */
+	f->b.fail_at = 1;
+	assert_int_equal(
+		retention_apply(&p, f->client, c, NULL, false, true, &err),
+		S3_EHTTP);
+	assert_string_equal(err.s3_code, "AccessDenied");
+	assert_int_equal(p.nchanges, 0);
+	assert_int_equal(p.result.nrules, 0);
+
+	/* The configuration cannot be read. */
+	f->b.lifecycle_denied = true;
+	assert_int_equal(
+		retention_apply(&p, f->client, c, NULL, false, true, &err),
+		S3_EHTTP);
+	assert_int_equal(err.http_status, 403);
+	assert_int_equal(p.nchanges, 0);
+	conf_free(c);
+}
+
 /* ---- plans: the words for every shape of rule ---- */
 
 static void test_plan_words(void **state)
@@ -389,6 +528,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_scan_check_fails, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_scan_listing_fails_midway,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_gone_is_not_an_error,
+						setup, teardown),
+		cmocka_unit_test(test_layout_refusals),
+		cmocka_unit_test_setup_teardown(test_apply_types_and_failures,
 						setup, teardown),
 		cmocka_unit_test(test_plan_words),
 	};
