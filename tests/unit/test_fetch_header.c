@@ -25,7 +25,8 @@
 #include "retention/retention.h"
 #include "tests/support/fake_server.h"
 
-#define KEY "daily/app/app-daily-20250101T000000Z.sql.gz.enc"
+#define KEY	  "daily/app/app-daily-20250101T000000Z.sql.gz.enc"
+#define PLAIN_KEY "daily/app/app-daily-20250102T000000Z.sql.gz"
 
 /* The bucket: the object (DATA, or STATUS instead) and its manifest. */
 struct bucket {
@@ -51,7 +52,9 @@ static void handler(void *ctx, const struct fake_request *req,
 		fake_reply(conn, 200, NULL, b->manifest, strlen(b->manifest));
 		return;
 	}
-	if (strcmp(req->target, "/bkt/" KEY) != 0 || b->status == 404) {
+	if ((strcmp(req->target, "/bkt/" KEY) != 0 &&
+	     strcmp(req->target, "/bkt/" PLAIN_KEY) != 0) ||
+	    b->status == 404) {
 		fake_reply(conn, 404, NULL, missing, strlen(missing));
 		return;
 	}
@@ -314,6 +317,143 @@ static void test_load_without_check(void **state)
 	fetch_backup_dispose(&b);
 }
 
+/* ---- plain dumps: the end-of-dump marker, and sizes ---- */
+
+/* TEXT gzipped into the bucket as PLAIN_KEY, and B describing it (format
+ * FORMAT), then TWEAK applied to its manifest. */
+static char plain_key[] = PLAIN_KEY;
+
+static void plain_backup(struct fixture *f, struct fetch_backup *b,
+			 const char *text, size_t len, const char *format,
+			 void (*tweak)(struct manifest *m))
+{
+	struct memory_options mo = MEMORY_OPTIONS_INIT;
+	struct gzip_options go = GZIP_OPTIONS_INIT;
+	struct agent_error err = {0};
+	struct stream *mem, *gz;
+	const void *out;
+
+	go.threads = 1;
+	assert_int_equal(stage_memory_new(&mem, &err, &mo), AGENT_OK);
+	assert_int_equal(stage_gzip_new(&gz, mem, &err, &go), AGENT_OK);
+	assert_int_equal(stream_write(gz, text, len), AGENT_OK);
+	assert_int_equal(stream_finish(gz), AGENT_OK);
+	out = stage_memory_data(mem, &f->b.len);
+	free(f->b.data);
+	f->b.data = malloc(f->b.len);
+	assert_non_null(f->b.data);
+	memcpy(f->b.data, out, f->b.len);
+	stream_free_chain(gz);
+
+	memset(b, 0, sizeof(*b));
+	b->key = plain_key; /* B is not disposed: nothing in it is its own */
+	b->m.key = PLAIN_KEY;
+	b->m.plain_bytes = len;
+	sha_hex(b->m.plain_sha256, text, len);
+	b->m.stored_bytes = f->b.len;
+	sha_hex(b->m.stored_sha256, f->b.data, f->b.len);
+	b->m.format = format;
+	if (tweak)
+		tweak(&b->m);
+}
+
+static int run_plain(struct fixture *f, const char *text, size_t len,
+		     const char *format, void (*tweak)(struct manifest *m),
+		     struct agent_error *err)
+{
+	struct memory_options mo = MEMORY_OPTIONS_INIT;
+	struct fetch_backup b;
+	struct fetch_result res;
+	struct stream *mem = NULL;
+	int rc;
+
+	plain_backup(f, &b, text, len, format, tweak);
+	memset(err, 0, sizeof(*err));
+	assert_int_equal(stage_memory_new(&mem, err, &mo), AGENT_OK);
+	rc = fetch_run(&res, f->client, &b, NULL, mem, err);
+	stream_free(mem);
+	return rc;
+}
+
+/* A dump of SIZE bytes of rows, then TAIL. */
+static char *dump(size_t size, const char *tail, size_t *len)
+{
+	size_t tlen = strlen(tail);
+	char *d = malloc(size + tlen);
+
+	assert_non_null(d);
+	for (size_t i = 0; i < size; i++)
+		d[i] = i % 64 == 63 ? '\n' : (char)('a' + i % 26);
+	memcpy(d + size, tail, tlen);
+	*len = size + tlen;
+	return d;
+}
+
+static void test_plain_dump_needs_its_marker(void **state)
+{
+	static const char end[] = "--\n-- PostgreSQL database dump complete\n"
+				  "--\n\n";
+	struct fixture *f = *state;
+	struct agent_error err;
+	size_t len;
+	char *d;
+
+	/* Larger than the gunzip stage's chunks: the marker is found in
+	 * the last bytes however they come. */
+	d = dump(200 * 1000, end, &len);
+	assert_int_equal(run_plain(f, d, len, "plain", NULL, &err), AGENT_OK);
+	free(d);
+	d = dump(10, end, &len);
+	assert_int_equal(run_plain(f, d, len, "plain", NULL, &err), AGENT_OK);
+	free(d);
+
+	/* Cut before the marker: refused, whole as it otherwise is. */
+	d = dump(200 * 1000, "--\n-- PostgreSQL database dump", &len);
+	assert_int_equal(run_plain(f, d, len, "plain", NULL, &err),
+			 AGENT_ECORRUPT);
+	want_error(&err, AGENT_ECORRUPT,
+		   "the pg_dump output does not end with its end-of-dump "
+		   "marker");
+	/* Not a plain dump: no marker to look for. */
+	assert_int_equal(run_plain(f, d, len, "custom", NULL, &err), AGENT_OK);
+	free(d);
+
+	/* A plain dump pg_dump compressed itself has no marker to see. */
+	assert_int_equal(
+		run_plain(f, "\x1f\x8b\x08rest", 7, "plain", NULL, &err),
+		AGENT_OK);
+	assert_int_equal(
+		run_plain(f, "\x28\xb5\x2f\xfdzstd", 8, "plain", NULL, &err),
+		AGENT_OK);
+	assert_int_equal(run_plain(f, "SELECT 1;\n", 10, "plain", NULL, &err),
+			 AGENT_ECORRUPT);
+}
+
+static void stored_shorter(struct manifest *m)
+{
+	m->stored_bytes -= 1;
+}
+
+static void plain_longer(struct manifest *m)
+{
+	m->plain_bytes += 1;
+}
+
+static void test_sizes_against_the_manifest(void **state)
+{
+	struct fixture *f = *state;
+	struct agent_error err;
+
+	assert_int_equal(run_plain(f, "rows\n", 5, "raw", stored_shorter, &err),
+			 AGENT_ECORRUPT);
+	want_error(&err, AGENT_ECORRUPT,
+		   "the object is larger than its manifest says");
+	assert_int_equal(run_plain(f, "rows\n", 5, "raw", plain_longer, &err),
+			 AGENT_ECORRUPT);
+	want_error(&err, AGENT_ECORRUPT,
+		   "plain size is 5 bytes, the manifest says 6");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -325,6 +465,10 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_load_without_check, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(
+			test_plain_dump_needs_its_marker, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sizes_against_the_manifest,
+						setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
