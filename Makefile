@@ -100,7 +100,9 @@ OPT      := -O1 -g
 MODE_LD  :=
 else ifeq ($(MODE),coverage)
 BUILD    := build/coverage
-OPT      := -O0 -g --coverage
+# Atomic counters: the upload and the source run threads, and racing
+# increments leave counts gcovr cannot read.
+OPT      := -O0 -g --coverage -fprofile-update=atomic
 MODE_LD  := --coverage
 else ifeq ($(MODE),fuzz)
 CC       := $(FUZZ_CC)

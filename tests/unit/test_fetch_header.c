@@ -22,6 +22,7 @@
 #include "agent/ops/log.h"
 #include "agent/pipe/fetch.h"
 #include "agent/pipe/stages.h"
+#include "agent/pipe/stages_internal.h"
 #include "retention/retention.h"
 #include "tests/support/fake_server.h"
 
@@ -151,7 +152,7 @@ static int setup(void **state)
 	static const uint8_t k[CRYPTO_KEY_LEN] = {0x42, 0x17};
 	s3_options o = S3_OPTIONS_INIT;
 	struct fixture *f = calloc(1, sizeof(*f));
-	struct crypto_error kerr;
+	struct agent_error kerr = {0};
 	struct manifest m;
 	char endpoint[64];
 	s3_error err;
@@ -160,7 +161,7 @@ static int setup(void **state)
 	if (f == NULL)
 		return -1;
 	log_setup(LOG_ERROR, LOG_FORMAT_TEXT, NULL);
-	if (crypto_key_from_bytes(&f->t.key, k, &kerr) != CRYPTO_OK)
+	if (crypto_key_from_bytes(&f->t.key, k, &kerr) != AGENT_OK)
 		return -1;
 	f->t.have_key = true;
 	f->t.encrypted_only = true;

@@ -25,6 +25,7 @@
 
 #include "agent/pipe/crypto.h"
 #include "agent/pipe/stages.h"
+#include "agent/pipe/stages_internal.h"
 
 static void assert_contains(const char *haystack, const char *needle)
 {
@@ -43,13 +44,14 @@ static void assert_fails(int rc, int want, const struct agent_error *err,
 
 /* A key failure: the code and the message. The key functions' error
  * type is named here only. */
-typedef struct crypto_error key_error;
+typedef struct agent_error key_error;
 
-static void assert_key_fails(int rc, int want, const key_error *err,
+static void assert_key_fails(int rc, int want, key_error *err,
 			     const char *sub)
 {
 	assert_int_equal(rc, want);
 	assert_contains(err->msg, sub);
+	memset(err, 0, sizeof(*err)); /* the first error wins: clear it */
 }
 
 /* ---- the stream contract ---- */
@@ -139,11 +141,11 @@ static void test_encrypt_next_refuses(void **state)
 	struct agent_error err = {0};
 	struct stream *mem = NULL, *enc = NULL;
 	struct crypto_key key;
-	key_error kerr;
+	key_error kerr = {0};
 
 	(void)state;
 	memset(&key, 0, sizeof(key));
-	assert_int_equal(crypto_key_from_bytes(&key, k, &kerr), CRYPTO_OK);
+	assert_int_equal(crypto_key_from_bytes(&key, k, &kerr), AGENT_OK);
 	eo.key = &key;
 	assert_int_equal(stage_memory_new(&mem, &err, &mo), AGENT_OK);
 	assert_int_equal(stage_encrypt_new(&enc, mem, &err, &eo), AGENT_OK);
@@ -291,7 +293,7 @@ static void write_file(const char *path, const char *text, mode_t mode)
 static void test_key_file_not_hex(void **state)
 {
 	struct crypto_key key;
-	key_error err;
+	key_error err = {0};
 	char path[512];
 
 	(void)state;
@@ -302,13 +304,13 @@ static void test_key_file_not_hex(void **state)
 		   "0123456789abcdef0123456789ABCDEF0123456789abcdef0123456789"
 		   "abcdeg\n",
 		   0600);
-	assert_key_fails(crypto_key_load_file(&key, path, &err), CRYPTO_EKEY,
+	assert_key_fails(crypto_key_load_file(&key, path, &err), AGENT_EKEY,
 			 &err, "must hold 64 hex digits");
 	write_file(path,
 		   "0123456789abcdef0123456789ABCDEF0123456789abcdef0123456789"
 		   "abcdef\r\n",
 		   0600);
-	assert_int_equal(crypto_key_load_file(&key, path, &err), CRYPTO_OK);
+	assert_int_equal(crypto_key_load_file(&key, path, &err), AGENT_OK);
 	assert_int_equal(key.source, CRYPTO_SOURCE_KEY);
 	assert_int_equal(key.key[5], 0xab);
 	assert_int_equal(key.key[14], 0xcd); /* from upper case */
@@ -322,23 +324,23 @@ static void test_passphrase_length(void **state)
 	static const struct crypto_scrypt zero = {0, 8, 1};
 	static char longer[CRYPTO_PASSPHRASE_MAX + 1];
 	struct crypto_key key;
-	key_error err;
+	key_error err = {0};
 
 	(void)state;
 	memset(&key, 0, sizeof(key));
 	memset(longer, 'p', sizeof(longer));
 	assert_key_fails(crypto_key_from_passphrase(&key, "", 0, &cheap, &err),
-			 CRYPTO_EKEY, &err,
+			 AGENT_EKEY, &err,
 			 "a passphrase must be 1 to 1024 bytes long");
 	assert_key_fails(crypto_key_from_passphrase(
 				 &key, longer, sizeof(longer), &cheap, &err),
-			 CRYPTO_EKEY, &err, "1 to 1024 bytes");
+			 AGENT_EKEY, &err, "1 to 1024 bytes");
 	assert_key_fails(crypto_key_from_passphrase(&key, "pw", 2, &zero, &err),
-			 CRYPTO_EKEY, &err, "each must be at least 1");
+			 AGENT_EKEY, &err, "each must be at least 1");
 	assert_int_equal(crypto_key_from_passphrase(&key, longer,
 						    CRYPTO_PASSPHRASE_MAX,
 						    &cheap, &err),
-			 CRYPTO_OK);
+			 AGENT_OK);
 	assert_int_equal(key.passphrase_len, CRYPTO_PASSPHRASE_MAX);
 	crypto_key_dispose(&key);
 }
@@ -348,10 +350,10 @@ static void test_passphrase_length(void **state)
 static void key_file_key(struct crypto_key *key)
 {
 	static const uint8_t k[CRYPTO_KEY_LEN] = {9, 8, 7};
-	key_error err;
+	key_error err = {0};
 
 	memset(key, 0, sizeof(*key));
-	assert_int_equal(crypto_key_from_bytes(key, k, &err), CRYPTO_OK);
+	assert_int_equal(crypto_key_from_bytes(key, k, &err), AGENT_OK);
 }
 
 /* A passphrase key whose scrypt cost was spoilt after it was made: the
@@ -363,13 +365,13 @@ static void test_encrypt_with_bad_scrypt_cost(void **state)
 	struct agent_error err = {0};
 	struct crypto_file *f = NULL;
 	struct crypto_key key;
-	key_error kerr;
+	key_error kerr = {0};
 
 	(void)state;
 	memset(&key, 0, sizeof(key));
 	assert_int_equal(
 		crypto_key_from_passphrase(&key, "pw", 2, &cheap, &kerr),
-		CRYPTO_OK);
+		AGENT_OK);
 	key.scrypt.r = 0;
 	assert_fails(
 		crypto_file_new_encrypt(&f, header, &key, 16, NULL, NULL, &err),
@@ -388,14 +390,14 @@ static void test_decrypt_header_with_bad_scrypt_cost(void **state)
 	struct crypto_header h;
 	struct crypto_file *f = NULL;
 	struct crypto_key key;
-	key_error kerr;
+	key_error kerr = {0};
 
 	(void)state;
 	memset(&key, 0, sizeof(key));
 	memset(&h, 0, sizeof(h));
 	assert_int_equal(
 		crypto_key_from_passphrase(&key, "pw", 2, &cheap, &kerr),
-		CRYPTO_OK);
+		AGENT_OK);
 	h.version = CRYPTO_VERSION;
 	h.source = CRYPTO_SOURCE_PASSPHRASE;
 	h.scrypt = (struct crypto_scrypt){40, 8, 1};
