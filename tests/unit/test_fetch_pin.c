@@ -395,6 +395,47 @@ static void test_no_etag_loads_the_private_copy(void **state)
 	free(b.data);
 }
 
+/* No ETag and nowhere to keep the copy (TMPDIR names no directory): the
+ * check fails and says where, before a byte is read; nothing to load. */
+static void test_no_etag_and_no_room_for_the_copy(void **state)
+{
+	struct fixture *f = *state;
+	struct blob a;
+	struct fetch_backup fb;
+	struct fetch_pin pin;
+	struct fetch_result res;
+	struct agent_error err = {0};
+	char *saved = getenv("TMPDIR") ? strdup(getenv("TMPDIR")) : NULL;
+
+	make(&a, &fb, sql_a, strlen(sql_a), NULL);
+	f->script = (struct script){.etag = NULL, .objects = {&a}};
+	start(f);
+	fetch_pin_init(&pin);
+	assert_int_equal(setenv("TMPDIR", "/nonexistent-offsite-dir", 1), 0);
+	assert_int_equal(fetch_check(&pin, &res, f->client, &fb, NULL, &err),
+			 AGENT_EIO);
+	if (saved != NULL)
+		assert_int_equal(setenv("TMPDIR", saved, 1), 0);
+	else
+		assert_int_equal(unsetenv("TMPDIR"), 0);
+	free(saved);
+	assert_non_null(strstr(err.msg, "cannot keep a copy of the backup in "
+					"/nonexistent-offsite-dir: "));
+	assert_false(pin.checked);
+	assert_true(pin.copy_fd < 0);
+	/* The HEAD only: no GET without a place for what it reads. */
+	assert_int_equal(fake_server_count(f->server), 1);
+	memset(&err, 0, sizeof(err));
+	assert_int_equal(
+		fetch_load(&res, f->client, &fb, NULL, &pin, NULL, &err),
+		AGENT_EIO);
+	assert_string_equal(err.msg, "a load pass without its check pass");
+	fetch_pin_dispose(&pin);
+	free(fb.key);
+	stop(f);
+	free(a.data);
+}
+
 static void test_no_plain_byte_past_the_manifest(void **state)
 {
 	struct fixture *f = *state;
@@ -441,6 +482,8 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			test_no_etag_loads_the_private_copy, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_no_etag_and_no_room_for_the_copy, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			test_no_plain_byte_past_the_manifest, setup, teardown),
 	};

@@ -38,6 +38,8 @@ static void handler(void *ctx, const struct fake_request *req,
 struct fixture {
 	struct fake_server *server;
 	char endpoint[64];
+	unsigned clients;     /* made so far */
+	unsigned clients_max; /* 0: any number; else the next one fails */
 };
 
 static int client_new(s3_client **out, void *ctx, bool (*cancelled)(void *),
@@ -46,6 +48,13 @@ static int client_new(s3_client **out, void *ctx, bool (*cancelled)(void *),
 	struct fixture *f = ctx;
 	s3_options o = S3_OPTIONS_INIT;
 
+	if (f->clients_max != 0 && f->clients == f->clients_max) {
+		memset(err, 0, sizeof(*err));
+		err->code = S3_EINVAL;
+		snprintf(err->msg, sizeof(err->msg), "no client for a worker");
+		return S3_EINVAL;
+	}
+	f->clients++;
 	o.endpoint = f->endpoint;
 	o.bucket = "bkt";
 	o.access_key = "AKIDTEST";
@@ -147,12 +156,42 @@ static void test_max_parts(void **state)
 	free(buf);
 }
 
+/* A worker cannot get its connection: the part is not sent, the write
+ * fails with the S3 message, and the begun upload is aborted. */
+static void test_worker_without_a_client(void **state)
+{
+	struct fixture *f = *state;
+	struct upload_options o = {.key = "k",
+				   .part_size = 5 * MiB,
+				   .max_parts = 10000,
+				   .concurrency = 2,
+				   .client_new = client_new,
+				   .client_ctx = f};
+	struct agent_error err = {0};
+	struct stream *s = NULL;
+	char *buf = calloc(1, 5 * MiB + 1);
+
+	assert_non_null(buf);
+	f->clients_max = 2; /* the control connection and one worker's */
+	assert_int_equal(upload_new(&s, &err, &o), AGENT_OK);
+	assert_int_equal(stream_write(s, buf, 5 * MiB + 1), AGENT_EIO);
+	assert_string_equal(err.msg, "no client for a worker");
+	assert_int_equal(upload_abort(s), 0);
+	stream_free(s);
+	assert_int_equal(count(f->server, "POST"), 1);
+	assert_int_equal(count(f->server, "PUT"), 0);
+	assert_int_equal(count(f->server, "DELETE"), 1);
+	free(buf);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_max_size, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_max_parts, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_worker_without_a_client,
+						setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
