@@ -63,7 +63,7 @@ const char cmd_restore_usage[] =
 	"  -o -           write it to standard output (not a terminal):\n"
 	"                 the exit status is then the only verdict\n"
 	"  --force        restore into a database that is not empty, or\n"
-	"                 replace FILE (without it: exit 1)\n"
+	"                 replace FILE, a regular file (without it: exit 1)\n"
 	"  --allow-unencrypted\n"
 	"                 with encryption configured, accept a backup that\n"
 	"                 is not encrypted (anyone who can write to the\n"
@@ -464,11 +464,23 @@ int cmd_restore(const struct cli_globals *g, const conf *c, int argc,
 		return cli_usage_error(argv[0],
 				       "-o -: standard output is a terminal; "
 				       "redirect it to a file or a pipe");
-	if (r.output != NULL && strcmp(r.output, "-") != 0 && !r.force &&
+	if (r.output != NULL && strcmp(r.output, "-") != 0 &&
 	    lstat(r.output, &sb) == 0) {
-		cli_errorf("%s exists: not overwriting it without --force",
-			   r.output);
-		return EXIT_FAILED;
+		/* The file is made beside it and renamed over it: over a
+		 * device, a FIFO or a link that would replace the thing
+		 * itself (as root, /dev/null). */
+		if (!S_ISREG(sb.st_mode))
+			return cli_usage_error(argv[0],
+					       "%s is not a regular file; to "
+					       "write into it, give -o - and "
+					       "redirect",
+					       r.output);
+		if (!r.force) {
+			cli_errorf("%s exists: not overwriting it without "
+				   "--force",
+				   r.output);
+			return EXIT_FAILED;
+		}
 	}
 
 	if (stop_start("restore") != 0) {

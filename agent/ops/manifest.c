@@ -11,6 +11,7 @@
 #include <openssl/crypto.h>
 
 #include "common/codec.h"
+#include "common/wipe.h"
 
 /* Exactly 2 * LEN lowercase hex digits (as we write them) into OUT; 0 or
  * -1. */
@@ -349,7 +350,7 @@ int manifest_check(const struct manifest *m, const char *key,
 		*authentic = true;
 	rc = AGENT_OK;
 out:
-	OPENSSL_cleanse(mac_key, sizeof(mac_key));
+	wipe(mac_key, sizeof(mac_key));
 	free(input);
 	return rc;
 }

@@ -6,6 +6,7 @@
 #include "agent/pipe/crypto.h"
 
 #include "common/codec.h"
+#include "common/wipe.h"
 #include "conf/conf.h"
 
 #include <errno.h>
@@ -124,8 +125,8 @@ static int key_id_of(uint8_t id[CRYPTO_KEY_ID_LEN],
 	memcpy(id, md, CRYPTO_KEY_ID_LEN);
 	rc = 0;
 out:
-	OPENSSL_cleanse(buf, sizeof(buf));
-	OPENSSL_cleanse(md, sizeof(md));
+	wipe(buf, sizeof(buf));
+	wipe(md, sizeof(md));
 	return rc;
 }
 
@@ -180,7 +181,7 @@ static int hkdf_derive(uint8_t out[CRYPTO_KEY_LEN],
 out:
 	EVP_KDF_CTX_free(ctx);
 	EVP_KDF_free(kdf);
-	OPENSSL_cleanse(ikm, sizeof(ikm));
+	wipe(ikm, sizeof(ikm));
 	return rc;
 }
 
@@ -236,7 +237,7 @@ bool crypto_scrypt_check(const struct crypto_scrypt *s, char *why, size_t size)
 void crypto_key_dispose(struct crypto_key *k)
 {
 	if (k != NULL)
-		OPENSSL_cleanse(k, sizeof(*k));
+		wipe(k, sizeof(*k));
 }
 
 int crypto_key_from_bytes(struct crypto_key *out,
@@ -379,8 +380,8 @@ bad:
 		   "offsite keygen writes it)",
 		   path);
 out:
-	OPENSSL_cleanse(buf, sizeof(buf));
-	OPENSSL_cleanse(key, sizeof(key));
+	wipe(buf, sizeof(buf));
+	wipe(key, sizeof(key));
 	return rc;
 }
 
@@ -412,7 +413,7 @@ int crypto_key_load_passphrase(struct crypto_key *out, const char *path,
 	}
 	rc = crypto_key_from_passphrase(out, buf, len, scrypt, err);
 out:
-	OPENSSL_cleanse(buf, sizeof(buf));
+	wipe(buf, sizeof(buf));
 	return rc;
 }
 
@@ -495,8 +496,8 @@ out:
 		close(fd);
 	if (rc != AGENT_OK && created)
 		unlink(path);
-	OPENSSL_cleanse(key, sizeof(key));
-	OPENSSL_cleanse(text, sizeof(text));
+	wipe(key, sizeof(key));
+	wipe(text, sizeof(text));
 	return rc;
 }
 
@@ -655,7 +656,7 @@ void crypto_file_free(struct crypto_file *f)
 	if (f == NULL)
 		return;
 	EVP_CIPHER_CTX_free(f->ctx); /* cleanses the key schedule */
-	OPENSSL_cleanse(f, sizeof(*f));
+	wipe(f, sizeof(*f));
 	free(f);
 }
 
@@ -699,7 +700,7 @@ static int file_new(struct crypto_file **out, const uint8_t *master,
 	f = NULL;
 	rc = AGENT_OK;
 out:
-	OPENSSL_cleanse(key, sizeof(key));
+	wipe(key, sizeof(key));
 	crypto_file_free(f);
 	return rc;
 }
@@ -777,7 +778,7 @@ int crypto_file_new_encrypt(struct crypto_file **out,
 	f = NULL;
 	rc = AGENT_OK;
 out:
-	OPENSSL_cleanse(master, sizeof(master));
+	wipe(master, sizeof(master));
 	crypto_file_free(f);
 	return rc;
 }
@@ -817,13 +818,13 @@ static int master_for_header(uint8_t master[CRYPTO_KEY_LEN],
 		if (scrypt_derive(master, key, &h->scrypt, h->scrypt_salt) != 0)
 			return openssl_fail(err, "scrypt");
 		if (key_id_of(id, master) != 0) {
-			OPENSSL_cleanse(master, CRYPTO_KEY_LEN);
+			wipe(master, CRYPTO_KEY_LEN);
 			return openssl_fail(err, "key id (SHA-256)");
 		}
 	}
 	if (memcmp(id, h->key_id, CRYPTO_KEY_ID_LEN) == 0)
 		return AGENT_OK;
-	OPENSSL_cleanse(master, CRYPTO_KEY_LEN);
+	wipe(master, CRYPTO_KEY_LEN);
 	if (key->source == CRYPTO_SOURCE_PASSPHRASE)
 		return agent_fail(err, AGENT_EAUTH, "wrong passphrase");
 	crypto_key_id_hex(have, id);
@@ -868,7 +869,7 @@ int crypto_file_new_decrypt(struct crypto_file **out,
 	f = NULL;
 	rc = AGENT_OK;
 out:
-	OPENSSL_cleanse(master, sizeof(master));
+	wipe(master, sizeof(master));
 	crypto_file_free(f);
 	return rc;
 }
@@ -930,9 +931,9 @@ int crypto_manifest_key(uint8_t out[CRYPTO_KEY_LEN],
 	if (rc == AGENT_OK && hkdf_derive(out, master, h->file_salt, mac_info,
 					  sizeof(mac_info) - 1) != 0)
 		rc = openssl_fail(err, "manifest MAC key (HKDF-SHA256)");
-	OPENSSL_cleanse(master, sizeof(master));
+	wipe(master, sizeof(master));
 	if (rc != AGENT_OK)
-		OPENSSL_cleanse(out, CRYPTO_KEY_LEN);
+		wipe(out, CRYPTO_KEY_LEN);
 	return rc;
 }
 

@@ -8,6 +8,7 @@
  * error, and so is an input that ends before it.
  */
 #include "agent/pipe/stages.h"
+#include "common/wipe.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -202,7 +203,7 @@ static void decrypt_free(struct stream *s)
 	crypto_file_free(d->file);
 	crypto_key_dispose(&d->key);
 	if (d->buf != NULL) {
-		OPENSSL_cleanse(d->buf, d->buf_size); /* plaintext */
+		wipe(d->buf, d->buf_size); /* plaintext */
 		free(d->buf);
 	}
 	free(d);

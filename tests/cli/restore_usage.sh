@@ -1,8 +1,8 @@
 #!/bin/bash
 # restore and verify on the command line, before any network: each usage
 # mistake is exit 2 with one line that says what is wrong (a password in
-# --to, never echoed; -o - into a terminal), and -o never replaces an
-# existing file without --force (exit 1).
+# --to, never echoed; -o - into a terminal; -o over what is not a regular
+# file), and -o never replaces an existing file without --force (exit 1).
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/../lib.sh"
 unset OFFSITE_CONFIG
@@ -91,5 +91,17 @@ t_eq "-o over an existing file: message" \
 	"$(cat "$T_ERR")"
 t_eq "-o over an existing file: the file is unchanged" "keep me" \
 	"$(cat "$T_DIR/exists.sql")"
+
+# Not even with --force over what is not a regular file: the rename at
+# the end would replace a FIFO, a device or a link itself.
+mkfifo "$T_DIR/fifo"
+ln -s exists.sql "$T_DIR/link.sql"
+for path in "$T_DIR/fifo" "$T_DIR/link.sql"; do
+	usage "-o --force over ${path##*/}" \
+		"offsite restore: $path is not a regular file; to write into it, give -o - and redirect (see offsite restore --help)" \
+		restore latest -o "$path" --force
+done
+t_ok "the FIFO is still a FIFO" test -p "$T_DIR/fifo"
+t_ok "the link is still a link" test -L "$T_DIR/link.sql"
 
 t_done
