@@ -46,8 +46,7 @@ static void assert_fails(int rc, int want, const struct agent_error *err,
  * type is named here only. */
 typedef struct agent_error key_error;
 
-static void assert_key_fails(int rc, int want, key_error *err,
-			     const char *sub)
+static void assert_key_fails(int rc, int want, key_error *err, const char *sub)
 {
 	assert_int_equal(rc, want);
 	assert_contains(err->msg, sub);

@@ -360,8 +360,10 @@ static void test_gone_is_not_an_error(void **state)
 
 	start(f);
 	/* The server says 404 to every DELETE. */
-	assert_int_equal(retention_marker_delete(f->client, key, &err), RETENTION_OK);
-	assert_int_equal(retention_stale_abort(f->client, &u, &err), RETENTION_OK);
+	assert_int_equal(retention_marker_delete(f->client, key, &err),
+			 RETENTION_OK);
+	assert_int_equal(retention_stale_abort(f->client, &u, &err),
+			 RETENTION_OK);
 	assert_int_equal(fake_server_count(f->server), 3);
 	assert_string_equal(fake_server_request(f->server, 1)->target,
 			    "/bkt/pfx/daily/app/"
