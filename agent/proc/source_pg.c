@@ -439,7 +439,7 @@ int source_pg_child_conninfo(char **out, char **password, const char *conninfo,
 		if (o->val == NULL)
 			continue;
 		if (strcmp(o->keyword, "password") == 0) {
-			free(*password);
+			wipe_free_str(*password);
 			*password = strdup(o->val);
 			if (*password == NULL)
 				rc = agent_fail(err, AGENT_ENOMEM,
@@ -462,12 +462,18 @@ int source_pg_child_conninfo(char **out, char **password, const char *conninfo,
 		}
 		fputc('\'', f);
 	}
+	/* libpq's copies of the secrets go wiped, like ours. */
+	for (PQconninfoOption *o = opts; o->keyword != NULL; o++)
+		if (o->val != NULL &&
+		    (strcmp(o->keyword, "password") == 0 ||
+		     (o->dispchar != NULL && o->dispchar[0] == '*')))
+			wipe(o->val, strlen(o->val));
 	PQconninfoFree(opts);
 	if (fclose(f) != 0 && rc == AGENT_OK)
 		rc = agent_fail(err, AGENT_ENOMEM, "out of memory");
 	if (rc != AGENT_OK) {
 		free(buf);
-		free(*password);
+		wipe_free_str(*password);
 		*password = NULL;
 		return rc;
 	}
