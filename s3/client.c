@@ -150,6 +150,13 @@ static void resp_reset_headers(struct s3_resp *resp)
 	resp->ebody.err = BUF_OK; /* each attempt keeps its own answer */
 	if (resp->ebody.data)
 		resp->ebody.data[0] = '\0';
+	/* A body kept in memory is asked for whole again: what a broken
+	 * attempt left would stand before it. (A streamed body resumes
+	 * instead, and never fills this one.) */
+	resp->body.len = 0;
+	resp->body.err = BUF_OK;
+	if (resp->body.data)
+		resp->body.data[0] = '\0';
 }
 
 void s3_resp_dispose(struct s3_resp *resp)

@@ -467,6 +467,33 @@ static void test_get_resumes_after_reset(void **state)
 	free(sink.data);
 }
 
+/* A small object read into memory breaks mid-body: the retry asks for it
+ * whole, and the answer holds it once, not after the broken part. */
+static void test_get_buf_retried_whole(void **state)
+{
+	struct fixture *f = *state;
+	static const enum action a[] = {A_PARTIAL, A_BODY};
+	char *object = malloc(100000), *got = NULL;
+	size_t i, len = 0;
+	s3_error err;
+
+	assert_non_null(object);
+	for (i = 0; i < 100000; i++)
+		object[i] = (char)(i * 7 + i / 251);
+	f->owned_body = object;
+	f->script.body = object;
+	f->script.body_len = 100000;
+	script(f, 2, a);
+	start(f, NULL);
+	assert_int_equal(s3_get_object_buf(&got, &len, f->client, "small",
+					   1000000, &err),
+			 S3_OK);
+	assert_int_equal(fake_server_count(f->server), 2);
+	assert_int_equal(len, 100000);
+	assert_memory_equal(got, object, 100000);
+	free(got);
+}
+
 static void test_error_in_200_on_complete(void **state)
 {
 	struct fixture *f = *state;
@@ -1051,6 +1078,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_dropped_connection_retried,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_get_resumes_after_reset,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_get_buf_retried_whole,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_error_in_200_on_complete,
 						setup, teardown),
