@@ -191,7 +191,8 @@ static int take(int f, unsigned wait_ms, const char *path,
 		}
 		if (errno == EWOULDBLOCK &&
 		    mono_elapsed_ms(&t0) >= (int64_t)wait_ms)
-			return AGENT_ELOCKED;
+			return agent_fail(err, AGENT_ELOCKED,
+					  "%s is held by another run", path);
 		nanosleep(&pause, NULL);
 	}
 }

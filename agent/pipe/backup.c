@@ -218,6 +218,9 @@ int backup_run(struct backup_result *res, struct source *src,
 	if (rc == AGENT_OK)
 		rc = stream_finish(ch.head);
 	progress_stop(o->progress); /* the log has the terminal again */
+	/* Once the chain has finished, the object is stored whole: any
+	 * failure after this leaves it to the caller to delete. */
+	res->stored = rc == AGENT_OK && !o->dry_run;
 	if (rc == AGENT_OK)
 		rc = gather(res, &ch, o);
 	if (rc != AGENT_OK) {
@@ -226,7 +229,6 @@ int backup_run(struct backup_result *res, struct source *src,
 			upload_abort(ch.sink);
 		goto out;
 	}
-	res->stored = !o->dry_run;
 	if (res->stored && res->encrypted) {
 		struct agent_error serr = {0};
 		rc = sign(res, &ch, o->key, source_format(src), &serr);

@@ -67,8 +67,9 @@ struct backup_result {
 	char key_id[17];
 	uint8_t header[CRYPTO_HEADER_LEN];
 	uint8_t mac[CRYPTO_MAC_LEN];
-	/* The object is stored whole. True after a failure too when only
-	 * the MAC failed: the caller must delete it then. */
+	/* The object is stored whole. True after a failure too when it
+	 * came after the upload completed (the figures, the MAC): the
+	 * caller must delete the object then. */
 	bool stored;
 };
 
