@@ -401,3 +401,14 @@ const struct fake_request *fake_server_request(struct fake_server *s,
 	pthread_mutex_unlock(&s->lock);
 	return r;
 }
+
+void fake_s3_options(s3_options *o, const char *endpoint)
+{
+	*o = (s3_options)S3_OPTIONS_INIT;
+	o->endpoint = endpoint;
+	o->bucket = "bkt";
+	o->access_key = "AKIDFAKEFAKEFAKE0001";
+	o->secret_key = "fakeSecretKeyThatMustNeverBeSeen0000000";
+	o->retry_base_ms = 1;
+	o->retry_max_ms = 5;
+}

@@ -14,6 +14,8 @@
 
 #include <stddef.h>
 
+#include "s3/s3.h"
+
 #define FAKE_MAX_REQUESTS 256
 
 struct fake_request {
@@ -72,5 +74,10 @@ void fake_stall(struct fake_conn *conn, int max_ms);
 
 /* An HTTP date for time T, for a skewed Date header. */
 void fake_http_date(char out[64], long t);
+
+/* The options of a client of the fake server at ENDPOINT: bucket "bkt",
+ * test credentials (no secret of anyone's), retries after 1 to 5 ms. A
+ * test sets what else it needs after this. */
+void fake_s3_options(s3_options *o, const char *endpoint);
 
 #endif

@@ -150,7 +150,7 @@ static const char plain[] = "the rows of the app database\n";
 static int setup(void **state)
 {
 	static const uint8_t k[CRYPTO_KEY_LEN] = {0x42, 0x17};
-	s3_options o = S3_OPTIONS_INIT;
+	s3_options o;
 	struct fixture *f = calloc(1, sizeof(*f));
 	struct agent_error kerr = {0};
 	struct manifest m;
@@ -172,10 +172,7 @@ static int setup(void **state)
 	if (fake_server_start(&f->server, &port, handler, &f->b) != 0)
 		return -1;
 	snprintf(endpoint, sizeof(endpoint), "http://127.0.0.1:%d", port);
-	o.endpoint = endpoint;
-	o.bucket = "bkt";
-	o.access_key = "AKIDFAKEFAKEFAKE0004";
-	o.secret_key = "fakeSecretKeyThatMustNeverBeSeen0000004";
+	fake_s3_options(&o, endpoint);
 	o.max_attempts = 1;
 	if (s3_client_new(&f->client, &o, &err) != S3_OK)
 		return -1;

@@ -73,7 +73,7 @@ static void handler(void *ctx, const struct fake_request *req,
 
 static int setup(void **state)
 {
-	s3_options o = S3_OPTIONS_INIT;
+	s3_options o;
 	struct fixture *f = calloc(1, sizeof(*f));
 	conf_error cerr = {{0}};
 	char endpoint[64];
@@ -87,12 +87,7 @@ static int setup(void **state)
 	if (fake_server_start(&f->server, &port, handler, &f->b) != 0)
 		return -1;
 	snprintf(endpoint, sizeof(endpoint), "http://127.0.0.1:%d", port);
-	o.endpoint = endpoint;
-	o.bucket = "bkt";
-	o.access_key = "AKIDFAKEFAKEFAKE0001";
-	o.secret_key = "fakeSecretKeyThatMustNeverBeSeen0000000";
-	o.retry_base_ms = 1;
-	o.retry_max_ms = 5;
+	fake_s3_options(&o, endpoint);
 	if (s3_client_new(&f->client, &o, &err) != S3_OK)
 		return -1;
 	if (conf_parse(&f->c, "t.ini",

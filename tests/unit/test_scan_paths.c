@@ -99,7 +99,7 @@ static int teardown(void **state)
 
 static void start(struct fixture *f)
 {
-	s3_options o = S3_OPTIONS_INIT;
+	s3_options o;
 	char endpoint[64];
 	s3_error err;
 	int port;
@@ -107,10 +107,7 @@ static void start(struct fixture *f)
 	assert_int_equal(fake_server_start(&f->server, &port, handler, &f->b),
 			 0);
 	snprintf(endpoint, sizeof(endpoint), "http://127.0.0.1:%d", port);
-	o.endpoint = endpoint;
-	o.bucket = "bkt";
-	o.access_key = "AKIDFAKEFAKEFAKE0003";
-	o.secret_key = "fakeSecretKeyThatMustNeverBeSeen0000003";
+	fake_s3_options(&o, endpoint);
 	o.max_attempts = 1;
 	assert_int_equal(s3_client_new(&f->client, &o, &err), S3_OK);
 }

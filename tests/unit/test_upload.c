@@ -77,15 +77,10 @@ static int client_new(s3_client **out, void *ctx, bool (*cancelled)(void *),
 		      void *cancelled_ctx, s3_error *err)
 {
 	struct fake_s3 *f = ctx;
-	s3_options o = S3_OPTIONS_INIT;
+	s3_options o;
 
-	o.endpoint = f->endpoint;
-	o.bucket = "bkt";
-	o.access_key = "AKIDTEST";
-	o.secret_key = "secret";
+	fake_s3_options(&o, f->endpoint);
 	o.max_attempts = 2;
-	o.retry_base_ms = 1;
-	o.retry_max_ms = 2;
 	o.cancelled = cancelled;
 	o.cancelled_ctx = cancelled_ctx;
 	return s3_client_new(out, &o, err);

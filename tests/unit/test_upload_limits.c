@@ -46,7 +46,7 @@ static int client_new(s3_client **out, void *ctx, bool (*cancelled)(void *),
 		      void *cancelled_ctx, s3_error *err)
 {
 	struct fixture *f = ctx;
-	s3_options o = S3_OPTIONS_INIT;
+	s3_options o;
 
 	if (f->clients_max != 0 && f->clients == f->clients_max) {
 		memset(err, 0, sizeof(*err));
@@ -55,10 +55,7 @@ static int client_new(s3_client **out, void *ctx, bool (*cancelled)(void *),
 		return S3_EINVAL;
 	}
 	f->clients++;
-	o.endpoint = f->endpoint;
-	o.bucket = "bkt";
-	o.access_key = "AKIDTEST";
-	o.secret_key = "secret";
+	fake_s3_options(&o, f->endpoint);
 	o.max_attempts = 1;
 	o.cancelled = cancelled;
 	o.cancelled_ctx = cancelled_ctx;
