@@ -442,6 +442,8 @@ cat >bin/psql <<EOF
 cat >"$T_DIR/psql.in"
 EOF
 chmod +x bin/psql
+# The earlier psql's file must not stand in for this one's.
+rm -f psql.in
 createdb hr_bomb
 PATH=$T_DIR/bin:$PATH run "$OFFSITE" -c pg.ini restore "$key" --to "$(pg_target hr_bomb)"
 t_eq "--to: exit 4" 4 "$T_RC"
